@@ -1,0 +1,26 @@
+//! The command-line surface: clap types only. Each subcommand's arguments live beside its
+//! implementation in `cmd/`.
+
+use clap::{Parser, Subcommand};
+
+use crate::cmd;
+
+/// sekisho (関所) inspects what crosses into production: container images, root filesystems, VM
+/// golden images and SBOMs are scanned for vulnerable packages, and the walls around running
+/// containers are measured.
+///
+/// Exit codes: 0 ok; 1 a gate tripped (--fail-on; --exit-code changes it); 2 usage error or
+/// unreadable input; 3 the scan ran but no vulnerability data was available.
+#[derive(Debug, Parser)]
+#[command(name = "sekisho", version, about, long_about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Version parsing and ordering, as each ecosystem's own tools do it.
+    #[command(subcommand)]
+    Version(cmd::version::VersionCmd),
+}
