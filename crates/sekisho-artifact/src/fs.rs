@@ -43,9 +43,13 @@ pub enum EntryKind {
     File,
     Dir,
     /// A symbolic link; `target` is the raw link text (resolve with [`Inventory::resolve`]).
-    Symlink { target: String },
+    Symlink {
+        target: String,
+    },
     /// A hard link to another entry of the same layer; `target` is normalised.
-    Hardlink { target: String },
+    Hardlink {
+        target: String,
+    },
     CharDevice,
     BlockDevice,
     Fifo,
@@ -105,7 +109,11 @@ pub struct Note {
 }
 
 impl Note {
-    pub fn new(layer: Option<usize>, subject: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(
+        layer: Option<usize>,
+        subject: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             layer,
             subject: subject.into(),
@@ -168,7 +176,8 @@ pub trait Capture: Send + Sync {
     /// `Ok(None)` means "looked at it, nothing to keep" (e.g. an ELF without Go build info).
     fn capture(&self, meta: &EntryMeta, r: &mut dyn Read) -> io::Result<Option<Vec<u8>>> {
         let mut buf = Vec::with_capacity(meta.size.min(1 << 20) as usize);
-        r.take(self.max_size().saturating_add(1)).read_to_end(&mut buf)?;
+        r.take(self.max_size().saturating_add(1))
+            .read_to_end(&mut buf)?;
         if buf.len() as u64 > self.max_size() {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
@@ -306,9 +315,13 @@ pub fn walk_layer(
                         data,
                     }),
                     Ok(None) => {}
-                    Err(e) if e.kind() == io::ErrorKind::InvalidData => local_notes.push(
-                        Note::new(Some(layer), meta.path.clone(), format!("skipped by {}: {e}", c.id())),
-                    ),
+                    Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+                        local_notes.push(Note::new(
+                            Some(layer),
+                            meta.path.clone(),
+                            format!("skipped by {}: {e}", c.id()),
+                        ))
+                    }
                     Err(e) => return Err(e),
                 }
             } else {
@@ -320,7 +333,11 @@ pub fn walk_layer(
                         local_notes.push(Note::new(
                             Some(layer),
                             meta.path.clone(),
-                            format!("skipped by {}: larger than its {} byte limit", c.id(), c.max_size()),
+                            format!(
+                                "skipped by {}: larger than its {} byte limit",
+                                c.id(),
+                                c.max_size()
+                            ),
                         ));
                         continue;
                     }
@@ -400,7 +417,8 @@ pub struct Inventory {
 }
 
 fn is_under(path: &str, dir: &str) -> bool {
-    dir.is_empty() || (path.len() > dir.len() && path.starts_with(dir) && path.as_bytes()[dir.len()] == b'/')
+    dir.is_empty()
+        || (path.len() > dir.len() && path.starts_with(dir) && path.as_bytes()[dir.len()] == b'/')
 }
 
 impl Inventory {
@@ -440,7 +458,8 @@ impl Inventory {
             for c in &l.captured {
                 symlinks.remove(&c.meta.path);
             }
-            inv.visible.extend(std::iter::repeat_n(true, l.captured.len()));
+            inv.visible
+                .extend(std::iter::repeat_n(true, l.captured.len()));
             inv.captured.extend(l.captured.iter().cloned());
             inv.notes.extend(l.notes.iter().cloned());
             inv.stats.push((l.entries, l.bytes));
@@ -461,7 +480,10 @@ impl Inventory {
 
     /// Every captured version for one capture id, including those a later layer deleted or
     /// overwrote (secret scanning wants them), with whether each is visible.
-    pub fn history<'a>(&'a self, capture: &'a str) -> impl Iterator<Item = (&'a Captured, bool)> + 'a {
+    pub fn history<'a>(
+        &'a self,
+        capture: &'a str,
+    ) -> impl Iterator<Item = (&'a Captured, bool)> + 'a {
         self.captured
             .iter()
             .zip(&self.visible)
@@ -481,7 +503,9 @@ impl Inventory {
 
     /// Final symlinks (path → raw target).
     pub fn symlinks(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.symlinks.iter().map(|(p, (t, _))| (p.as_str(), t.as_str()))
+        self.symlinks
+            .iter()
+            .map(|(p, (t, _))| (p.as_str(), t.as_str()))
     }
 
     /// Resolve `path` through the final symlinks, inside the root (as chroot would). Every
@@ -497,7 +521,11 @@ impl Inventory {
             .rev()
             .collect();
         while let Some(seg) = todo.pop() {
-            let cand = if done.is_empty() { seg.clone() } else { format!("{done}/{seg}") };
+            let cand = if done.is_empty() {
+                seg.clone()
+            } else {
+                format!("{done}/{seg}")
+            };
             if let Some((target, _)) = self.symlinks.get(&cand) {
                 hops += 1;
                 if hops > MAX_SYMLINK_HOPS {
@@ -546,7 +574,11 @@ mod tests {
         fn info(&self) -> &LayerInfo {
             &self.info
         }
-        fn walk(&mut self, visit: &mut Visitor<'_>, _notes: &mut Vec<Note>) -> Result<(), WalkError> {
+        fn walk(
+            &mut self,
+            visit: &mut Visitor<'_>,
+            _notes: &mut Vec<Note>,
+        ) -> Result<(), WalkError> {
             for (m, d) in &self.entries {
                 visit(m, &mut d.as_slice()).map_err(|e| WalkError::Io {
                     layer: self.info.index.to_string(),
@@ -570,41 +602,59 @@ mod tests {
 
     fn layer(index: usize, entries: Vec<(EntryMeta, &str)>) -> Box<dyn LayerSource> {
         Box::new(Mem {
-            info: LayerInfo { index, ..LayerInfo::default() },
-            entries: entries.into_iter().map(|(m, d)| (m, d.as_bytes().to_vec())).collect(),
+            info: LayerInfo {
+                index,
+                ..LayerInfo::default()
+            },
+            entries: entries
+                .into_iter()
+                .map(|(m, d)| (m, d.as_bytes().to_vec()))
+                .collect(),
         })
     }
 
     fn special(path: &str, kind: EntryKind) -> EntryMeta {
-        EntryMeta { kind, ..EntryMeta::file(path, 0) }
+        EntryMeta {
+            kind,
+            ..EntryMeta::file(path, 0)
+        }
     }
 
     #[test]
     fn whiteouts_opaques_and_overwrites() {
         let layers = vec![
-            layer(0, vec![
-                (EntryMeta::file("a/x.txt", 1), "1"),
-                (EntryMeta::file("b/y.txt", 1), "2"),
-                (EntryMeta::file("c/z.txt", 1), "3"),
-                (EntryMeta::file("d/w.txt", 1), "4"),
-            ]),
-            layer(1, vec![
-                (special("a/x.txt", EntryKind::Whiteout), ""),
-                (special("b", EntryKind::Opaque), ""),
-                (EntryMeta::file("b/new.txt", 1), "5"),
-                (EntryMeta::file("c/z.txt", 1), "6"),
-            ]),
+            layer(
+                0,
+                vec![
+                    (EntryMeta::file("a/x.txt", 1), "1"),
+                    (EntryMeta::file("b/y.txt", 1), "2"),
+                    (EntryMeta::file("c/z.txt", 1), "3"),
+                    (EntryMeta::file("d/w.txt", 1), "4"),
+                ],
+            ),
+            layer(
+                1,
+                vec![
+                    (special("a/x.txt", EntryKind::Whiteout), ""),
+                    (special("b", EntryKind::Opaque), ""),
+                    (EntryMeta::file("b/new.txt", 1), "5"),
+                    (EntryMeta::file("c/z.txt", 1), "6"),
+                ],
+            ),
         ];
         let inv = collect(layers, &[&Want(".txt")], 2).unwrap();
         let vis: Vec<(&str, &[u8], usize)> = inv
             .visible("test")
             .map(|c| (c.meta.path.as_str(), c.data.as_slice(), c.layer))
             .collect();
-        assert_eq!(vis, vec![
-            ("d/w.txt", &b"4"[..], 0),
-            ("b/new.txt", &b"5"[..], 1),
-            ("c/z.txt", &b"6"[..], 1),
-        ]);
+        assert_eq!(
+            vis,
+            vec![
+                ("d/w.txt", &b"4"[..], 0),
+                ("b/new.txt", &b"5"[..], 1),
+                ("c/z.txt", &b"6"[..], 1),
+            ]
+        );
         let hidden: Vec<&str> = inv
             .history("test")
             .filter(|(_, v)| !v)
@@ -615,13 +665,43 @@ mod tests {
 
     #[test]
     fn symlinks_resolve_inside_the_root() {
-        let layers = vec![layer(0, vec![
-            (special("lib", EntryKind::Symlink { target: "usr/lib".into() }), ""),
-            (special("etc/os-release", EntryKind::Symlink { target: "../../../usr/lib/os-release".into() }), ""),
-            (EntryMeta::file("usr/lib/os-release", 3), "ID="),
-            (special("loop/a", EntryKind::Symlink { target: "b".into() }), ""),
-            (special("loop/b", EntryKind::Symlink { target: "/loop/a".into() }), ""),
-        ])];
+        let layers = vec![layer(
+            0,
+            vec![
+                (
+                    special(
+                        "lib",
+                        EntryKind::Symlink {
+                            target: "usr/lib".into(),
+                        },
+                    ),
+                    "",
+                ),
+                (
+                    special(
+                        "etc/os-release",
+                        EntryKind::Symlink {
+                            target: "../../../usr/lib/os-release".into(),
+                        },
+                    ),
+                    "",
+                ),
+                (EntryMeta::file("usr/lib/os-release", 3), "ID="),
+                (
+                    special("loop/a", EntryKind::Symlink { target: "b".into() }),
+                    "",
+                ),
+                (
+                    special(
+                        "loop/b",
+                        EntryKind::Symlink {
+                            target: "/loop/a".into(),
+                        },
+                    ),
+                    "",
+                ),
+            ],
+        )];
         let inv = collect(layers, &[&Want("os-release")], 1).unwrap();
         assert_eq!(inv.resolve("/lib/x").unwrap(), "usr/lib/x");
         assert_eq!(inv.get("test", "etc/os-release").unwrap().data, b"ID=");
@@ -642,15 +722,34 @@ mod tests {
                 4
             }
         }
-        let layers = vec![layer(0, vec![
-            (EntryMeta::file("a", 2), "hi"),
-            (special("b", EntryKind::Hardlink { target: "a".into() }), ""),
-            (special("c", EntryKind::Hardlink { target: "missing".into() }), ""),
-            (EntryMeta::file("big", 10), "0123456789"),
-        ])];
+        let layers = vec![layer(
+            0,
+            vec![
+                (EntryMeta::file("a", 2), "hi"),
+                (special("b", EntryKind::Hardlink { target: "a".into() }), ""),
+                (
+                    special(
+                        "c",
+                        EntryKind::Hardlink {
+                            target: "missing".into(),
+                        },
+                    ),
+                    "",
+                ),
+                (EntryMeta::file("big", 10), "0123456789"),
+            ],
+        )];
         let inv = collect(layers, &[&Small], 1).unwrap();
         assert_eq!(inv.get("test", "b").unwrap().data, b"hi");
-        assert!(inv.notes.iter().any(|n| n.subject == "c" && n.message.contains("hard link")));
-        assert!(inv.notes.iter().any(|n| n.subject == "big" && n.message.contains("limit")));
+        assert!(
+            inv.notes
+                .iter()
+                .any(|n| n.subject == "c" && n.message.contains("hard link"))
+        );
+        assert!(
+            inv.notes
+                .iter()
+                .any(|n| n.subject == "big" && n.message.contains("limit"))
+        );
     }
 }

@@ -92,7 +92,10 @@ mod tests {
 
     #[test]
     fn link_targets_stay_inside() {
-        assert_eq!(join_in_root("etc", "../usr/lib/os-release").unwrap(), "usr/lib/os-release");
+        assert_eq!(
+            join_in_root("etc", "../usr/lib/os-release").unwrap(),
+            "usr/lib/os-release"
+        );
         assert_eq!(join_in_root("etc", "/../../../root").unwrap(), "root");
         assert_eq!(join_in_root("", "x").unwrap(), "x");
         assert_eq!(parent("a/b/c"), "a/b");

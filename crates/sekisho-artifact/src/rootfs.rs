@@ -84,11 +84,19 @@ impl LayerSource for DirLayer {
         // Depth-first, sorted, so results are deterministic.
         let mut stack: Vec<(String, usize)> = vec![(String::new(), 0)];
         while let Some((dir_rel, depth)) = stack.pop() {
-            let dir_full = if dir_rel.is_empty() { self.root.clone() } else { self.root.join(&dir_rel) };
+            let dir_full = if dir_rel.is_empty() {
+                self.root.clone()
+            } else {
+                self.root.join(&dir_rel)
+            };
             let rd = match fs::read_dir(&dir_full) {
                 Ok(rd) => rd,
                 Err(e) => {
-                    notes.push(Note::new(Some(0), dir_rel.clone(), format!("skipped: cannot read directory: {e}")));
+                    notes.push(Note::new(
+                        Some(0),
+                        dir_rel.clone(),
+                        format!("skipped: cannot read directory: {e}"),
+                    ));
                     continue;
                 }
             };
@@ -97,10 +105,18 @@ impl LayerSource for DirLayer {
             let mut subdirs = Vec::new();
             for name in names {
                 let Some(name) = name.to_str().map(str::to_string) else {
-                    notes.push(Note::new(Some(0), format!("{dir_rel}/{}", name.to_string_lossy()), "skipped: file name is not UTF-8"));
+                    notes.push(Note::new(
+                        Some(0),
+                        format!("{dir_rel}/{}", name.to_string_lossy()),
+                        "skipped: file name is not UTF-8",
+                    ));
                     continue;
                 };
-                let rel = if dir_rel.is_empty() { name.clone() } else { format!("{dir_rel}/{name}") };
+                let rel = if dir_rel.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{dir_rel}/{name}")
+                };
                 let full = self.root.join(&rel);
                 let md = match fs::symlink_metadata(&full) {
                     Ok(md) => md,
@@ -112,21 +128,34 @@ impl LayerSource for DirLayer {
                 let meta = Self::meta_of(&rel, &md, &full);
                 let res = if meta.kind == EntryKind::File {
                     // Open lazily: only read if the visitor reads.
-                    let mut lazy = LazyFile { path: &full, file: None };
+                    let mut lazy = LazyFile {
+                        path: &full,
+                        file: None,
+                    };
                     visit(&meta, &mut lazy)
                 } else {
                     visit(&meta, &mut io::empty())
                 };
                 if let Err(e) = res {
-                    if e.kind() == io::ErrorKind::PermissionDenied || e.kind() == io::ErrorKind::NotFound {
+                    if e.kind() == io::ErrorKind::PermissionDenied
+                        || e.kind() == io::ErrorKind::NotFound
+                    {
                         notes.push(Note::new(Some(0), rel.clone(), format!("skipped: {e}")));
                     } else {
-                        return Err(WalkError::Io { layer: layer.clone(), path: rel, source: e });
+                        return Err(WalkError::Io {
+                            layer: layer.clone(),
+                            path: rel,
+                            source: e,
+                        });
                     }
                 }
                 if meta.kind == EntryKind::Dir {
                     if depth + 1 >= MAX_DEPTH {
-                        notes.push(Note::new(Some(0), rel, format!("skipped: deeper than {MAX_DEPTH} levels")));
+                        notes.push(Note::new(
+                            Some(0),
+                            rel,
+                            format!("skipped: deeper than {MAX_DEPTH} levels"),
+                        ));
                     } else {
                         subdirs.push((rel, depth + 1));
                     }
@@ -177,12 +206,24 @@ mod tests {
         std::fs::create_dir_all(root.path().join("etc")).unwrap();
         std::fs::write(root.path().join("etc/os-release"), "ID=debian\n").unwrap();
         std::os::unix::fs::symlink(outside.path(), root.path().join("escape")).unwrap();
-        let inv = collect(vec![Box::new(DirLayer::new(root.path()).unwrap())], &[&All], 1).unwrap();
+        let inv = collect(
+            vec![Box::new(DirLayer::new(root.path()).unwrap())],
+            &[&All],
+            1,
+        )
+        .unwrap();
         let paths: Vec<&str> = inv.visible("all").map(|c| c.meta.path.as_str()).collect();
         assert_eq!(paths, vec!["etc/os-release"]);
         // The symlink is known, and resolves inside the root, never to the real /tmp.
-        let escape = outside.path().to_string_lossy().trim_start_matches('/').to_string();
-        assert_eq!(inv.resolve("escape/secret").unwrap(), format!("{escape}/secret"));
+        let escape = outside
+            .path()
+            .to_string_lossy()
+            .trim_start_matches('/')
+            .to_string();
+        assert_eq!(
+            inv.resolve("escape/secret").unwrap(),
+            format!("{escape}/secret")
+        );
         assert!(inv.get("all", "escape/secret").is_none());
     }
 }

@@ -1,7 +1,7 @@
 //! The catalog data model: the contract between catalogers and matching/reporting.
 
-use serde::{Deserialize, Serialize};
 use sekisho_artifact::{LayerInfo, Note};
+use serde::{Deserialize, Serialize};
 
 /// The operating system found in a filesystem.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

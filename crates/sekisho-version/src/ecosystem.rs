@@ -228,7 +228,11 @@ pub(crate) fn compare_scheme(
 ) -> Result<Ordering, VersionError> {
     // Filled in by the per-scheme modules.
     let _ = (scheme, a, b);
-    Err(VersionError::invalid(ecosystem, a, "comparator not built yet"))
+    Err(VersionError::invalid(
+        ecosystem,
+        a,
+        "comparator not built yet",
+    ))
 }
 
 #[cfg(test)]
@@ -243,9 +247,18 @@ mod tests {
         assert_eq!(n.to_string(), "Debian:12");
         let n = EcosystemName::parse("Ubuntu:22.04:LTS").unwrap();
         assert_eq!(n.release.as_deref(), Some("22.04:LTS"));
-        assert_eq!(EcosystemName::parse("Rocky Linux:9").unwrap().ecosystem, Ecosystem::RockyLinux);
-        assert_eq!(EcosystemName::parse("PEP440").unwrap().ecosystem, Ecosystem::PyPI);
-        assert_eq!(EcosystemName::parse("crates.io").unwrap().ecosystem, Ecosystem::CratesIo);
+        assert_eq!(
+            EcosystemName::parse("Rocky Linux:9").unwrap().ecosystem,
+            Ecosystem::RockyLinux
+        );
+        assert_eq!(
+            EcosystemName::parse("PEP440").unwrap().ecosystem,
+            Ecosystem::PyPI
+        );
+        assert_eq!(
+            EcosystemName::parse("crates.io").unwrap().ecosystem,
+            Ecosystem::CratesIo
+        );
         assert!(EcosystemName::parse("cobol").is_err());
         for e in Ecosystem::ALL {
             assert_eq!(EcosystemName::parse(e.osv_name()).unwrap().ecosystem, *e);

@@ -25,7 +25,11 @@ pub enum VersionError {
 }
 
 impl VersionError {
-    pub fn invalid(ecosystem: impl std::fmt::Display, version: &str, reason: impl Into<String>) -> Self {
+    pub fn invalid(
+        ecosystem: impl std::fmt::Display,
+        version: &str,
+        reason: impl Into<String>,
+    ) -> Self {
         Self::Invalid {
             ecosystem: ecosystem.to_string(),
             version: version.to_string(),

@@ -72,8 +72,16 @@ pub struct Affected {
 /// # Errors
 /// When `version` itself cannot be parsed. Unparsable range bounds are not errors of the caller's
 /// version; see the implementation notes.
-pub fn affects(ecosystem: Ecosystem, version: &str, affected: &Affected) -> Result<bool, VersionError> {
+pub fn affects(
+    ecosystem: Ecosystem,
+    version: &str,
+    affected: &Affected,
+) -> Result<bool, VersionError> {
     // Filled in with the range evaluator.
     let _ = (ecosystem, version, affected);
-    Err(VersionError::invalid(ecosystem, version, "range evaluation not built yet"))
+    Err(VersionError::invalid(
+        ecosystem,
+        version,
+        "range evaluation not built yet",
+    ))
 }

@@ -1,5 +1,4 @@
-//! The command-line surface: clap types only. Each subcommand's arguments live beside its
-//! implementation in `cmd/`.
+//! The command-line surface. Each subcommand's arguments live beside its implementation in `cmd/`.
 
 use clap::{Parser, Subcommand};
 
@@ -20,7 +19,23 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Scan a container image (registry, --input archive or --oci-dir layout) for vulnerabilities.
+    Image(cmd::scan::ImageArgs),
+    /// Scan a root filesystem directory for vulnerabilities.
+    Rootfs(cmd::scan::RootfsArgs),
+    /// Scan a VM disk image (raw, qcow2, VMDK, VHD, VHDX) for vulnerabilities.
+    Vm(cmd::scan::VmArgs),
+    /// List every package in a target as an SBOM (CycloneDX by default); no DB needed.
+    #[command(subcommand)]
+    Sbom(cmd::sbom::SbomCmd),
+    /// Report vulnerabilities for an existing CycloneDX or SPDX SBOM.
+    ScanSbom(cmd::scan::ScanSbomArgs),
+    /// Manage the vulnerability database.
+    #[command(subcommand)]
+    Db(cmd::db::DbCmd),
     /// Version parsing and ordering, as each ecosystem's own tools do it.
     #[command(subcommand)]
     Version(cmd::version::VersionCmd),
+    /// Audit the walls between a workload and the host.
+    Isolation(cmd::isolation::IsolationArgs),
 }

@@ -1,5 +1,10 @@
 //! One module per subcommand. Each exposes `run(args) -> anyhow::Result<ExitCode>`.
 
+pub mod db;
+pub mod isolation;
+pub mod sbom;
+pub mod scan;
+pub mod target;
 pub mod version;
 
 use std::process::ExitCode;
@@ -17,6 +22,13 @@ pub const EXIT_NO_DATA: u8 = 3;
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Image(a) => scan::run_image(a),
+        Command::Rootfs(a) => scan::run_rootfs(a),
+        Command::Vm(a) => scan::run_vm(a),
+        Command::Sbom(c) => sbom::run(c),
+        Command::ScanSbom(a) => scan::run_scan_sbom(a),
+        Command::Db(c) => db::run(c),
         Command::Version(c) => version::run(c),
+        Command::Isolation(a) => isolation::run(a),
     }
 }

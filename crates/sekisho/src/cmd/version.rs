@@ -20,7 +20,12 @@ pub enum VersionCmd {
 
 pub fn run(cmd: VersionCmd) -> anyhow::Result<ExitCode> {
     match cmd {
-        VersionCmd::Compare { ecosystem, a, b, stdin } => {
+        VersionCmd::Compare {
+            ecosystem,
+            a,
+            b,
+            stdin,
+        } => {
             let name = sekisho_version::EcosystemName::parse(&ecosystem)?;
             let _ = (name, a, b, stdin);
             anyhow::bail!("not built yet")

@@ -1,0 +1,3 @@
+//! One integration-test binary that drives the real `sekisho` binary. A module per area.
+
+mod util;
