@@ -19,6 +19,7 @@ pub mod path;
 pub mod rootfs;
 
 pub use fs::{
-    Capture, Captured, EntryKind, EntryMeta, Inventory, LayerInfo, LayerSource, Note, collect,
+    Capture, Captured, EntryKind, EntryMeta, Inventory, LayerInfo, LayerSource, Note, WalkError,
+    collect,
 };
 pub use path::{PathError, normalize};
