@@ -366,13 +366,47 @@ pub fn walk_layer(
     Ok(res)
 }
 
+/// How [`collect_with`] runs.
+#[derive(Debug, Clone)]
+pub struct CollectOptions {
+    /// Layers walked at once.
+    pub threads: usize,
+    /// Per-layer result cache directory (keyed by diff_id); `None` disables caching.
+    pub cache_dir: Option<std::path::PathBuf>,
+}
+
+impl Default for CollectOptions {
+    fn default() -> Self {
+        Self {
+            threads: std::thread::available_parallelism().map_or(1, usize::from),
+            cache_dir: None,
+        }
+    }
+}
+
 /// Walk every layer (in parallel threads, at most `threads` at once) and merge.
 pub fn collect(
     layers: Vec<Box<dyn LayerSource>>,
     captures: &[&dyn Capture],
     threads: usize,
 ) -> Result<Inventory, WalkError> {
-    let threads = threads.max(1);
+    collect_with(
+        layers,
+        captures,
+        &CollectOptions {
+            threads,
+            cache_dir: None,
+        },
+    )
+}
+
+/// Walk every layer and merge, as configured by `opts`.
+pub fn collect_with(
+    layers: Vec<Box<dyn LayerSource>>,
+    captures: &[&dyn Capture],
+    opts: &CollectOptions,
+) -> Result<Inventory, WalkError> {
+    let threads = opts.threads.max(1);
     let mut results: Vec<Option<Result<LayerResult, WalkError>>> = Vec::new();
     results.resize_with(layers.len(), || None);
     let mut queue: Vec<(usize, Box<dyn LayerSource>)> = layers.into_iter().enumerate().collect();

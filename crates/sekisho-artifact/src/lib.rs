@@ -19,7 +19,7 @@ pub mod path;
 pub mod rootfs;
 
 pub use fs::{
-    Capture, Captured, EntryKind, EntryMeta, Inventory, LayerInfo, LayerSource, Note, WalkError,
-    collect,
+    Capture, Captured, CollectOptions, EntryKind, EntryMeta, Inventory, LayerInfo, LayerSource,
+    Note, WalkError, collect, collect_with,
 };
 pub use path::{PathError, normalize};

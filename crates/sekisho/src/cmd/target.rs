@@ -32,3 +32,14 @@ pub struct VmTarget {
     /// A disk image: raw, qcow2, VMDK, VHD or VHDX, or a bare filesystem image.
     pub disk: PathBuf,
 }
+
+/// A target opened into layers, ready for cataloguing. A VM disk gives one per scannable
+/// filesystem.
+pub struct OpenedTarget {
+    /// What the user named, e.g. `127.0.0.1:5000/app:1.2`, `/srv/root`, `disk.qcow2 partition 2 (ext4)`.
+    pub name: String,
+    /// The layers, bottom to top.
+    pub layers: Vec<Box<dyn sekisho_artifact::LayerSource>>,
+    /// Things skipped while opening (foreign layers, unsupported partitions, …).
+    pub notes: Vec<sekisho_artifact::Note>,
+}
