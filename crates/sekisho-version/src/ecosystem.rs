@@ -226,13 +226,9 @@ pub(crate) fn compare_scheme(
     a: &str,
     b: &str,
 ) -> Result<Ordering, VersionError> {
-    // Filled in by the per-scheme modules.
-    let _ = (scheme, a, b);
-    Err(VersionError::invalid(
-        ecosystem,
-        a,
-        "comparator not built yet",
-    ))
+    let va = crate::Version::parse_scheme(scheme, ecosystem, a)?;
+    let vb = crate::Version::parse_scheme(scheme, ecosystem, b)?;
+    Ok(va.try_cmp(&vb).unwrap_or(Ordering::Equal))
 }
 
 #[cfg(test)]

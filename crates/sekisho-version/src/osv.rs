@@ -1,11 +1,30 @@
 //! OSV `affected` data and range evaluation (OSV schema 1.7: <https://ossf.github.io/osv-schema/>).
 //!
 //! These types are the plain data the vulnerability DB stores; [`affects`] decides whether a
-//! version falls in an `affected` entry.
+//! version falls in an `affected` entry, following the schema's "Evaluation" section:
+//!
+//! - a version is affected when it is listed in `versions` or falls inside any non-`GIT` range;
+//! - a range's events are sorted by version (an `introduced` of `"0"` first; on ties
+//!   `introduced` before `last_affected` before `fixed`) and walked: `introduced <= v` turns
+//!   "affected" on, `fixed <= v` turns it off, `last_affected < v` turns it off (inclusive
+//!   ceiling); several introduced/fixed pairs in one range work, in any order;
+//! - `limit` events bound the range from above: with limits present, `v` must be below one
+//!   (`"*"` = no bound);
+//! - `SEMVER` ranges compare with SemVer (Go and npm keep their own dialects of it: Go's
+//!   optional `v`, npm's loose syntax); `ECOSYSTEM` ranges with the ecosystem's scheme;
+//!   `GIT` ranges name commits and play no part in package matching;
+//! - `"0"` as `introduced` means "since the first version" in every scheme, and RustSec's
+//!   `0.0.0-0` is simply the smallest SemVer version.
+//!
+//! A bound that cannot be parsed in the range's scheme is skipped (the event is ignored), so a
+//! malformed advisory never turns into an error about the caller's version; [`range_notes`]
+//! lists such bounds so callers can warn about them.
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Ecosystem, VersionError};
+use std::cmp::Ordering;
+
+use crate::{Ecosystem, Scheme, Version, VersionError};
 
 /// `affected[].package`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,21 +86,353 @@ pub struct Affected {
     pub database_specific: Option<serde_json::Value>,
 }
 
+/// The scheme a range's versions are compared with, for a package of `ecosystem`.
+pub fn range_scheme(ecosystem: Ecosystem, kind: RangeType) -> Option<Scheme> {
+    match kind {
+        RangeType::Git => None,
+        RangeType::Ecosystem => Some(ecosystem.scheme()),
+        RangeType::Semver => Some(match ecosystem.scheme() {
+            s @ (Scheme::Go | Scheme::Npm | Scheme::Semver) => s,
+            _ => Scheme::Semver,
+        }),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Kind {
+    Introduced,
+    LastAffected,
+    Fixed,
+}
+
+/// Parsed events of one range: (kind, bound) with `None` = "0"; plus limits (`None` = "*").
+struct Parsed<'a> {
+    events: Vec<(Kind, Option<Version>, &'a str)>,
+    limits: Vec<Option<Version>>,
+    skipped: Vec<String>,
+}
+
+fn parse_range<'a>(scheme: Scheme, ecosystem: Ecosystem, range: &'a Range) -> Parsed<'a> {
+    let mut p = Parsed {
+        events: Vec::new(),
+        limits: Vec::new(),
+        skipped: Vec::new(),
+    };
+    for e in &range.events {
+        let (kind, raw) = match e {
+            Event::Introduced(v) => (Kind::Introduced, v.as_str()),
+            Event::Fixed(v) => (Kind::Fixed, v.as_str()),
+            Event::LastAffected(v) => (Kind::LastAffected, v.as_str()),
+            Event::Limit(v) => {
+                if v.trim() == "*" {
+                    p.limits.push(None);
+                } else {
+                    match Version::parse_scheme(scheme, ecosystem, v) {
+                        Ok(b) => p.limits.push(Some(b)),
+                        Err(err) => p.skipped.push(err.to_string()),
+                    }
+                }
+                continue;
+            }
+        };
+        if kind == Kind::Introduced && raw.trim() == "0" {
+            p.events.push((kind, None, raw));
+            continue;
+        }
+        match Version::parse_scheme(scheme, ecosystem, raw) {
+            Ok(b) => p.events.push((kind, Some(b), raw)),
+            Err(err) => p.skipped.push(err.to_string()),
+        }
+    }
+    p.events.sort_by(|a, b| {
+        let by_version = match (&a.1, &b.1) {
+            (None, None) => Ordering::Equal,
+            (None, Some(_)) => Ordering::Less,
+            (Some(_), None) => Ordering::Greater,
+            (Some(x), Some(y)) => x.try_cmp(y).unwrap_or(Ordering::Equal),
+        };
+        by_version.then(a.0.cmp(&b.0))
+    });
+    p
+}
+
+fn cmp(a: &Version, b: &Version) -> Ordering {
+    a.try_cmp(b).unwrap_or(Ordering::Equal)
+}
+
+/// Whether `v` falls in the parsed range; and if so, the `fixed` bound ending its interval.
+fn in_range<'a>(v: &Version, p: &Parsed<'a>) -> (bool, Option<&'a str>) {
+    let mut affected = false;
+    let mut ends: Option<&'a str> = None;
+    for (kind, bound, raw) in &p.events {
+        match kind {
+            Kind::Introduced => {
+                if bound.as_ref().is_none_or(|b| cmp(v, b) != Ordering::Less) {
+                    affected = true;
+                }
+            }
+            Kind::Fixed => {
+                if let Some(b) = bound {
+                    if cmp(v, b) != Ordering::Less {
+                        affected = false;
+                    } else if affected && ends.is_none() {
+                        ends = Some(raw);
+                    }
+                }
+            }
+            Kind::LastAffected => {
+                if let Some(b) = bound
+                    && cmp(v, b) == Ordering::Greater
+                {
+                    affected = false;
+                }
+            }
+        }
+    }
+    let below_limit = p.limits.is_empty()
+        || p.limits
+            .iter()
+            .any(|l| l.as_ref().is_none_or(|l| cmp(v, l) == Ordering::Less));
+    let affected = affected && below_limit;
+    (affected, if affected { ends } else { None })
+}
+
+/// Parse `version` once per scheme the entry's ranges need.
+struct VersionCache<'s> {
+    ecosystem: Ecosystem,
+    version: &'s str,
+    parsed: Vec<(Scheme, Result<Version, VersionError>)>,
+}
+
+impl VersionCache<'_> {
+    fn get(&mut self, scheme: Scheme) -> Result<&Version, VersionError> {
+        if !self.parsed.iter().any(|(s, _)| *s == scheme) {
+            let r = Version::parse_scheme(scheme, self.ecosystem, self.version);
+            self.parsed.push((scheme, r));
+        }
+        let (_, r) = self
+            .parsed
+            .iter()
+            .find(|(s, _)| *s == scheme)
+            .expect("just inserted");
+        r.as_ref().map_err(Clone::clone)
+    }
+}
+
+/// What [`evaluate`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Evaluation {
+    /// The version is affected.
+    pub affected: bool,
+    /// The `fixed` versions that end the affected intervals containing the version (one per
+    /// matching range that has one), in range order, deduplicated.
+    pub fixed: Vec<String>,
+    /// Bounds that could not be parsed and were skipped (error messages).
+    pub notes: Vec<String>,
+}
+
+/// Evaluate `affected` for `version` of a package in `ecosystem` (see the module docs).
+///
+/// # Errors
+/// When `version` itself cannot be parsed in a scheme one of the entry's ranges needs. A version
+/// listed verbatim in `versions` is affected even if it cannot be parsed.
+pub fn evaluate(
+    ecosystem: Ecosystem,
+    version: &str,
+    affected: &Affected,
+) -> Result<Evaluation, VersionError> {
+    let mut out = Evaluation::default();
+    let trimmed = version.trim();
+    if affected.versions.iter().any(|v| v.trim() == trimmed) {
+        out.affected = true;
+    }
+    let mut cache = VersionCache {
+        ecosystem,
+        version: trimmed,
+        parsed: Vec::new(),
+    };
+    let has_ranges = affected
+        .ranges
+        .iter()
+        .any(|r| range_scheme(ecosystem, r.kind).is_some());
+    if !out.affected && !affected.versions.is_empty() {
+        let v = cache.get(ecosystem.scheme())?.clone();
+        for listed in &affected.versions {
+            if let Ok(l) = Version::parse(ecosystem, listed)
+                && cmp(&v, &l) == Ordering::Equal
+            {
+                out.affected = true;
+                break;
+            }
+        }
+    }
+    if !has_ranges {
+        return Ok(out);
+    }
+    for range in &affected.ranges {
+        let Some(scheme) = range_scheme(ecosystem, range.kind) else {
+            continue;
+        };
+        let v = cache.get(scheme)?;
+        let parsed = parse_range(scheme, ecosystem, range);
+        out.notes.extend(parsed.skipped.iter().cloned());
+        let (hit, fixed) = in_range(v, &parsed);
+        if hit {
+            out.affected = true;
+            if let Some(f) = fixed
+                && !out.fixed.iter().any(|x| x == f)
+            {
+                out.fixed.push(f.to_string());
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Whether `version` of a package in `ecosystem` is affected by `affected`.
 ///
 /// # Errors
-/// When `version` itself cannot be parsed. Unparsable range bounds are not errors of the caller's
-/// version; see the implementation notes.
+/// When `version` itself cannot be parsed. Unparsable range bounds are skipped, not errors of the
+/// caller's version; use [`evaluate`] to see them.
 pub fn affects(
     ecosystem: Ecosystem,
     version: &str,
     affected: &Affected,
 ) -> Result<bool, VersionError> {
-    // Filled in with the range evaluator.
-    let _ = (ecosystem, version, affected);
-    Err(VersionError::invalid(
-        ecosystem,
-        version,
-        "range evaluation not built yet",
-    ))
+    evaluate(ecosystem, version, affected).map(|e| e.affected)
+}
+
+/// The `fixed` versions relevant to `version`: for every non-`GIT` range that contains it, the
+/// `fixed` event ending the affected interval it falls in. Empty when the version is not
+/// affected or no fix is known (an open-ended range, or only `last_affected`).
+///
+/// # Errors
+/// As [`affects`].
+pub fn fixed_for(
+    ecosystem: Ecosystem,
+    version: &str,
+    affected: &Affected,
+) -> Result<Vec<String>, VersionError> {
+    evaluate(ecosystem, version, affected).map(|e| e.fixed)
+}
+
+/// Every `fixed` event of the entry's non-`GIT` ranges, in order of appearance, deduplicated.
+pub fn fixed_versions(affected: &Affected) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for r in affected.ranges.iter().filter(|r| r.kind != RangeType::Git) {
+        for e in &r.events {
+            if let Event::Fixed(f) = e
+                && !out.contains(f)
+            {
+                out.push(f.clone());
+            }
+        }
+    }
+    out
+}
+
+/// Bounds of the entry's ranges that do not parse in their scheme (messages), so a caller can
+/// warn that part of an advisory was not understood.
+pub fn range_notes(ecosystem: Ecosystem, affected: &Affected) -> Vec<String> {
+    let mut notes = Vec::new();
+    for r in &affected.ranges {
+        if let Some(scheme) = range_scheme(ecosystem, r.kind) {
+            notes.extend(parse_range(scheme, ecosystem, r).skipped);
+        }
+    }
+    notes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn range(kind: RangeType, events: Vec<Event>) -> Range {
+        Range {
+            kind,
+            repo: None,
+            events,
+            database_specific: None,
+        }
+    }
+
+    fn aff(ranges: Vec<Range>, versions: &[&str]) -> Affected {
+        Affected {
+            package: None,
+            ranges,
+            versions: versions.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn pairs_unordered_and_last_affected() {
+        use Event::*;
+        let a = aff(
+            vec![range(
+                RangeType::Ecosystem,
+                vec![
+                    Fixed("1.5".into()),
+                    Introduced("2.0".into()),
+                    Introduced("0".into()),
+                    Fixed("2.3".into()),
+                ],
+            )],
+            &[],
+        );
+        let e = Ecosystem::PyPI;
+        assert!(affects(e, "1.0", &a).unwrap());
+        assert!(!affects(e, "1.5", &a).unwrap());
+        assert!(!affects(e, "1.9", &a).unwrap());
+        assert!(affects(e, "2.0", &a).unwrap());
+        assert!(!affects(e, "2.3", &a).unwrap());
+        assert_eq!(fixed_for(e, "2.1", &a).unwrap(), vec!["2.3".to_string()]);
+        assert_eq!(fixed_for(e, "0.1", &a).unwrap(), vec!["1.5".to_string()]);
+        assert!(fixed_for(e, "3.0", &a).unwrap().is_empty());
+        let b = aff(
+            vec![range(
+                RangeType::Semver,
+                vec![Introduced("0.0.0-0".into()), LastAffected("1.2.3".into())],
+            )],
+            &[],
+        );
+        assert!(affects(Ecosystem::CratesIo, "0.0.0", &b).unwrap());
+        assert!(affects(Ecosystem::CratesIo, "1.2.3", &b).unwrap());
+        assert!(!affects(Ecosystem::CratesIo, "1.2.4-alpha", &b).unwrap());
+        assert!(
+            fixed_for(Ecosystem::CratesIo, "1.0.0", &b)
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn git_ignored_versions_listed_and_limits() {
+        use Event::*;
+        let a = aff(
+            vec![range(
+                RangeType::Git,
+                vec![Introduced("0".into()), Fixed("abcdef".into())],
+            )],
+            &[],
+        );
+        assert!(!affects(Ecosystem::PyPI, "1.0", &a).unwrap());
+        // Not even an error for garbage: GIT ranges need no version.
+        assert!(!affects(Ecosystem::PyPI, "", &a).unwrap());
+        let b = aff(vec![], &["1.0.0", "1.1"]);
+        assert!(affects(Ecosystem::PyPI, "1.1.0", &b).unwrap());
+        assert!(affects(Ecosystem::PyPI, "1.0", &b).unwrap());
+        assert!(!affects(Ecosystem::PyPI, "1.2", &b).unwrap());
+        let c = aff(
+            vec![range(
+                RangeType::Ecosystem,
+                vec![Introduced("0".into()), Limit("2.0".into())],
+            )],
+            &[],
+        );
+        assert!(affects(Ecosystem::PyPI, "1.9", &c).unwrap());
+        assert!(!affects(Ecosystem::PyPI, "2.0", &c).unwrap());
+        let err = affects(Ecosystem::Debian, "not a version", &c).unwrap_err();
+        assert!(err.to_string().contains("Debian"), "{err}");
+    }
 }

@@ -1,0 +1,181 @@
+//! RPM package versions (`[epoch:]version[-release]`), ordered as rpm's `rpmvercmp()` does.
+//!
+//! The algorithm follows rpm's documented behaviour (rpm.org "RPM version comparison", and
+//! `tests/rpmvercmp.at`): both strings are split into alternating runs of ASCII digits and ASCII
+//! letters, everything else is a separator; `~` sorts before anything (even the end of the
+//! string), `^` sorts after the end of the string but before anything else; digit runs compare
+//! numerically and beat letter runs. Non-ASCII bytes are separators, as in rpm 4.18. A missing epoch
+//! counts as 0; a missing release sorts below any release.
+
+use std::cmp::Ordering;
+
+/// A parsed rpm EVR.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RpmVersion {
+    /// Decimal digits of the epoch, leading zeros removed ("" = no epoch = 0).
+    pub epoch: String,
+    pub version: String,
+    /// `None` when the string had no `-`.
+    pub release: Option<String>,
+}
+
+impl RpmVersion {
+    /// Parse `[epoch:]version[-release]`.
+    ///
+    /// # Errors
+    /// A reason string when the version is empty, has whitespace, or a non-numeric epoch.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Err("version string is empty".into());
+        }
+        if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err("version string has whitespace or control characters".into());
+        }
+        let (epoch, rest) = match s.split_once(':') {
+            Some((e, rest)) => {
+                if !e.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(format!("epoch {e:?} is not a number"));
+                }
+                (e.trim_start_matches('0').to_string(), rest)
+            }
+            None => (String::new(), s),
+        };
+        let (version, release) = match rest.rfind('-') {
+            Some(i) => (&rest[..i], Some(rest[i + 1..].to_string())),
+            None => (rest, None),
+        };
+        if version.is_empty() {
+            return Err("version part is empty".into());
+        }
+        Ok(Self {
+            epoch,
+            version: version.to_string(),
+            release,
+        })
+    }
+}
+
+impl Ord for RpmVersion {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.epoch
+            .len()
+            .cmp(&other.epoch.len())
+            .then_with(|| self.epoch.cmp(&other.epoch))
+            .then_with(|| rpmvercmp(&self.version, &other.version))
+            .then_with(|| {
+                rpmvercmp(
+                    self.release.as_deref().unwrap_or(""),
+                    other.release.as_deref().unwrap_or(""),
+                )
+            })
+    }
+}
+
+impl PartialOrd for RpmVersion {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+fn is_sep(c: u8) -> bool {
+    !c.is_ascii_alphanumeric() && c != b'~' && c != b'^'
+}
+
+/// rpm's comparison of one version or release string.
+pub fn rpmvercmp(a: &str, b: &str) -> Ordering {
+    if a == b {
+        return Ordering::Equal;
+    }
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let (mut i, mut j) = (0usize, 0usize);
+    loop {
+        while i < a.len() && is_sep(a[i]) {
+            i += 1;
+        }
+        while j < b.len() && is_sep(b[j]) {
+            j += 1;
+        }
+        let (ca, cb) = (a.get(i).copied(), b.get(j).copied());
+        // Tilde: sorts before everything, including the end of the string.
+        if ca == Some(b'~') || cb == Some(b'~') {
+            if ca != Some(b'~') {
+                return Ordering::Greater;
+            }
+            if cb != Some(b'~') {
+                return Ordering::Less;
+            }
+            i += 1;
+            j += 1;
+            continue;
+        }
+        // Caret: sorts after the end of the string, before anything else.
+        if ca == Some(b'^') || cb == Some(b'^') {
+            if ca.is_none() {
+                return Ordering::Less;
+            }
+            if cb.is_none() {
+                return Ordering::Greater;
+            }
+            if ca != Some(b'^') {
+                return Ordering::Greater;
+            }
+            if cb != Some(b'^') {
+                return Ordering::Less;
+            }
+            i += 1;
+            j += 1;
+            continue;
+        }
+        if ca.is_none() || cb.is_none() {
+            break;
+        }
+        let (si, sj) = (i, j);
+        let numeric = a[i].is_ascii_digit();
+        if numeric {
+            while i < a.len() && a[i].is_ascii_digit() {
+                i += 1;
+            }
+            while j < b.len() && b[j].is_ascii_digit() {
+                j += 1;
+            }
+        } else {
+            while i < a.len() && a[i].is_ascii_alphabetic() {
+                i += 1;
+            }
+            while j < b.len() && b[j].is_ascii_alphabetic() {
+                j += 1;
+            }
+        }
+        let (mut sa, mut sb) = (&a[si..i], &b[sj..j]);
+        if sb.is_empty() {
+            // Segments of different kinds: a number beats letters.
+            return if numeric {
+                Ordering::Greater
+            } else {
+                Ordering::Less
+            };
+        }
+        if numeric {
+            while sa.first() == Some(&b'0') {
+                sa = &sa[1..];
+            }
+            while sb.first() == Some(&b'0') {
+                sb = &sb[1..];
+            }
+            match sa.len().cmp(&sb.len()) {
+                Ordering::Equal => {}
+                o => return o,
+            }
+        }
+        match sa.cmp(sb) {
+            Ordering::Equal => {}
+            o => return o,
+        }
+    }
+    match (i >= a.len(), j >= b.len()) {
+        (true, true) => Ordering::Equal,
+        (false, _) => Ordering::Greater,
+        (true, false) => Ordering::Less,
+    }
+}
