@@ -1,0 +1,719 @@
+//! End-to-end: build real disks with Debian's tools from a small root filesystem, convert them
+//! to every supported format, and check that reading them gives exactly the files of the root
+//! filesystem (paths, kinds, symlink targets and content hashes). Then break them in the ways
+//! hostile images do and check each gives a clear error quickly.
+//!
+//! Needs sfdisk, mkfs.ext4, mkfs.ext2, mkfs.xfs, qemu-img and python3. In CI (env CI set) a
+//! missing tool fails the test; locally the test is skipped with a message.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, OnceLock};
+
+use sekisho_artifact::rootfs::DirLayer;
+use sekisho_artifact::{EntryKind, LayerSource, Note};
+use sekisho_disk::fsread::FsRead;
+use sekisho_disk::{OpenOptions, open_disk};
+use sha2::{Digest, Sha256};
+
+const TOOLS: &[&str] = &[
+    "sfdisk",
+    "mkfs.ext4",
+    "mkfs.ext2",
+    "mkfs.xfs",
+    "qemu-img",
+    "python3",
+];
+
+fn have(tool: &str) -> bool {
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "command -v {tool} || test -x /usr/sbin/{tool} || test -x /sbin/{tool}"
+        ))
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// `true` when the tools are here; in CI their absence is a failure.
+fn tools_ok() -> bool {
+    let missing: Vec<&str> = TOOLS.iter().copied().filter(|t| !have(t)).collect();
+    if missing.is_empty() {
+        return true;
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("tools missing in CI: {missing:?} (add them to .ci/apt-packages.txt)");
+    }
+    eprintln!("SKIPPED: missing tools {missing:?}");
+    false
+}
+
+fn run(cmd: &mut Command) {
+    let path = std::env::var("PATH").unwrap_or_default();
+    cmd.env("PATH", format!("{path}:/usr/sbin:/sbin"));
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn mkproto() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/bench/mkproto.py"
+    ))
+}
+
+/// Everything we built once, shared by the tests.
+struct Fixture {
+    _dir: tempfile::TempDir,
+    dir: PathBuf,
+    rootfs: PathBuf,
+    ext4: PathBuf,
+    xfs: PathBuf,
+    gpt: PathBuf,
+}
+
+const MIB: u64 = 1 << 20;
+
+fn write_rootfs(root: &Path) {
+    let w = |p: &str, data: &[u8]| {
+        let full = root.join(p);
+        fs::create_dir_all(full.parent().unwrap()).unwrap();
+        fs::write(full, data).unwrap();
+    };
+    w("etc/os-release", b"PRETTY_NAME=\"Test Linux 12 (disk)\"\nNAME=\"Test Linux\"\nID=debian\nVERSION_ID=\"12\"\n");
+    w("var/lib/dpkg/status", b"Package: libc6\nStatus: install ok installed\nVersion: 2.36-9+deb12u4\nArchitecture: amd64\n\nPackage: openssl\nStatus: install ok installed\nVersion: 3.0.11-1~deb12u2\nArchitecture: amd64\n\n");
+    w(
+        "usr/lib/x86_64-linux-gnu/libfoo.so.1.2.3",
+        &(0..300_000u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+            .collect::<Vec<_>>(),
+    );
+    w("usr/bin/dash", b"#!fake shell\n");
+    w("tiny", b"x");
+    w("empty", b"");
+    std::os::unix::fs::symlink("usr/lib", root.join("lib")).unwrap();
+    std::os::unix::fs::symlink("dash", root.join("usr/bin/sh")).unwrap();
+    let long = format!(
+        "../{}/target-of-a-slow-symlink-that-is-longer-than-sixty-bytes",
+        "d".repeat(40)
+    );
+    std::os::unix::fs::symlink(long, root.join("usr/bin/longlink")).unwrap();
+    std::os::unix::fs::symlink("/etc/os-release", root.join("usr/lib/os-release")).unwrap();
+    // Sparse: a hole, then data.
+    let mut f = fs::File::create(root.join("usr/share/sparse.bin")).unwrap_or_else(|_| {
+        fs::create_dir_all(root.join("usr/share")).unwrap();
+        fs::File::create(root.join("usr/share/sparse.bin")).unwrap()
+    });
+    f.seek(SeekFrom::Start(3 * MIB)).unwrap();
+    f.write_all(b"after the hole").unwrap();
+    drop(f);
+    let mut deep = String::from("deep");
+    for i in 0..40 {
+        deep.push_str(&format!("/level{i}"));
+    }
+    w(&format!("{deep}/bottom.txt"), b"bottom");
+    for i in 0..400 {
+        w(
+            &format!("usr/share/many/a-fairly-long-file-name-to-fill-blocks-{i:04}.conf"),
+            format!("n={i}\n").as_bytes(),
+        );
+    }
+    for i in 0..30 {
+        w(&format!("usr/share/some/f{i}"), b"some");
+    }
+    fs::create_dir_all(root.join("cycle/cyclesub")).unwrap();
+    w("cycle/cyclesub/inner", b"inner");
+}
+
+fn fixture() -> Option<&'static Fixture> {
+    static F: OnceLock<Option<Fixture>> = OnceLock::new();
+    F.get_or_init(|| {
+        if !tools_ok() {
+            return None;
+        }
+        let td = tempfile::tempdir().unwrap();
+        let dir = td.path().to_path_buf();
+        let rootfs = dir.join("rootfs");
+        write_rootfs(&rootfs);
+        let ext4 = dir.join("root.ext4");
+        fs::File::create(&ext4).unwrap().set_len(24 * MIB).unwrap();
+        run(Command::new("mkfs.ext4").args(["-q", "-F", "-L", "root", "-b", "4096", "-d"]).arg(&rootfs).arg(&ext4));
+        let proto = dir.join("root.proto");
+        let out = Command::new("python3").arg(mkproto()).arg(&rootfs).output().unwrap();
+        assert!(out.status.success(), "mkproto: {}", String::from_utf8_lossy(&out.stderr));
+        fs::write(&proto, out.stdout).unwrap();
+        let xfs = dir.join("root.xfs");
+        fs::File::create(&xfs).unwrap().set_len(40 * MIB).unwrap();
+        run(Command::new("mkfs.xfs").args(["-q", "-f", "-L", "rootxfs", "-p"]).arg(&proto).arg(&xfs).env("TEST_DIR", "1").env("TEST_DEV", "1").env("QA_CHECK_FS", "1"));
+        // GPT: p1 "swap" (a swap signature), p2 "root-x86-64" ext4, p3 "srv" xfs.
+        let gpt = dir.join("disk.raw");
+        fs::File::create(&gpt).unwrap().set_len(70 * MIB).unwrap();
+        sfdisk(&gpt, "label: gpt\nunit: sectors\nfirst-lba: 2048\nstart=2048, size=2048, type=0657FD6D-A4AB-43C4-84E5-0933C84B4F4F, name=\"swap\"\nstart=4096, size=49152, type=4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709, name=\"root-x86-64\"\nstart=53248, size=81920, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name=\"srv\"\n");
+        let mut swap = vec![0u8; 4096];
+        swap[4086..].copy_from_slice(b"SWAPSPACE2");
+        put(&gpt, MIB, &swap);
+        put_file(&gpt, 2 * MIB, &ext4);
+        put_file(&gpt, 26 * MIB, &xfs);
+        Some(Fixture { _dir: td, dir, rootfs, ext4, xfs, gpt })
+    })
+    .as_ref()
+}
+
+fn sfdisk(disk: &Path, script: &str) {
+    let mut c = Command::new("sfdisk");
+    c.arg("--quiet")
+        .arg(disk)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null());
+    let path = std::env::var("PATH").unwrap_or_default();
+    c.env("PATH", format!("{path}:/usr/sbin:/sbin"));
+    let mut ch = c.spawn().unwrap();
+    ch.stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    assert!(ch.wait().unwrap().success(), "sfdisk failed");
+}
+
+fn put(disk: &Path, at: u64, data: &[u8]) {
+    let mut f = fs::OpenOptions::new().write(true).open(disk).unwrap();
+    f.seek(SeekFrom::Start(at)).unwrap();
+    f.write_all(data).unwrap();
+}
+
+/// Copy a filesystem image into a disk at `at`, leaving zero runs as holes.
+fn put_file(disk: &Path, at: u64, src: &Path) {
+    let mut s = fs::File::open(src).unwrap();
+    let mut f = fs::OpenOptions::new().write(true).open(disk).unwrap();
+    let mut buf = vec![0u8; 65536];
+    let mut off = 0u64;
+    loop {
+        let n = s.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        if buf[..n].iter().any(|&b| b != 0) {
+            f.seek(SeekFrom::Start(at + off)).unwrap();
+            f.write_all(&buf[..n]).unwrap();
+        }
+        off += n as u64;
+    }
+}
+
+/// path → kind/target/content hash, for comparison.
+fn listing(layer: &mut dyn LayerSource) -> (BTreeMap<String, String>, Vec<Note>) {
+    let mut out = BTreeMap::new();
+    let mut notes = Vec::new();
+    layer
+        .walk(
+            &mut |m, r| {
+                let v = match &m.kind {
+                    EntryKind::File => {
+                        let mut h = Sha256::new();
+                        let mut buf = vec![0u8; 65536];
+                        let mut total = 0u64;
+                        loop {
+                            let n = r.read(&mut buf)?;
+                            if n == 0 {
+                                break;
+                            }
+                            h.update(&buf[..n]);
+                            total += n as u64;
+                        }
+                        assert_eq!(
+                            total, m.size,
+                            "{}: read {total} of {} bytes",
+                            m.path, m.size
+                        );
+                        format!("file {}", hex::encode(h.finalize()))
+                    }
+                    EntryKind::Symlink { target } => format!("symlink {target}"),
+                    other => format!("{other:?}"),
+                };
+                out.insert(m.path.clone(), v);
+                Ok(())
+            },
+            &mut notes,
+        )
+        .unwrap();
+    (out, notes)
+}
+
+fn expected(f: &Fixture) -> BTreeMap<String, String> {
+    static E: OnceLock<BTreeMap<String, String>> = OnceLock::new();
+    E.get_or_init(|| listing(&mut DirLayer::new(&f.rootfs).unwrap()).0)
+        .clone()
+}
+
+fn assert_same(f: &Fixture, got: BTreeMap<String, String>, what: &str) {
+    let mut got = got;
+    got.retain(|p, _| p != "lost+found" && !p.starts_with("lost+found/"));
+    let want = expected(f);
+    let missing: Vec<_> = want.keys().filter(|k| !got.contains_key(*k)).collect();
+    let extra: Vec<_> = got.keys().filter(|k| !want.contains_key(*k)).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "{what}: missing {missing:?}, extra {extra:?}"
+    );
+    for (k, v) in &want {
+        assert_eq!(&got[k], v, "{what}: {k} differs");
+    }
+    assert!(want.len() > 480, "the rootfs listing is suspiciously small");
+}
+
+/// Open a disk and check p1 is skipped swap, p2 the ext4 root and p3 the xfs root, each equal
+/// to the rootfs.
+fn check_gpt_disk(f: &Fixture, path: &Path, what: &str) {
+    let d = open_disk(path, &OpenOptions::default()).unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert_eq!(d.table, "gpt", "{what}");
+    let v = &d.volumes;
+    assert_eq!(v.len(), 3, "{what}: {v:?}");
+    assert_eq!(v[0].fs, "swap");
+    assert_eq!(v[0].reason.as_deref(), Some("skipped: swap"));
+    assert_eq!(v[1].name.as_deref(), Some("root-x86-64"));
+    assert_eq!(v[1].fs, "ext4");
+    assert!(v[1].os_root, "{what}: {:?}", v[1]);
+    assert_eq!(v[1].os.as_deref(), Some("Test Linux 12 (disk)"));
+    assert_eq!(v[1].title(), "p2 \"root-x86-64\" (ext4)");
+    assert_eq!(v[2].fs, "xfs");
+    assert!(v[2].os_root, "{what}: {:?}", v[2]);
+    assert_eq!(d.os_roots().count(), 2);
+    for i in [1, 2] {
+        let (got, notes) = listing(&mut v[i].layer("t").unwrap());
+        assert!(
+            notes.is_empty() || v[i].fs == "ext4",
+            "{what} p{}: {notes:?}",
+            i + 1
+        );
+        assert_same(f, got, &format!("{what} p{}", i + 1));
+    }
+}
+
+#[test]
+fn raw_gpt_disk_matches_rootfs() {
+    let Some(f) = fixture() else { return };
+    check_gpt_disk(f, &f.gpt, "raw");
+}
+
+#[test]
+fn bare_filesystems_match_rootfs() {
+    let Some(f) = fixture() else { return };
+    for (p, fs) in [(&f.ext4, "ext4"), (&f.xfs, "xfs")] {
+        let d = open_disk(p, &OpenOptions::default()).unwrap();
+        assert_eq!(d.table, "none");
+        assert_eq!(d.volumes.len(), 1);
+        assert_eq!(d.volumes[0].index, "disk");
+        assert_eq!(d.volumes[0].fs, fs);
+        let (got, _) = listing(&mut d.volumes[0].layer("t").unwrap());
+        assert_same(f, got, fs);
+    }
+}
+
+#[test]
+fn every_image_format_matches_rootfs() {
+    let Some(f) = fixture() else { return };
+    let conv: &[(&str, &[&str])] = &[
+        ("disk.qcow2", &["-O", "qcow2"]),
+        ("disk-v2.qcow2", &["-O", "qcow2", "-o", "compat=0.10"]),
+        ("disk-c.qcow2", &["-O", "qcow2", "-c"]),
+        ("disk.vmdk", &["-O", "vmdk"]),
+        (
+            "disk-stream.vmdk",
+            &["-O", "vmdk", "-o", "subformat=streamOptimized"],
+        ),
+        (
+            "disk-flat.vmdk",
+            &["-O", "vmdk", "-o", "subformat=monolithicFlat"],
+        ),
+        ("disk.vhd", &["-O", "vpc"]),
+        ("disk-fixed.vhd", &["-O", "vpc", "-o", "subformat=fixed"]),
+        ("disk.vhdx", &["-O", "vhdx"]),
+    ];
+    for (name, args) in conv {
+        let out = f.dir.join(name);
+        run(Command::new("qemu-img")
+            .args(["convert", "-f", "raw"])
+            .args(*args)
+            .arg(&f.gpt)
+            .arg(&out));
+        check_gpt_disk(f, &out, name);
+    }
+}
+
+#[test]
+fn mbr_extended_logical_ext2_and_inline_data() {
+    let Some(f) = fixture() else { return };
+    // p1: ext2 (1 KiB blocks, indirect block maps); p5: ext4 with inline data; p6: swap.
+    let ext2 = f.dir.join("root.ext2");
+    fs::File::create(&ext2).unwrap().set_len(24 * MIB).unwrap();
+    run(Command::new("mkfs.ext2")
+        .args(["-q", "-F", "-b", "1024", "-d"])
+        .arg(&f.rootfs)
+        .arg(&ext2));
+    let inl = f.dir.join("root-inline.ext4");
+    fs::File::create(&inl).unwrap().set_len(24 * MIB).unwrap();
+    run(Command::new("mkfs.ext4")
+        .args([
+            "-q",
+            "-F",
+            "-O",
+            "inline_data,64bit,metadata_csum",
+            "-I",
+            "1024",
+            "-d",
+        ])
+        .arg(&f.rootfs)
+        .arg(&inl));
+    let disk = f.dir.join("mbr.raw");
+    fs::File::create(&disk).unwrap().set_len(60 * MIB).unwrap();
+    sfdisk(
+        &disk,
+        "label: dos\nunit: sectors\nstart=2048, size=49152, type=83\nstart=51200, size=69632, type=5\nstart=53248, size=49152, type=83\nstart=104448, size=4096, type=82\n",
+    );
+    put_file(&disk, MIB, &ext2);
+    put_file(&disk, 26 * MIB, &inl);
+    let mut swap = vec![0u8; 4096];
+    swap[4086..].copy_from_slice(b"SWAPSPACE2");
+    put(&disk, 51 * MIB, &swap);
+    let d = open_disk(&disk, &OpenOptions::default()).unwrap();
+    assert_eq!(d.table, "mbr");
+    let idx: Vec<&str> = d.volumes.iter().map(|v| v.index.as_str()).collect();
+    assert_eq!(idx, vec!["p1", "p5", "p6"], "{:?}", d.volumes);
+    assert_eq!(d.volumes[2].reason.as_deref(), Some("skipped: swap"));
+    for i in [0, 1] {
+        assert!(d.volumes[i].os_root);
+        let (got, _) = listing(&mut d.volumes[i].layer("t").unwrap());
+        assert_same(f, got, &format!("mbr {}", d.volumes[i].index));
+    }
+}
+
+/// Write an LVM2 PV by hand from the documented on-disk format: label sector, PV header with one
+/// data area and one metadata area, an mda_header and the text metadata.
+fn lvm_pv(pv_size: u64, uuid: &str, metadata: &str) -> Vec<u8> {
+    let mut d = vec![0u8; 2 * MIB as usize];
+    let l = 512;
+    d[l..l + 8].copy_from_slice(b"LABELONE");
+    d[l + 8..l + 16].copy_from_slice(&1u64.to_le_bytes());
+    d[l + 20..l + 24].copy_from_slice(&32u32.to_le_bytes());
+    d[l + 24..l + 32].copy_from_slice(b"LVM2 001");
+    let ph = l + 32;
+    d[ph..ph + 32].copy_from_slice(uuid.as_bytes());
+    d[ph + 32..ph + 40].copy_from_slice(&pv_size.to_le_bytes());
+    let mut p = ph + 40;
+    for (o, s) in [(MIB, 0u64), (0, 0), (4096, MIB - 4096), (0, 0)] {
+        d[p..p + 8].copy_from_slice(&o.to_le_bytes());
+        d[p + 8..p + 16].copy_from_slice(&s.to_le_bytes());
+        p += 16;
+    }
+    let m = 4096;
+    d[m + 4..m + 20].copy_from_slice(b" LVM2 x[5A%r0N*>");
+    d[m + 20..m + 24].copy_from_slice(&1u32.to_le_bytes());
+    d[m + 24..m + 32].copy_from_slice(&4096u64.to_le_bytes());
+    d[m + 32..m + 40].copy_from_slice(&(MIB - 4096).to_le_bytes());
+    d[m + 40..m + 48].copy_from_slice(&512u64.to_le_bytes());
+    d[m + 48..m + 56].copy_from_slice(&(metadata.len() as u64).to_le_bytes());
+    d[m + 512..m + 512 + metadata.len()].copy_from_slice(metadata.as_bytes());
+    d
+}
+
+#[test]
+fn lvm_logical_volumes_are_found_and_read() {
+    let Some(f) = fixture() else { return };
+    // PV in MBR partition 1 (type 8e) at 1 MiB; pe_start 1 MiB into the PV; extents of 1 MiB.
+    // LV "root" = ext4 image in two segments: PV extents 30.. (first 12 MiB) and 2.. (last 12).
+    let uuid = "AbCdEf0123456789AbCdEf0123456789";
+    let meta = format!(
+        "vg0 {{\nid = \"x\"\nseqno = 2\nstatus = [\"RESIZEABLE\", \"READ\", \"WRITE\"]\nextent_size = 2048\nphysical_volumes {{\npv0 {{\nid = \"{}-{}\"\ndevice = \"/dev/vda1\"\npe_start = 2048\npe_count = 50\n}}\n}}\nlogical_volumes {{\nroot {{\nid = \"y\"\nstatus = [\"READ\", \"WRITE\", \"VISIBLE\"]\nsegment_count = 2\nsegment1 {{\nstart_extent = 0\nextent_count = 12\ntype = \"striped\"\nstripe_count = 1\nstripes = [\n\"pv0\", 30\n]\n}}\nsegment2 {{\nstart_extent = 12\nextent_count = 12\ntype = \"striped\"\nstripe_count = 1\nstripes = [\n\"pv0\", 2\n]\n}}\n}}\nmirrored {{\nid = \"z\"\nsegment_count = 1\nsegment1 {{\nstart_extent = 0\nextent_count = 1\ntype = \"raid1\"\n}}\n}}\n}}\n}}\ncontents = \"Text Format Volume Group\"\nversion = 1\n",
+        &uuid[..6],
+        &uuid[6..]
+    );
+    let disk = f.dir.join("lvm.raw");
+    fs::File::create(&disk).unwrap().set_len(60 * MIB).unwrap();
+    sfdisk(
+        &disk,
+        "label: dos\nunit: sectors\nstart=2048, size=106496, type=8e\n",
+    );
+    put(&disk, MIB, &lvm_pv(52 * MIB, uuid, &meta));
+    let img = fs::read(&f.ext4).unwrap();
+    let pe = |n: u64| MIB + MIB + n * MIB;
+    put(&disk, pe(30), &img[..(12 * MIB) as usize]);
+    put(&disk, pe(2), &img[(12 * MIB) as usize..]);
+    let d = open_disk(&disk, &OpenOptions::default()).unwrap();
+    let v: Vec<(&str, &str)> = d
+        .volumes
+        .iter()
+        .map(|v| (v.index.as_str(), v.fs.as_str()))
+        .collect();
+    assert_eq!(
+        v,
+        vec![
+            ("p1", "LVM2 PV"),
+            ("lvm vg0/root", "ext4"),
+            ("lvm vg0/mirrored", "unknown")
+        ],
+        "{:?}",
+        d.volumes
+    );
+    assert!(d.volumes[2].reason.as_deref().unwrap().contains("raid1"));
+    assert!(d.volumes[1].os_root);
+    let (got, _) = listing(&mut d.volumes[1].layer("t").unwrap());
+    assert_same(f, got, "lvm");
+}
+
+fn copy(f: &Fixture, from: &Path, name: &str) -> PathBuf {
+    let p = f.dir.join(name);
+    fs::copy(from, &p).unwrap();
+    p
+}
+
+#[test]
+fn corrupt_gpt_falls_back_to_backup_or_fails_clearly() {
+    let Some(f) = fixture() else { return };
+    let p = copy(f, &f.gpt, "badcrc.raw");
+    put(&p, 512 + 60, b"\xff\xff\xff\xff"); // inside the disk GUID: header CRC now wrong
+    let d = open_disk(&p, &OpenOptions::default()).unwrap();
+    assert!(
+        d.notes.iter().any(|n| n.contains("backup GPT")),
+        "{:?}",
+        d.notes
+    );
+    assert_eq!(d.volumes.len(), 3);
+    assert!(d.volumes[1].os_root);
+    // Break the backup too.
+    let len = fs::metadata(&p).unwrap().len();
+    put(&p, len - 512 + 60, b"\xff\xff\xff\xff");
+    let e = open_disk(&p, &OpenOptions::default())
+        .err()
+        .expect("both GPTs corrupt")
+        .to_string();
+    assert!(e.contains("GPT is corrupt"), "{e}");
+}
+
+fn qcow2_of(f: &Fixture, name: &str) -> PathBuf {
+    let p = f.dir.join(name);
+    run(Command::new("qemu-img")
+        .args(["convert", "-f", "raw", "-O", "qcow2"])
+        .arg(&f.gpt)
+        .arg(&p));
+    p
+}
+
+/// Open and walk every OS root; the error (or notes) as text.
+fn open_and_walk(p: &Path) -> String {
+    match open_disk(p, &OpenOptions::default()) {
+        Err(e) => e.to_string(),
+        Ok(d) => {
+            let mut s: Vec<String> = d.volumes.iter().filter_map(|v| v.reason.clone()).collect();
+            for v in d.volumes.iter().filter(|v| v.os_root) {
+                let (_, notes) = listing(&mut v.layer("t").unwrap());
+                s.extend(
+                    notes
+                        .into_iter()
+                        .map(|n| format!("{}: {}", n.subject, n.message)),
+                );
+            }
+            s.join("\n")
+        }
+    }
+}
+
+#[test]
+fn truncated_qcow2_and_l2_past_eof() {
+    let Some(f) = fixture() else { return };
+    let p = qcow2_of(f, "trunc.qcow2");
+    let len = fs::metadata(&p).unwrap().len();
+    fs::OpenOptions::new()
+        .write(true)
+        .open(&p)
+        .unwrap()
+        .set_len(len / 2)
+        .unwrap();
+    let t = std::time::Instant::now();
+    let msg = open_and_walk(&p);
+    assert!(msg.contains("past the end"), "{msg}");
+    assert!(t.elapsed().as_secs() < 20);
+    // An L2 entry pointing far past the end of the file.
+    let p = qcow2_of(f, "l2.qcow2");
+    let data = fs::read(&p).unwrap();
+    let be64 = |o: usize| u64::from_be_bytes(data[o..o + 8].try_into().unwrap());
+    let l1 = be64(40) as usize;
+    let l2 = (be64(l1) & 0x00ff_ffff_ffff_fe00) as usize;
+    put(&p, l2 as u64, &((1u64 << 63) | (1u64 << 45)).to_be_bytes());
+    let e = open_disk(&p, &OpenOptions::default())
+        .err()
+        .expect("L2 past EOF")
+        .to_string();
+    assert!(e.contains("past the end of the file"), "{e}");
+}
+
+#[test]
+fn qcow2_backing_files_are_refused_unless_allowed() {
+    let Some(f) = fixture() else { return };
+    let base = qcow2_of(f, "base.qcow2");
+    let top = f.dir.join("top.qcow2");
+    run(Command::new("qemu-img")
+        .args([
+            "create",
+            "-q",
+            "-f",
+            "qcow2",
+            "-F",
+            "qcow2",
+            "-b",
+            "base.qcow2",
+        ])
+        .arg(&top)
+        .current_dir(&f.dir));
+    let e = open_disk(&top, &OpenOptions::default())
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        e.contains("backing file") && e.contains("--allow-backing"),
+        "{e}"
+    );
+    let d = open_disk(
+        &top,
+        &OpenOptions {
+            allow_backing: true,
+        },
+    )
+    .unwrap();
+    assert_eq!(d.os_roots().count(), 2);
+    let (got, _) = listing(&mut d.volumes[1].layer("t").unwrap());
+    assert_same(f, got, "backing");
+    drop(base);
+    // A backing file outside the directory is refused even when allowed.
+    let sub = f.dir.join("sub");
+    fs::create_dir_all(&sub).unwrap();
+    let out = sub.join("escape.qcow2");
+    run(Command::new("qemu-img")
+        .args([
+            "create",
+            "-q",
+            "-f",
+            "qcow2",
+            "-F",
+            "qcow2",
+            "-b",
+            "../base.qcow2",
+        ])
+        .arg(&out)
+        .current_dir(&sub));
+    let e = open_disk(
+        &out,
+        &OpenOptions {
+            allow_backing: true,
+        },
+    )
+    .err()
+    .expect("refused")
+    .to_string();
+    assert!(e.contains("outside the image's directory"), "{e}");
+}
+
+fn ext4_fs(p: &Path) -> sekisho_disk::ext4::Ext4 {
+    let dev: sekisho_disk::Dev = Arc::new(sekisho_disk::dev::FileDev::open(p).unwrap());
+    sekisho_disk::ext4::Ext4::open(dev).unwrap()
+}
+
+#[test]
+fn looping_ext4_extents_and_directory_cycles() {
+    let Some(f) = fixture() else { return };
+    // Looping extents: the big file's extent root becomes an index node pointing at a block
+    // that is itself an index node pointing at itself.
+    let p = copy(f, &f.ext4, "loop.ext4");
+    let fs4 = ext4_fs(&p);
+    let n = fs4
+        .lookup("usr/lib/x86_64-linux-gnu/libfoo.so.1.2.3")
+        .unwrap()
+        .unwrap();
+    let at = fs4.inode_offset(n.ino).unwrap();
+    let blk = 5000u32; // a free block in a 24 MiB filesystem
+    let node = |depth: u16| {
+        let mut b = vec![0u8; 24];
+        b[0..2].copy_from_slice(&0xF30Au16.to_le_bytes());
+        b[2..4].copy_from_slice(&1u16.to_le_bytes());
+        b[4..6].copy_from_slice(&4u16.to_le_bytes());
+        b[6..8].copy_from_slice(&depth.to_le_bytes());
+        b[16..20].copy_from_slice(&blk.to_le_bytes());
+        b
+    };
+    put(&p, at + 40, &node(1));
+    put(&p, u64::from(blk) * 4096, &node(1));
+    let msg = open_and_walk(&p);
+    assert!(
+        msg.contains("libfoo.so.1.2.3") && msg.contains("extent tree depth"),
+        "{msg}"
+    );
+    // Directory cycle: cycle/cyclesub's entry now points at cycle itself.
+    let p = copy(f, &f.ext4, "cycle.ext4");
+    let fs4 = ext4_fs(&p);
+    let cyc = fs4.lookup("cycle").unwrap().unwrap().ino as u32;
+    let mut data = fs::read(&p).unwrap();
+    let pat = b"\x08\x02cyclesub";
+    let pos = data
+        .windows(pat.len())
+        .position(|w| w == pat)
+        .expect("dirent")
+        - 6;
+    data[pos..pos + 4].copy_from_slice(&cyc.to_le_bytes());
+    fs::write(&p, data).unwrap();
+    let msg = open_and_walk(&p);
+    assert!(msg.contains("directory cycle"), "{msg}");
+}
+
+#[test]
+fn xfs_btree_with_bad_magic() {
+    let Some(f) = fixture() else { return };
+    let p = copy(f, &f.xfs, "bad.xfs");
+    let dev: sekisho_disk::Dev = Arc::new(sekisho_disk::dev::FileDev::open(&p).unwrap());
+    let x = sekisho_disk::xfs::Xfs::open(dev).unwrap();
+    let n = x
+        .lookup("usr/lib/x86_64-linux-gnu/libfoo.so.1.2.3")
+        .unwrap()
+        .unwrap();
+    let at = x.inode_offset(n.ino).unwrap();
+    // Turn the data fork into a btree root (level 1, one record) pointing at block 100 of AG 0,
+    // which holds no BMA3 block.
+    put(&p, at + 5, &[3]);
+    let mut root = [0u8; 4 + 8 + 8];
+    root[0..2].copy_from_slice(&1u16.to_be_bytes());
+    root[2..4].copy_from_slice(&1u16.to_be_bytes());
+    let maxrecs = (512 - 176 - 4) / 16; // 512-byte inodes, no attribute fork
+    let mut fork = vec![0u8; 4 + maxrecs * 16];
+    fork[..4].copy_from_slice(&root[..4]);
+    fork[4 + maxrecs * 8..4 + maxrecs * 8 + 8].copy_from_slice(&100u64.to_be_bytes());
+    put(&p, at + 176, &fork);
+    put(&p, at + 82, &[0]);
+    let msg = open_and_walk(&p);
+    assert!(msg.contains("bad magic"), "{msg}");
+}
+
+#[test]
+fn nothing_scannable_is_reported_per_partition() {
+    let Some(f) = fixture() else { return };
+    let disk = f.dir.join("empty-gpt.raw");
+    fs::File::create(&disk).unwrap().set_len(8 * MIB).unwrap();
+    sfdisk(
+        &disk,
+        "label: gpt\nunit: sectors\nstart=2048, size=4096, name=\"data\"\nstart=6144, size=4096, name=\"crypt\"\n",
+    );
+    put(&disk, 3 * MIB, b"LUKS\xba\xbe\x00\x02");
+    let d = open_disk(&disk, &OpenOptions::default()).unwrap();
+    assert_eq!(d.os_roots().count(), 0);
+    let r: Vec<(&str, &str)> = d
+        .volumes
+        .iter()
+        .map(|v| (v.index.as_str(), v.reason.as_deref().unwrap_or("")))
+        .collect();
+    assert_eq!(r, vec![("p1", "skipped: empty"), ("p2", "skipped: LUKS")]);
+}
