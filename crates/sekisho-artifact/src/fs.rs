@@ -371,8 +371,11 @@ pub fn walk_layer(
 pub struct CollectOptions {
     /// Layers walked at once.
     pub threads: usize,
-    /// Per-layer result cache directory (keyed by diff_id); `None` disables caching.
+    /// Per-layer result cache directory (keyed by diff_id, see [`crate::cache`]); `None`
+    /// disables caching.
     pub cache_dir: Option<std::path::PathBuf>,
+    /// Size bound of the cache directory; least recently used entries are evicted past it.
+    pub cache_max_bytes: u64,
 }
 
 impl Default for CollectOptions {
@@ -380,6 +383,7 @@ impl Default for CollectOptions {
         Self {
             threads: std::thread::available_parallelism().map_or(1, usize::from),
             cache_dir: None,
+            cache_max_bytes: crate::cache::DEFAULT_MAX_BYTES,
         }
     }
 }
@@ -395,7 +399,7 @@ pub fn collect(
         captures,
         &CollectOptions {
             threads,
-            cache_dir: None,
+            ..CollectOptions::default()
         },
     )
 }
@@ -407,9 +411,26 @@ pub fn collect_with(
     opts: &CollectOptions,
 ) -> Result<Inventory, WalkError> {
     let threads = opts.threads.max(1);
+    let cache = opts
+        .cache_dir
+        .as_ref()
+        .map(|d| crate::cache::LayerCache::new(d, opts.cache_max_bytes));
+    let ids: Vec<&str> = captures.iter().map(|c| c.id()).collect();
     let mut results: Vec<Option<Result<LayerResult, WalkError>>> = Vec::new();
     results.resize_with(layers.len(), || None);
-    let mut queue: Vec<(usize, Box<dyn LayerSource>)> = layers.into_iter().enumerate().collect();
+    let mut queue: Vec<(usize, Option<String>, Box<dyn LayerSource>)> = Vec::new();
+    for (i, src) in layers.into_iter().enumerate() {
+        let key = cache
+            .as_ref()
+            .and_then(|_| crate::cache::LayerCache::key(src.info(), &ids));
+        if let (Some(c), Some(k)) = (&cache, &key)
+            && let Some(hit) = c.get(k, src.info())
+        {
+            results[i] = Some(Ok(hit));
+            continue;
+        }
+        queue.push((i, key, src));
+    }
     queue.reverse();
     let queue = std::sync::Mutex::new(queue);
     let out = std::sync::Mutex::new(&mut results);
@@ -418,8 +439,12 @@ pub fn collect_with(
             s.spawn(|| {
                 loop {
                     let next = queue.lock().expect("queue lock").pop();
-                    let Some((i, mut src)) = next else { break };
+                    let Some((i, key, mut src)) = next else { break };
                     let r = walk_layer(src.as_mut(), captures);
+                    if let (Ok(res), Some(c), Some(k)) = (&r, &cache, &key) {
+                        // A cache that cannot be written only costs time next run.
+                        let _ = c.put(k, res);
+                    }
                     out.lock().expect("result lock")[i] = Some(r);
                 }
             });
@@ -566,7 +591,7 @@ impl Inventory {
                     return Err(ResolveError::Loop(path.to_string()));
                 }
                 let joined = path::join_in_root(&done, target).map_err(ResolveError::Path)?;
-                let mut rest: Vec<String> = todo.drain(..).collect();
+                let mut rest: Vec<String> = std::mem::take(&mut todo);
                 rest.reverse();
                 let mut new: Vec<String> = joined
                     .split('/')

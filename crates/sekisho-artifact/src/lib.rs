@@ -14,7 +14,9 @@
 
 #![forbid(unsafe_code)]
 
+pub mod cache;
 pub mod fs;
+pub mod image;
 pub mod path;
 pub mod rootfs;
 

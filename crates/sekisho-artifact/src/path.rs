@@ -59,9 +59,7 @@ pub fn file_name(path: &str) -> &str {
 /// Join a normalised directory and a (possibly relative or absolute) link target, resolving inside
 /// the root. An absolute target restarts at the root, as in a chroot.
 pub fn join_in_root(dir: &str, target: &str) -> Result<String, PathError> {
-    if target.starts_with('/') {
-        normalize(target)
-    } else if dir.is_empty() {
+    if target.starts_with('/') || dir.is_empty() {
         normalize(target)
     } else {
         normalize(&format!("{dir}/{target}"))

@@ -1,0 +1,487 @@
+//! Pulling from a registry over the OCI distribution API v2 (distribution-spec spec.md):
+//! `GET /v2/`, `GET /v2/<name>/manifests/<reference>`, `GET /v2/<name>/blobs/<digest>`, with
+//! anonymous, basic or bearer-token auth (Docker's token authentication spec), retries with
+//! backoff on 429/5xx/connection errors, plain HTTP for `--insecure` or loopback registries,
+//! proxies from `HTTPS_PROXY`/`NO_PROXY`, and extra CAs from `SSL_CERT_FILE`/`--ca-cert`.
+//!
+//! Blobs are streamed: a layer's HTTP body is the [`BlobOpener`] reader the tar walker inflates.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::image::auth::{self, Credentials, parse_challenge};
+use crate::image::manifest::ACCEPT_MANIFESTS;
+use crate::image::reference::Reference;
+use crate::image::resolve::{BlobStore, ImageOptions, OpenedImage, open_document};
+use crate::image::tar_layer::BlobOpener;
+use crate::image::{Digest, ImageError, MAX_MANIFEST_BYTES, read_capped};
+
+/// How to talk to registries.
+#[derive(Debug, Clone)]
+pub struct RegistryOptions {
+    /// Allow plain HTTP and skip TLS verification.
+    pub insecure: bool,
+    /// Explicit credentials (`--username` + `--password-stdin`); otherwise Docker's config.
+    pub credentials: Option<Credentials>,
+    /// Extra CA certificate files (PEM). `SSL_CERT_FILE` is added when set.
+    pub ca_certs: Vec<PathBuf>,
+    /// Docker config file to read credentials from (default: `$DOCKER_CONFIG`, `~/.docker`).
+    pub docker_config: Option<PathBuf>,
+    /// Attempts per request after the first, on 429/5xx/connection errors.
+    pub retries: u32,
+    /// First backoff delay; doubled each retry.
+    pub backoff: Duration,
+}
+
+impl Default for RegistryOptions {
+    fn default() -> Self {
+        Self {
+            insecure: false,
+            credentials: None,
+            ca_certs: Vec::new(),
+            docker_config: None,
+            retries: 4,
+            backoff: Duration::from_millis(250),
+        }
+    }
+}
+
+/// A client for one repository on one registry.
+pub struct Client {
+    agent: ureq::Agent,
+    base: String,
+    registry: String,
+    repository: String,
+    creds: Option<Credentials>,
+    auth: Mutex<Option<String>>,
+    retries: u32,
+    backoff: Duration,
+}
+
+fn encode_query(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            o.push(b as char);
+        } else {
+            o.push_str(&format!("%{b:02X}"));
+        }
+    }
+    o
+}
+
+fn load_certs(paths: &[PathBuf]) -> Result<Vec<ureq::tls::Certificate<'static>>, ImageError> {
+    let mut out = Vec::new();
+    for p in paths {
+        let pem = std::fs::read(p).map_err(|e| ImageError::io(p.display().to_string(), e))?;
+        let before = out.len();
+        for item in ureq::tls::parse_pem(&pem) {
+            match item {
+                Ok(ureq::tls::PemItem::Certificate(c)) => out.push(c),
+                Ok(_) => {}
+                Err(e) => {
+                    return Err(ImageError::invalid(
+                        p.display().to_string(),
+                        format!("bad PEM: {e}"),
+                    ));
+                }
+            }
+        }
+        if out.len() == before {
+            return Err(ImageError::invalid(
+                p.display().to_string(),
+                "no certificates in file",
+            ));
+        }
+    }
+    Ok(out)
+}
+
+fn build_agent(opts: &RegistryOptions) -> Result<ureq::Agent, ImageError> {
+    let mut files = opts.ca_certs.clone();
+    if let Some(f) = std::env::var_os("SSL_CERT_FILE") {
+        files.push(PathBuf::from(f));
+    }
+    let mut tls = ureq::tls::TlsConfig::builder().disable_verification(opts.insecure);
+    if !files.is_empty() {
+        // Extra CAs on top of the system bundle (Debian's ca-certificates).
+        let system = PathBuf::from("/etc/ssl/certs/ca-certificates.crt");
+        if system.is_file() && !files.contains(&system) {
+            files.push(system);
+        }
+        tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&load_certs(&files)?));
+    }
+    let cfg = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .tls_config(tls.build())
+        .proxy(ureq::Proxy::try_from_env())
+        .timeout_connect(Some(Duration::from_secs(15)))
+        .timeout_recv_response(Some(Duration::from_secs(120)))
+        .user_agent(concat!("sekisho/", env!("CARGO_PKG_VERSION")))
+        .build();
+    Ok(cfg.into())
+}
+
+type Response = ureq::http::Response<ureq::Body>;
+
+impl Client {
+    /// Connect to `r`'s registry: pick the scheme and check `/v2/` (authenticating if asked).
+    pub fn connect(r: &Reference, opts: &RegistryOptions) -> Result<Arc<Self>, ImageError> {
+        let agent = build_agent(opts)?;
+        let host = r.api_host().to_string();
+        let https = format!("https://{host}");
+        let base = if opts.insecure || r.is_loopback() {
+            // Docker's rule: try TLS, fall back to plain HTTP for insecure or local registries.
+            match agent.get(format!("{https}/v2/")).call() {
+                Ok(_) => https,
+                Err(_) => format!("http://{host}"),
+            }
+        } else {
+            https
+        };
+        let creds = match &opts.credentials {
+            Some(c) => Some(c.clone()),
+            None => auth::from_docker_config(&r.registry, opts.docker_config.as_deref())?,
+        };
+        let c = Arc::new(Self {
+            agent,
+            base,
+            registry: r.registry.clone(),
+            repository: r.repository.clone(),
+            creds,
+            auth: Mutex::new(None),
+            retries: opts.retries,
+            backoff: opts.backoff,
+        });
+        let url = format!("{}/v2/", c.base);
+        c.get("ping /v2/", &url, None)?;
+        Ok(c)
+    }
+
+    fn err(&self, step: &str, message: impl Into<String>) -> ImageError {
+        ImageError::Registry {
+            registry: self.registry.clone(),
+            step: step.to_string(),
+            message: message.into(),
+        }
+    }
+
+    fn sleep(&self, attempt: u32, retry_after: Option<u64>) {
+        let d = self.backoff * 2u32.saturating_pow(attempt);
+        let d = match retry_after {
+            Some(s) => d.max(Duration::from_secs(s.min(30))),
+            None => d,
+        };
+        std::thread::sleep(d.min(Duration::from_secs(30)));
+    }
+
+    /// GET with auth, retries and a clear error. Returns only 2xx responses.
+    fn get(&self, step: &str, url: &str, accept: Option<&str>) -> Result<Response, ImageError> {
+        let mut attempt = 0u32;
+        let mut reauthed = false;
+        loop {
+            let mut req = self.agent.get(url);
+            if let Some(a) = accept {
+                req = req.header("Accept", a);
+            }
+            let auth = self.auth.lock().expect("auth lock").clone();
+            if let Some(h) = &auth {
+                req = req.header("Authorization", h);
+            }
+            match req.call() {
+                Ok(resp) => {
+                    let st = resp.status().as_u16();
+                    if (200..300).contains(&st) {
+                        return Ok(resp);
+                    }
+                    if st == 401 && !reauthed {
+                        reauthed = true;
+                        let ch = resp
+                            .headers()
+                            .get("www-authenticate")
+                            .and_then(|v| v.to_str().ok())
+                            .map(str::to_string);
+                        self.authenticate(step, ch.as_deref())?;
+                        continue;
+                    }
+                    if (st == 429 || st >= 500) && attempt < self.retries {
+                        let ra = resp
+                            .headers()
+                            .get("retry-after")
+                            .and_then(|v| v.to_str().ok())
+                            .and_then(|v| v.trim().parse().ok());
+                        self.sleep(attempt, ra);
+                        attempt += 1;
+                        continue;
+                    }
+                    let body = read_capped(resp.into_body().into_reader(), 64 << 10, step)
+                        .map(|b| error_text(&b))
+                        .unwrap_or_default();
+                    let tries = if attempt > 0 {
+                        format!(" after {} attempts", attempt + 1)
+                    } else {
+                        String::new()
+                    };
+                    let hint = match st {
+                        401 => {
+                            "; credentials missing or rejected (use --username/--password-stdin or docker login)"
+                        }
+                        403 => "; access denied",
+                        404 => "; not found",
+                        _ => "",
+                    };
+                    return Err(self.err(step, format!("HTTP {st}{tries}{hint}{body}")));
+                }
+                Err(e) => {
+                    if attempt < self.retries {
+                        self.sleep(attempt, None);
+                        attempt += 1;
+                        continue;
+                    }
+                    return Err(self.err(
+                        step,
+                        format!("{e} (GET {url}, after {} attempts)", attempt + 1),
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Answer a 401 challenge.
+    fn authenticate(&self, step: &str, challenge: Option<&str>) -> Result<(), ImageError> {
+        let Some(ch) = challenge.and_then(parse_challenge) else {
+            return Err(self.err(step, "HTTP 401 without a usable WWW-Authenticate challenge"));
+        };
+        match ch.scheme.as_str() {
+            "basic" => {
+                let Some(c) = &self.creds else {
+                    return Err(self.err(
+                        step,
+                        "registry requires credentials (basic auth); use --username/--password-stdin or docker login",
+                    ));
+                };
+                *self.auth.lock().expect("auth lock") = Some(c.basic_header());
+                Ok(())
+            }
+            "bearer" => {
+                let Some(realm) = ch.params.get("realm") else {
+                    return Err(self.err(step, "bearer challenge without a realm"));
+                };
+                let scope = ch
+                    .params
+                    .get("scope")
+                    .cloned()
+                    .unwrap_or_else(|| format!("repository:{}:pull", self.repository));
+                let mut url = realm.clone();
+                url.push(if url.contains('?') { '&' } else { '?' });
+                if let Some(s) = ch.params.get("service") {
+                    url.push_str(&format!("service={}&", encode_query(s)));
+                }
+                url.push_str(&format!("scope={}", encode_query(&scope)));
+                let token = self.fetch_token(&url)?;
+                *self.auth.lock().expect("auth lock") = Some(format!("Bearer {token}"));
+                Ok(())
+            }
+            other => Err(self.err(step, format!("unsupported auth scheme {other:?}"))),
+        }
+    }
+
+    fn fetch_token(&self, url: &str) -> Result<String, ImageError> {
+        let step = "token";
+        let mut attempt = 0;
+        loop {
+            let mut req = self.agent.get(url);
+            if let Some(c) = &self.creds {
+                req = req.header("Authorization", c.basic_header());
+            }
+            match req.call() {
+                Ok(resp) => {
+                    let st = resp.status().as_u16();
+                    if (st == 429 || st >= 500) && attempt < self.retries {
+                        self.sleep(attempt, None);
+                        attempt += 1;
+                        continue;
+                    }
+                    let body = read_capped(resp.into_body().into_reader(), 1 << 20, step)?;
+                    if st == 401 || st == 403 {
+                        return Err(self.err(
+                            step,
+                            format!("token server refused the credentials (HTTP {st})"),
+                        ));
+                    }
+                    if !(200..300).contains(&st) {
+                        return Err(self.err(
+                            step,
+                            format!("token server answered HTTP {st}{}", error_text(&body)),
+                        ));
+                    }
+                    #[derive(serde::Deserialize)]
+                    struct Tok {
+                        #[serde(default)]
+                        token: Option<String>,
+                        #[serde(default)]
+                        access_token: Option<String>,
+                    }
+                    let t: Tok = serde_json::from_slice(&body)
+                        .map_err(|e| self.err(step, format!("bad token response: {e}")))?;
+                    return t
+                        .token
+                        .or(t.access_token)
+                        .filter(|t| !t.is_empty())
+                        .ok_or_else(|| self.err(step, "token response has no token"));
+                }
+                Err(e) => {
+                    if attempt < self.retries {
+                        self.sleep(attempt, None);
+                        attempt += 1;
+                        continue;
+                    }
+                    return Err(self.err(step, format!("{e} (after {} attempts)", attempt + 1)));
+                }
+            }
+        }
+    }
+
+    /// Fetch a manifest by tag or digest. Returns bytes, content type and digest (verified when
+    /// the reference was a digest).
+    pub fn manifest(
+        &self,
+        reference: &str,
+    ) -> Result<(Vec<u8>, Option<String>, Digest), ImageError> {
+        let step = format!("manifest {}:{reference}", self.repository);
+        let url = format!("{}/v2/{}/manifests/{reference}", self.base, self.repository);
+        let resp = self.get(&step, &url, Some(ACCEPT_MANIFESTS))?;
+        let ct = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let body = read_capped(resp.into_body().into_reader(), MAX_MANIFEST_BYTES, &step)
+            .map_err(|e| self.err(&step, e.to_string()))?;
+        let digest = if reference.starts_with("sha256:") {
+            let d = Digest::parse(reference)?;
+            d.verify(&format!("registry {} {step}", self.registry), &body)?;
+            d
+        } else {
+            Digest::of(&body)
+        };
+        Ok((body, ct, digest))
+    }
+
+    fn blob(&self, digest: &Digest) -> Result<Response, ImageError> {
+        let step = format!("blob {digest}");
+        let url = format!("{}/v2/{}/blobs/{digest}", self.base, self.repository);
+        self.get(&step, &url, None)
+    }
+}
+
+/// Make a registry's JSON error body (`{"errors":[{"code","message"}]}`) readable.
+fn error_text(body: &[u8]) -> String {
+    #[derive(serde::Deserialize)]
+    struct E {
+        #[serde(default)]
+        code: String,
+        #[serde(default)]
+        message: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct Es {
+        errors: Vec<E>,
+    }
+    if let Ok(es) = serde_json::from_slice::<Es>(body) {
+        let parts: Vec<String> = es
+            .errors
+            .iter()
+            .map(|e| format!("{} {}", e.code, e.message).trim().to_string())
+            .collect();
+        if !parts.is_empty() {
+            return format!(": {}", parts.join("; "));
+        }
+    }
+    let s = String::from_utf8_lossy(body);
+    let s = s.trim();
+    if s.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", s.chars().take(200).collect::<String>())
+    }
+}
+
+struct RegistryStore {
+    client: Arc<Client>,
+}
+
+impl BlobStore for RegistryStore {
+    fn what(&self) -> String {
+        format!(
+            "registry {}/{}",
+            self.client.registry, self.client.repository
+        )
+    }
+    fn read_small(
+        &self,
+        digest: &Digest,
+        cap: u64,
+    ) -> Result<(Vec<u8>, Option<String>), ImageError> {
+        let resp = self.client.blob(digest)?;
+        let b = read_capped(
+            resp.into_body().into_reader(),
+            cap,
+            &format!("blob {digest}"),
+        )?;
+        digest.verify(&format!("{} blob {digest}", self.what()), &b)?;
+        Ok((b, None))
+    }
+    fn read_manifest(&self, digest: &Digest) -> Result<(Vec<u8>, Option<String>), ImageError> {
+        let (b, ct, _) = self.client.manifest(digest.as_str())?;
+        Ok((b, ct))
+    }
+    fn layer_blob(
+        &self,
+        digest: &Digest,
+        _size: Option<u64>,
+    ) -> Result<Arc<dyn BlobOpener>, ImageError> {
+        Ok(Arc::new(RegistryBlob {
+            client: self.client.clone(),
+            digest: digest.clone(),
+        }))
+    }
+}
+
+/// A layer blob fetched when its layer is walked.
+struct RegistryBlob {
+    client: Arc<Client>,
+    digest: Digest,
+}
+
+impl BlobOpener for RegistryBlob {
+    fn open(&self) -> Result<Box<dyn std::io::Read + Send>, ImageError> {
+        let resp = self.client.blob(&self.digest)?;
+        Ok(Box::new(resp.into_body().into_reader()))
+    }
+}
+
+/// Pull `reference` (manifests and config now; layers stream when walked).
+pub fn open_registry(
+    reference: &str,
+    ropts: &RegistryOptions,
+    opts: &ImageOptions,
+) -> Result<OpenedImage, ImageError> {
+    let r = Reference::parse(reference)?;
+    let client = Client::connect(&r, ropts)?;
+    let (bytes, ct, digest) = client.manifest(&r.manifest_ref())?;
+    let store = RegistryStore {
+        client: client.clone(),
+    };
+    let mut img = open_document(&store, bytes, ct, digest.clone(), &r.to_string(), opts)?;
+    if let Some(t) = &r.tag {
+        img.meta
+            .repo_tags
+            .push(format!("{}/{}:{t}", r.registry, r.repository));
+    }
+    img.meta
+        .repo_digests
+        .push(format!("{}/{}@{digest}", r.registry, r.repository));
+    Ok(img)
+}
