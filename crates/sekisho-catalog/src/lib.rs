@@ -11,6 +11,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod lang;
 pub mod model;
 pub mod os;
 pub mod registry;

@@ -44,7 +44,9 @@ pub fn os_catalogers() -> Vec<Box<dyn Cataloger>> {
 
 /// Every cataloger sekisho has, OS catalogers first. Language catalogers are appended here.
 pub fn default_catalogers() -> Vec<Box<dyn Cataloger>> {
-    os_catalogers()
+    let mut v = os_catalogers();
+    v.extend(crate::lang::catalogers());
+    v
 }
 
 /// The captures OS detection needs (always registered by [`scan`]).
