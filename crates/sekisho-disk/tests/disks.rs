@@ -717,3 +717,78 @@ fn nothing_scannable_is_reported_per_partition() {
         .collect();
     assert_eq!(r, vec![("p1", "skipped: empty"), ("p2", "skipped: LUKS")]);
 }
+
+#[test]
+fn deeper_extent_trees_read_the_same_content() {
+    let Some(f) = fixture() else { return };
+    // ext4: move the big file's extents into a leaf block under a depth-1 root.
+    let p = copy(f, &f.ext4, "deep.ext4");
+    let fs4 = ext4_fs(&p);
+    let n = fs4
+        .lookup("usr/lib/x86_64-linux-gnu/libfoo.so.1.2.3")
+        .unwrap()
+        .unwrap();
+    let at = fs4.inode_offset(n.ino).unwrap();
+    let root = n.raw[40..100].to_vec();
+    let entries = u16::from_le_bytes([root[2], root[3]]);
+    assert_eq!(
+        u16::from_le_bytes([root[6], root[7]]),
+        0,
+        "expected a depth-0 root from mkfs"
+    );
+    let blk = 5200u32;
+    let mut leaf = vec![0u8; 4096];
+    leaf[..12].copy_from_slice(&root[..12]);
+    leaf[4..6].copy_from_slice(&340u16.to_le_bytes());
+    leaf[12..12 + 12 * entries as usize].copy_from_slice(&root[12..12 + 12 * entries as usize]);
+    put(&p, u64::from(blk) * 4096, &leaf);
+    let mut idx = vec![0u8; 60];
+    idx[0..2].copy_from_slice(&0xF30Au16.to_le_bytes());
+    idx[2..4].copy_from_slice(&1u16.to_le_bytes());
+    idx[4..6].copy_from_slice(&4u16.to_le_bytes());
+    idx[6..8].copy_from_slice(&1u16.to_le_bytes());
+    idx[16..20].copy_from_slice(&blk.to_le_bytes());
+    put(&p, at + 40, &idx);
+    let d = open_disk(&p, &OpenOptions::default()).unwrap();
+    let (got, notes) = listing(&mut d.volumes[0].layer("t").unwrap());
+    assert!(notes.is_empty(), "{notes:?}");
+    assert_same(f, got, "ext4 depth-1 extent tree");
+
+    // XFS: turn the big file's extent list into a B+tree (root in the inode, one BMA3 leaf).
+    let p = copy(f, &f.xfs, "btree.xfs");
+    let sb = fs::read(&p).unwrap()[..512].to_vec();
+    let be32 = |o: usize| u32::from_be_bytes(sb[o..o + 4].try_into().unwrap());
+    let (bs, agblocks, agcount, agblklog) =
+        (be32(4) as u64, be32(84) as u64, be32(88) as u64, sb[124]);
+    let dev: sekisho_disk::Dev = Arc::new(sekisho_disk::dev::FileDev::open(&p).unwrap());
+    let x = sekisho_disk::xfs::Xfs::open(dev).unwrap();
+    let n = x
+        .lookup("usr/lib/x86_64-linux-gnu/libfoo.so.1.2.3")
+        .unwrap()
+        .unwrap();
+    let at = x.inode_offset(n.ino).unwrap();
+    assert_eq!(n.raw[5], 2, "expected an extent-list inode from mkfs.xfs");
+    let next = u32::from_be_bytes(n.raw[76..80].try_into().unwrap()) as usize;
+    // The last block of the last AG: free in a nearly empty filesystem.
+    let agbno = agblocks - 1;
+    let fsb = ((agcount - 1) << agblklog) | agbno;
+    let byte = ((agcount - 1) * agblocks + agbno) * bs;
+    let mut b = vec![0u8; bs as usize];
+    b[..4].copy_from_slice(b"BMA3");
+    b[6..8].copy_from_slice(&(next as u16).to_be_bytes());
+    b[8..24].fill(0xff);
+    b[72..72 + next * 16].copy_from_slice(&n.raw[176..176 + next * 16]);
+    put(&p, byte, &b);
+    let maxrecs = (n.raw.len() - 176 - 4) / 16;
+    let mut fork = vec![0u8; n.raw.len() - 176];
+    fork[0..2].copy_from_slice(&1u16.to_be_bytes());
+    fork[2..4].copy_from_slice(&1u16.to_be_bytes());
+    fork[4 + maxrecs * 8..4 + maxrecs * 8 + 8].copy_from_slice(&fsb.to_be_bytes());
+    put(&p, at + 176, &fork);
+    put(&p, at + 82, &[0]);
+    put(&p, at + 5, &[3]);
+    let d = open_disk(&p, &OpenOptions::default()).unwrap();
+    let (got, notes) = listing(&mut d.volumes[0].layer("t").unwrap());
+    assert!(notes.is_empty(), "{notes:?}");
+    assert_same(f, got, "xfs btree extents");
+}
