@@ -1,0 +1,430 @@
+//! Reading advisory sources into a [`Builder`]: OSV JSON/YAML files, directory trees, OSV.dev
+//! `all.zip` archives, sekisho export files, Debian tracker JSON and Alpine secdb (converted).
+//!
+//! A malformed record is skipped and counted (the first few are named); the import goes on.
+//! Whole inputs are refused when over a size cap: zip archives are checked entry by entry against
+//! [`Limits`] (declared and actual size, compression ratio, entry count, total) before any byte
+//! is trusted.
+
+use std::io::{Read, Seek};
+use std::path::{Path, PathBuf};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::Value;
+
+use crate::convert::{alpine, debian};
+use crate::error::{DbError, Result};
+use crate::export;
+use crate::model::Advisory;
+use crate::store::{Builder, PutOutcome};
+
+/// Size caps applied to every input.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest single JSON/YAML file or zip entry (uncompressed).
+    pub max_entry: u64,
+    /// Largest total uncompressed size of one archive.
+    pub max_total: u64,
+    /// Largest uncompressed/compressed ratio of one zip entry.
+    pub max_ratio: u64,
+    /// Most entries in one archive.
+    pub max_entries: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_entry: 64 << 20,
+            max_total: 8 << 30,
+            max_ratio: 1000,
+            max_entries: 2_000_000,
+        }
+    }
+}
+
+/// How many malformed records are named in the report.
+pub const MAX_EXAMPLES: usize = 10;
+
+/// What an import did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ImportReport {
+    /// Records read and valid (including converted ones).
+    pub records: u64,
+    pub inserted: u64,
+    pub replaced: u64,
+    /// Records not stored because the DB already had a newer version of the same id.
+    pub kept_newer: u64,
+    /// Records (or feed entries) skipped because they did not parse.
+    pub malformed: u64,
+    /// The first [`MAX_EXAMPLES`] malformed items: `path[: id]: reason`.
+    pub malformed_examples: Vec<String>,
+    /// Files that are not advisory data (README, LICENSE, .txt) and were ignored.
+    pub ignored_files: u64,
+    /// Records produced by feed converters (Debian tracker, Alpine secdb).
+    pub converted: u64,
+}
+
+impl ImportReport {
+    fn bad(&mut self, what: String) {
+        self.malformed += 1;
+        if self.malformed_examples.len() < MAX_EXAMPLES {
+            self.malformed_examples.push(what);
+        }
+    }
+}
+
+/// A destination for records: the builder plus bookkeeping.
+pub struct Sink<'a> {
+    pub builder: &'a mut Builder,
+    pub report: ImportReport,
+    pub limits: Limits,
+    pub progress: ProgressBar,
+    /// When non-empty, keep only records with an affected entry in one of these base ecosystems
+    /// (OSV names, case-insensitive).
+    pub ecosystems: Vec<String>,
+}
+
+impl<'a> Sink<'a> {
+    /// A sink writing into `builder`; `progress` draws a bar on stderr.
+    pub fn new(builder: &'a mut Builder, progress: bool) -> Self {
+        let pb = if progress {
+            let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            pb.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} {elapsed_precise} {human_pos} records {msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            pb
+        } else {
+            ProgressBar::hidden()
+        };
+        Sink {
+            builder,
+            report: ImportReport::default(),
+            limits: Limits::default(),
+            progress: pb,
+            ecosystems: Vec::new(),
+        }
+    }
+
+    fn wanted(&self, adv: &Advisory) -> bool {
+        if self.ecosystems.is_empty() {
+            return true;
+        }
+        adv.affected.iter().any(|a| {
+            a.package.as_ref().is_some_and(|p| {
+                let base = p.ecosystem.split(':').next().unwrap_or("");
+                self.ecosystems.iter().any(|e| e.eq_ignore_ascii_case(base))
+            })
+        })
+    }
+
+    /// Store one record.
+    ///
+    /// # Errors
+    /// SQLite errors (malformed records are not errors).
+    pub fn put(&mut self, adv: &Advisory, source: &str) -> Result<()> {
+        if !self.wanted(adv) {
+            return Ok(());
+        }
+        self.report.records += 1;
+        match self.builder.put(adv, source)? {
+            PutOutcome::Inserted => self.report.inserted += 1,
+            PutOutcome::Replaced => self.report.replaced += 1,
+            PutOutcome::KeptNewer => self.report.kept_newer += 1,
+        }
+        self.progress.inc(1);
+        Ok(())
+    }
+
+    /// Record a malformed item.
+    pub fn bad(&mut self, what: String) {
+        self.report.bad(what);
+    }
+
+    /// Parse and store one document of any supported kind; `name` is used in reports.
+    ///
+    /// # Errors
+    /// SQLite errors; a document that does not parse is counted, not an error.
+    pub fn document(&mut self, name: &str, bytes: &[u8], source: &str) -> Result<()> {
+        let lower = name.to_ascii_lowercase();
+        let value: Value = if lower.ends_with(".yaml") || lower.ends_with(".yml") {
+            let text = match std::str::from_utf8(bytes) {
+                Ok(t) => t,
+                Err(e) => {
+                    self.bad(format!("{name}: not UTF-8: {e}"));
+                    return Ok(());
+                }
+            };
+            match serde_saphyr::from_str::<Value>(text) {
+                Ok(v) => v,
+                Err(e) => {
+                    let first = e.to_string().lines().next().unwrap_or("").to_string();
+                    self.bad(format!("{name}: YAML: {first}"));
+                    return Ok(());
+                }
+            }
+        } else {
+            // Fast path for the common case: a single OSV record.
+            match serde_json::from_slice::<Value>(bytes) {
+                Ok(v) => v,
+                Err(e) => {
+                    self.bad(format!("{name}: JSON: {e}"));
+                    return Ok(());
+                }
+            }
+        };
+        self.value(name, value, source)
+    }
+
+    fn value(&mut self, name: &str, value: Value, source: &str) -> Result<()> {
+        if value.get("id").is_some_and(Value::is_string) {
+            let id = value["id"].as_str().unwrap_or("").to_string();
+            match Advisory::from_value(value) {
+                Ok(a) => self.put(&a, source)?,
+                Err(e) => self.bad(format!("{name}: {id}: {e}")),
+            }
+        } else if debian::looks_like(&value) {
+            let (recs, bad) = debian::convert(&value);
+            for b in bad {
+                self.bad(format!("{name}: {b}"));
+            }
+            self.report.converted += recs.len() as u64;
+            for r in &recs {
+                self.put(r, source)?;
+            }
+        } else if alpine::looks_like(&value) {
+            let (recs, bad) = alpine::convert(&value);
+            for b in bad {
+                self.bad(format!("{name}: {b}"));
+            }
+            self.report.converted += recs.len() as u64;
+            for r in &recs {
+                self.put(r, source)?;
+            }
+        } else if let Value::Array(items) = value {
+            // An array of OSV records (as the OSV API returns).
+            if items
+                .iter()
+                .all(|i| i.get("id").is_some_and(Value::is_string))
+                && !items.is_empty()
+            {
+                for (i, item) in items.into_iter().enumerate() {
+                    self.value(&format!("{name}[{i}]"), item, source)?;
+                }
+            } else {
+                self.report.ignored_files += 1;
+            }
+        } else {
+            // Valid JSON that is not advisory data (tool fixtures, configs): not a record.
+            self.report.ignored_files += 1;
+        }
+        Ok(())
+    }
+
+    fn read_capped(&mut self, path: &Path) -> Result<Option<Vec<u8>>> {
+        let len = std::fs::metadata(path)
+            .map_err(|e| DbError::io(path, e))?
+            .len();
+        if len > self.limits.max_entry {
+            self.bad(format!(
+                "{}: {len} bytes, over the {} byte cap for one file",
+                path.display(),
+                self.limits.max_entry
+            ));
+            return Ok(None);
+        }
+        std::fs::read(path)
+            .map(Some)
+            .map_err(|e| DbError::io(path, e))
+    }
+
+    /// Import one path: a directory (recursively), a zip, an export file, or a JSON/YAML file.
+    ///
+    /// # Errors
+    /// Unreadable paths, refused archives (zip bombs, bad checksums), SQLite errors.
+    pub fn path(&mut self, path: &Path) -> Result<()> {
+        let meta = std::fs::metadata(path).map_err(|e| DbError::io(path, e))?;
+        let source = path.display().to_string();
+        if meta.is_dir() {
+            let mut files: Vec<PathBuf> = walkdir::WalkDir::new(path)
+                .follow_links(false)
+                .into_iter()
+                .filter_map(std::result::Result::ok)
+                .filter(|e| e.file_type().is_file())
+                .map(walkdir::DirEntry::into_path)
+                .collect();
+            files.sort();
+            for f in files {
+                self.file(&f, &source)?;
+            }
+            Ok(())
+        } else {
+            self.file(path, &source)
+        }
+    }
+
+    fn file(&mut self, f: &Path, source: &str) -> Result<()> {
+        let name = f
+            .file_name()
+            .and_then(|s| s.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        self.progress.set_message(f.display().to_string());
+        if name.ends_with(".zip") {
+            let file = std::fs::File::open(f).map_err(|e| DbError::io(f, e))?;
+            return self.zip(&f.display().to_string(), file, source);
+        }
+        if export::is_export_file(f) {
+            let file = std::fs::File::open(f).map_err(|e| DbError::io(f, e))?;
+            return export::read(file, &f.display().to_string(), self);
+        }
+        if name.ends_with(".json") || name.ends_with(".yaml") || name.ends_with(".yml") {
+            if let Some(bytes) = self.read_capped(f)? {
+                self.document(&f.display().to_string(), &bytes, source)?;
+            }
+        } else {
+            self.report.ignored_files += 1;
+        }
+        Ok(())
+    }
+
+    /// Import every `.json` entry of a zip archive (OSV.dev's `<Ecosystem>/all.zip`).
+    ///
+    /// # Errors
+    /// [`DbError::Refused`] for an archive over the caps (declared sizes, ratio, entry count,
+    /// total) or one that is not a zip; SQLite errors.
+    pub fn zip<R: Read + Seek>(&mut self, name: &str, reader: R, source: &str) -> Result<()> {
+        let mut z = zip::ZipArchive::new(reader)
+            .map_err(|e| DbError::refused(name, format!("not a zip archive: {e}")))?;
+        check_zip(name, &mut z, self.limits)?;
+        let mut total: u64 = 0;
+        for i in 0..z.len() {
+            let mut e = z
+                .by_index(i)
+                .map_err(|err| DbError::refused(name, format!("entry {i}: {err}")))?;
+            if e.is_dir() {
+                continue;
+            }
+            let ename = format!("{name}!{}", e.name());
+            let lower = e.name().to_ascii_lowercase();
+            if !(lower.ends_with(".json") || lower.ends_with(".yaml") || lower.ends_with(".yml")) {
+                self.report.ignored_files += 1;
+                continue;
+            }
+            let mut buf = Vec::with_capacity(e.size().min(1 << 20) as usize);
+            let cap = self.limits.max_entry;
+            let n = (&mut e)
+                .take(cap + 1)
+                .read_to_end(&mut buf)
+                .map_err(|err| DbError::refused(name, format!("{}: {err}", e.name())))?;
+            if n as u64 > cap {
+                return Err(DbError::refused(
+                    name,
+                    format!(
+                        "entry {} inflates past the {cap} byte cap (zip bomb?)",
+                        e.name()
+                    ),
+                ));
+            }
+            total += n as u64;
+            if total > self.limits.max_total {
+                return Err(DbError::refused(
+                    name,
+                    format!(
+                        "archive inflates past the {} byte total cap (zip bomb?)",
+                        self.limits.max_total
+                    ),
+                ));
+            }
+            drop(e);
+            self.document(&ename, &buf, source)?;
+        }
+        Ok(())
+    }
+}
+
+/// Check an archive's directory against the caps before reading any entry.
+///
+/// # Errors
+/// [`DbError::Refused`] naming the first violation.
+pub fn check_zip<R: Read + Seek>(name: &str, z: &mut zip::ZipArchive<R>, l: Limits) -> Result<()> {
+    if z.len() > l.max_entries {
+        return Err(DbError::refused(
+            name,
+            format!("{} entries, over the cap of {}", z.len(), l.max_entries),
+        ));
+    }
+    let mut declared: u64 = 0;
+    for i in 0..z.len() {
+        let e = z
+            .by_index_raw(i)
+            .map_err(|err| DbError::refused(name, format!("entry {i}: {err}")))?;
+        let (size, comp) = (e.size(), e.compressed_size());
+        if size > l.max_entry {
+            return Err(DbError::refused(
+                name,
+                format!(
+                    "entry {} declares {size} bytes, over the {} byte cap",
+                    e.name(),
+                    l.max_entry
+                ),
+            ));
+        }
+        if size > 1 << 20 && size / comp.max(1) > l.max_ratio {
+            return Err(DbError::refused(
+                name,
+                format!(
+                    "entry {} compresses {size} bytes into {comp} (ratio over {}): refusing a likely zip bomb",
+                    e.name(),
+                    l.max_ratio
+                ),
+            ));
+        }
+        declared = declared.saturating_add(size);
+    }
+    if declared > l.max_total {
+        return Err(DbError::refused(
+            name,
+            format!(
+                "archive declares {declared} bytes in total, over the {} byte cap",
+                l.max_total
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Options of [`import_paths`].
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// Start from an empty DB instead of adding to the existing one.
+    pub fresh: bool,
+    /// Draw a progress bar on stderr.
+    pub progress: bool,
+}
+
+/// Import `paths` into the DB at `db`, atomically: either everything is swapped in or the old DB
+/// stays as it was.
+///
+/// # Errors
+/// Unreadable or refused inputs (no partial import is committed), SQLite and file-system errors.
+pub fn import_paths(db: &Path, paths: &[PathBuf], opts: &ImportOptions) -> Result<ImportReport> {
+    let mut b = Builder::begin(db, opts.fresh)?;
+    let mut sink = Sink::new(&mut b, opts.progress);
+    for p in paths {
+        let before = (sink.report.records, sink.report.malformed);
+        sink.path(p)?;
+        let (r, m) = (
+            sink.report.records - before.0,
+            sink.report.malformed - before.1,
+        );
+        let name = p.display().to_string();
+        sink.builder.record_source(&name, "import", r, m)?;
+    }
+    sink.progress.finish_and_clear();
+    let report = sink.report;
+    b.commit()?;
+    Ok(report)
+}

@@ -1,0 +1,983 @@
+//! The single-file SQLite store: schema, the atomic-swap [`Builder`], and the read-only [`Db`].
+//!
+//! Why SQLite: one file that can be copied, checksummed and swapped; indexed lookups by
+//! (ecosystem, release, name); readers that keep their open file while a new one is renamed
+//! over it. The file is always written in rollback-journal mode (never WAL), so a reader needs
+//! nothing but the one file.
+//!
+//! Atomicity: a [`Builder`] copies the current file (or starts empty) to `<db>.tmp-<pid>`, writes
+//! there with journalling off (a crash only loses the temporary file), switches the journal back
+//! on, closes, `fsync`s the file, renames it over the DB and `fsync`s the directory. A `kill -9`
+//! at any point leaves the previous DB untouched; stale temporaries of dead processes are removed
+//! by the next builder.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use sekisho_version::osv::{Affected, Event, RangeType};
+use sekisho_version::{EcosystemName, compare};
+use serde::Serialize;
+
+use crate::error::{DbError, Result};
+use crate::model::Advisory;
+use crate::normalize::{self, Key};
+use crate::severity::{self, Assessment};
+pub use crate::status::{FixStatus, fix_status};
+
+/// Schema version of files this build writes and reads.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Age after which a DB is called stale (a warning, never a failure).
+pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(7 * 24 * 3600);
+
+const SCHEMA: &str = "
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE sources(
+  name TEXT PRIMARY KEY, kind TEXT NOT NULL, imported_at TEXT NOT NULL,
+  records INTEGER NOT NULL, malformed INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE advisories(
+  rid INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  modified TEXT NOT NULL,
+  withdrawn INTEGER NOT NULL,
+  security INTEGER NOT NULL,
+  cvss3 REAL,
+  cvss4 REAL,
+  source TEXT NOT NULL,
+  record TEXT NOT NULL);
+CREATE TABLE affected(
+  adv INTEGER NOT NULL,
+  ecosystem TEXT NOT NULL,
+  release TEXT NOT NULL,
+  name TEXT NOT NULL,
+  raw_ecosystem TEXT NOT NULL,
+  entry TEXT NOT NULL);
+CREATE INDEX affected_key ON affected(ecosystem, release, name);
+CREATE INDEX affected_adv ON affected(adv);
+";
+
+/// Where the DB lives by default: `$XDG_CACHE_HOME/sekisho/db.sqlite`, else
+/// `~/.cache/sekisho/db.sqlite`.
+pub fn default_db_path() -> PathBuf {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .map(|h| PathBuf::from(h).join(".cache"))
+        })
+        .unwrap_or_else(|| PathBuf::from(".cache"));
+    base.join("sekisho").join("db.sqlite")
+}
+
+pub(crate) fn now_rfc3339() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    rfc3339(secs)
+}
+
+/// Format seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ` (civil-from-days, proleptic Gregorian).
+pub(crate) fn rfc3339(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem / 60) % 60,
+        rem % 60
+    )
+}
+
+/// Parse the leading `YYYY-MM-DDTHH:MM:SS` of an RFC 3339 UTC time to seconds since the epoch.
+pub(crate) fn parse_rfc3339(s: &str) -> Option<u64> {
+    let b = s.as_bytes();
+    if b.len() < 19 {
+        return None;
+    }
+    let n = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+    let (y, m, d) = (n(0..4)?, n(5..7)?, n(8..10)?);
+    let (hh, mm, ss) = (n(11..13)?, n(14..16)?, n(17..19)?);
+    let y2 = if m <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let t = days * 86_400 + hh * 3600 + mm * 60 + ss;
+    u64::try_from(t).ok()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+// ---------------------------------------------------------------------------------------------
+
+/// What [`Builder::put`] did with a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PutOutcome {
+    /// A new id.
+    Inserted,
+    /// Replaced a record with the same id and an older or equal `modified`.
+    Replaced,
+    /// Kept the stored record: it is newer than this one.
+    KeptNewer,
+}
+
+/// Builds a new DB file beside the old one and swaps it in on [`Builder::commit`]. Dropping a
+/// builder without committing deletes the temporary file and leaves the DB as it was.
+pub struct Builder {
+    conn: Option<Connection>,
+    tmp: PathBuf,
+    path: PathBuf,
+    committed: bool,
+}
+
+fn tmp_prefix(path: &Path) -> String {
+    format!(
+        "{}.tmp-",
+        path.file_name()
+            .and_then(|s| s.to_str())
+            .unwrap_or("db.sqlite")
+    )
+}
+
+/// Remove `<db>.tmp-<pid>` files left by processes that no longer exist (killed mid-import).
+fn remove_stale_tmps(path: &Path) {
+    let Some(dir) = path.parent() else { return };
+    let prefix = tmp_prefix(path);
+    let Ok(rd) = std::fs::read_dir(if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    }) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let name = e.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Some(pid) = name.strip_prefix(&prefix) else {
+            continue;
+        };
+        let pid = pid.split('-').next().unwrap_or("");
+        let alive = pid
+            .parse::<u32>()
+            .is_ok_and(|p| Path::new("/proc").join(p.to_string()).exists());
+        if !alive {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+impl Builder {
+    /// Start building. With `fresh`, the new DB starts empty; otherwise it starts as a copy of the
+    /// existing DB (if any) so imports add to what is there.
+    ///
+    /// # Errors
+    /// When the directory cannot be created or the existing DB cannot be copied or is incompatible.
+    pub fn begin(path: &Path, fresh: bool) -> Result<Self> {
+        if let Some(dir) = path.parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir).map_err(|e| DbError::io(dir, e))?;
+        }
+        remove_stale_tmps(path);
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let tmp = path.with_file_name(format!(
+            "{}{}-{nanos}",
+            tmp_prefix(path),
+            std::process::id()
+        ));
+        let existing = path.exists() && !fresh;
+        if existing {
+            // Check it is ours before copying it.
+            Db::open(path)?;
+            std::fs::copy(path, &tmp).map_err(|e| DbError::io(&tmp, e))?;
+        }
+        let mut b = Builder {
+            conn: None,
+            tmp: tmp.clone(),
+            path: path.to_path_buf(),
+            committed: false,
+        };
+        let conn = Connection::open(&tmp).map_err(|e| DbError::sql(&tmp, e))?;
+        conn.execute_batch(
+            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-65536;",
+        )
+        .map_err(|e| DbError::sql(&tmp, e))?;
+        if !existing {
+            conn.execute_batch(SCHEMA)
+                .map_err(|e| DbError::sql(&tmp, e))?;
+            conn.execute(
+                "INSERT INTO meta(key, value) VALUES ('schema_version', ?1), ('built_at', ?2), ('format', 'sekisho-vulndb')",
+                params![SCHEMA_VERSION.to_string(), now_rfc3339()],
+            )
+            .map_err(|e| DbError::sql(&tmp, e))?;
+        }
+        conn.execute_batch("BEGIN")
+            .map_err(|e| DbError::sql(&tmp, e))?;
+        b.conn = Some(conn);
+        Ok(b)
+    }
+
+    fn conn(&self) -> &Connection {
+        self.conn
+            .as_ref()
+            .expect("builder connection lives until commit")
+    }
+
+    /// Insert or replace one record (the newer `modified` wins; on a tie the later put wins).
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn put(&mut self, adv: &Advisory, source: &str) -> Result<PutOutcome> {
+        let conn = self.conn.as_ref().expect("open");
+        let tmp = &self.tmp;
+        let existing: Option<(i64, String)> = conn
+            .prepare_cached("SELECT rid, modified FROM advisories WHERE id = ?1")
+            .and_then(|mut s| {
+                s.query_row([&adv.id], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
+            })
+            .map_err(|e| DbError::sql(tmp, e))?;
+        let outcome = match &existing {
+            Some((_, m)) if m.as_str() > adv.modified.as_str() => return Ok(PutOutcome::KeptNewer),
+            Some((rid, _)) => {
+                conn.prepare_cached("DELETE FROM affected WHERE adv = ?1")
+                    .and_then(|mut s| s.execute([rid]))
+                    .map_err(|e| DbError::sql(tmp, e))?;
+                conn.prepare_cached("DELETE FROM advisories WHERE rid = ?1")
+                    .and_then(|mut s| s.execute([rid]))
+                    .map_err(|e| DbError::sql(tmp, e))?;
+                PutOutcome::Replaced
+            }
+            None => PutOutcome::Inserted,
+        };
+        let mut head = adv.clone();
+        head.affected = Vec::new();
+        let record = serde_json::to_string(&head).unwrap_or_default();
+        let best = |kind: &str| {
+            adv.severity
+                .iter()
+                .filter(|s| s.kind == kind)
+                .filter_map(|s| severity::cvss_score(&s.score))
+                .reduce(f64::max)
+        };
+        conn.prepare_cached(
+            "INSERT INTO advisories(id, modified, withdrawn, security, cvss3, cvss4, source, record)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                adv.id,
+                adv.modified,
+                adv.is_withdrawn(),
+                adv.is_security(),
+                best("CVSS_V3"),
+                best("CVSS_V4"),
+                source,
+                record
+            ])
+        })
+        .map_err(|e| DbError::sql(tmp, e))?;
+        let rid = conn.last_insert_rowid();
+        let mut ins = conn
+            .prepare_cached(
+                "INSERT INTO affected(adv, ecosystem, release, name, raw_ecosystem, entry)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .map_err(|e| DbError::sql(tmp, e))?;
+        for a in &adv.affected {
+            let (raw_eco, raw_name) = a
+                .package
+                .as_ref()
+                .map(|p| (p.ecosystem.as_str(), p.name.as_str()))
+                .unwrap_or(("", ""));
+            let k = normalize::key(raw_eco, raw_name);
+            let entry = serde_json::to_string(a).unwrap_or_default();
+            ins.execute(params![rid, k.ecosystem, k.release, k.name, raw_eco, entry])
+                .map_err(|e| DbError::sql(tmp, e))?;
+        }
+        Ok(outcome)
+    }
+
+    /// Remove a record by id (used by incremental updates when a record disappears).
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn remove(&mut self, id: &str) -> Result<bool> {
+        let c = self.conn();
+        let rid: Option<i64> = c
+            .query_row("SELECT rid FROM advisories WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(|e| DbError::sql(&self.tmp, e))?;
+        let Some(rid) = rid else { return Ok(false) };
+        c.execute("DELETE FROM affected WHERE adv = ?1", [rid])
+            .and_then(|_| c.execute("DELETE FROM advisories WHERE rid = ?1", [rid]))
+            .map_err(|e| DbError::sql(&self.tmp, e))?;
+        Ok(true)
+    }
+
+    /// Record that a source was imported (shown by `db status`).
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn record_source(
+        &mut self,
+        name: &str,
+        kind: &str,
+        records: u64,
+        malformed: u64,
+    ) -> Result<()> {
+        self.conn()
+            .execute(
+                "INSERT INTO sources(name, kind, imported_at, records, malformed) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT(name) DO UPDATE SET kind = excluded.kind, imported_at = excluded.imported_at,
+                 records = excluded.records, malformed = excluded.malformed",
+                params![name, kind, now_rfc3339(), records as i64, malformed as i64],
+            )
+            .map_err(|e| DbError::sql(&self.tmp, e))?;
+        Ok(())
+    }
+
+    /// Set a metadata value (e.g. the last `modified` seen per update source).
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
+        self.conn()
+            .execute(
+                "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                params![key, value],
+            )
+            .map_err(|e| DbError::sql(&self.tmp, e))?;
+        Ok(())
+    }
+
+    /// Read a metadata value of the DB being built.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        self.conn()
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(|e| DbError::sql(&self.tmp, e))
+    }
+
+    /// Every stored record, in id order (used by `db export`).
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Finish: stamp `updated_at`, make the file durable and rename it over the DB.
+    ///
+    /// # Errors
+    /// SQLite or file-system errors; the old DB is untouched in that case.
+    pub fn commit(mut self) -> Result<()> {
+        self.set_meta("updated_at", &now_rfc3339())?;
+        let conn = self.conn.take().expect("open");
+        let tmp = self.tmp.clone();
+        conn.execute_batch("COMMIT; ANALYZE; PRAGMA journal_mode=DELETE;")
+            .map_err(|e| DbError::sql(&tmp, e))?;
+        conn.close().map_err(|(_, e)| DbError::sql(&tmp, e))?;
+        let f = std::fs::File::open(&tmp).map_err(|e| DbError::io(&tmp, e))?;
+        f.sync_all().map_err(|e| DbError::io(&tmp, e))?;
+        drop(f);
+        std::fs::rename(&tmp, &self.path).map_err(|e| DbError::io(&self.path, e))?;
+        if let Some(dir) = self.path.parent() {
+            let dir = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
+            if let Ok(d) = std::fs::File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for Builder {
+    fn drop(&mut self) {
+        if !self.committed {
+            drop(self.conn.take());
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+// ---------------------------------------------------------------------------------------------
+
+/// One affected entry of one advisory that names the looked-up package.
+#[derive(Debug, Clone, Serialize)]
+pub struct Candidate {
+    /// The advisory without its `affected` list (see [`Candidate::affected`]).
+    pub advisory: Arc<Advisory>,
+    /// The `affected[]` entry for this package (ranges, versions, ecosystem/database_specific).
+    pub affected: Arc<Affected>,
+    /// The entry's OSV ecosystem string as published (`Debian:12`, `Ubuntu:22.04:LTS`).
+    pub ecosystem: String,
+    /// False for bug-fix/enhancement errata (AlmaLinux ALBA-/ALEA-, …): never report these.
+    pub security: bool,
+    /// True when the advisory is withdrawn: never match it.
+    pub withdrawn: bool,
+}
+
+/// An advisory that affects the queried package version (or names the package, when no version
+/// was given).
+#[derive(Debug, Clone, Serialize)]
+pub struct Match {
+    #[serde(flatten)]
+    pub candidate: Candidate,
+    /// Fixed versions from the entry's non-GIT ranges (above the queried version when one was given).
+    pub fixed: Vec<String>,
+    pub status: FixStatus,
+    pub severity: Assessment,
+}
+
+/// Options of [`Db::query`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct QueryOptions {
+    /// Include withdrawn records (`--all`).
+    pub include_withdrawn: bool,
+    /// Include non-security errata (`--all`).
+    pub include_non_security: bool,
+}
+
+/// The answer of [`Db::query`]: matches plus notes about entries that could not be evaluated.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct QueryOutcome {
+    pub matches: Vec<Match>,
+    /// E.g. "GHSA-…: cannot evaluate: invalid version …" — never silently dropped.
+    pub notes: Vec<String>,
+}
+
+/// Counts of one ecosystem (and release) in `db status`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct EcosystemCount {
+    pub ecosystem: String,
+    /// `""` for ecosystems without releases.
+    pub release: String,
+    /// Distinct advisories with at least one affected entry here.
+    pub advisories: u64,
+    /// Distinct package names.
+    pub packages: u64,
+}
+
+/// One imported source.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceInfo {
+    pub name: String,
+    pub kind: String,
+    pub imported_at: String,
+    pub records: u64,
+    pub malformed: u64,
+}
+
+/// `db status`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    pub path: PathBuf,
+    pub schema_version: u32,
+    pub built_at: Option<String>,
+    pub updated_at: Option<String>,
+    /// Seconds since `updated_at`.
+    pub age_seconds: Option<u64>,
+    pub size_bytes: u64,
+    pub advisories: u64,
+    pub withdrawn: u64,
+    pub non_security: u64,
+    /// Advisories with no package-level affected entry (e.g. `affected: []`, GIT-only records).
+    pub without_package: u64,
+    /// Per base ecosystem (release `""`).
+    pub ecosystems: Vec<EcosystemCount>,
+    /// Per ecosystem and release, for OS ecosystems.
+    pub releases: Vec<EcosystemCount>,
+    pub sources: Vec<SourceInfo>,
+}
+
+impl Status {
+    /// Whether the DB is older than `max_age` (or has no update time).
+    pub fn is_stale(&self, max_age: Duration) -> bool {
+        self.age_seconds.is_none_or(|a| a > max_age.as_secs())
+    }
+}
+
+type CandList = Arc<[Candidate]>;
+
+/// A read-only handle on a DB file. Opening never blocks an update: updates rename a new file
+/// over the path and this handle keeps reading the file it opened. Not `Sync` (it caches decoded
+/// rows); open one per thread.
+pub struct Db {
+    conn: Connection,
+    path: PathBuf,
+    keys: RefCell<Option<HashSet<Key>>>,
+    releases: RefCell<HashMap<(String, String), bool>>,
+    advs: RefCell<HashMap<i64, Arc<Advisory>>>,
+    cache: RefCell<HashMap<Key, CandList>>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+const CACHE_MAX: usize = 200_000;
+
+impl Db {
+    /// Open an existing DB read-only.
+    ///
+    /// # Errors
+    /// [`DbError::Missing`] when there is no file; [`DbError::Incompatible`] when it is not a
+    /// sekisho DB or has another schema version.
+    pub fn open(path: &Path) -> Result<Self> {
+        if !path.is_file() {
+            return Err(DbError::Missing(path.to_path_buf()));
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| DbError::sql(path, e))?;
+        let ver: Option<String> = conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'schema_version'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| DbError::Incompatible {
+                path: path.to_path_buf(),
+                reason: format!("not a sekisho vulnerability database ({e})"),
+            })?;
+        match ver.as_deref().and_then(|v| v.parse::<u32>().ok()) {
+            Some(SCHEMA_VERSION) => {}
+            Some(v) => {
+                return Err(DbError::Incompatible {
+                    path: path.to_path_buf(),
+                    reason: format!(
+                        "schema version {v}, this sekisho reads {SCHEMA_VERSION} (run `sekisho db update`)"
+                    ),
+                });
+            }
+            None => {
+                return Err(DbError::Incompatible {
+                    path: path.to_path_buf(),
+                    reason: "no schema version".into(),
+                });
+            }
+        }
+        Ok(Db {
+            conn,
+            path: path.to_path_buf(),
+            keys: RefCell::new(None),
+            releases: RefCell::new(HashMap::new()),
+            advs: RefCell::new(HashMap::new()),
+            cache: RefCell::new(HashMap::new()),
+        })
+    }
+
+    /// The file this handle reads.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn sql<T>(&self, r: rusqlite::Result<T>) -> Result<T> {
+        r.map_err(|e| DbError::sql(&self.path, e))
+    }
+
+    /// A metadata value.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        self.sql(
+            self.conn
+                .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+                .optional(),
+        )
+    }
+
+    /// Whether the DB holds any advisory for this ecosystem and release (`Debian:13`, `PyPI`).
+    /// Use it to say "no advisory data for Debian:13" instead of reporting a clean result.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn has_data(&self, ecosystem: &str) -> Result<bool> {
+        let (eco, rel) = normalize::ecosystem(ecosystem);
+        if let Some(b) = self.releases.borrow().get(&(eco.clone(), rel.clone())) {
+            return Ok(*b);
+        }
+        let b = self.sql(
+            self.conn
+                .prepare_cached(
+                    "SELECT 1 FROM affected WHERE ecosystem = ?1 AND release = ?2 LIMIT 1",
+                )
+                .and_then(|mut s| s.exists(params![eco, rel])),
+        )?;
+        self.releases.borrow_mut().insert((eco, rel), b);
+        Ok(b)
+    }
+
+    fn load_keys(&self) -> Result<()> {
+        if self.keys.borrow().is_some() {
+            return Ok(());
+        }
+        let mut set = HashSet::new();
+        let mut st = self.sql(
+            self.conn
+                .prepare("SELECT DISTINCT ecosystem, release, name FROM affected"),
+        )?;
+        let rows = self.sql(st.query_map([], |r| {
+            Ok(Key {
+                ecosystem: r.get(0)?,
+                release: r.get(1)?,
+                name: r.get(2)?,
+            })
+        }))?;
+        for k in rows {
+            set.insert(self.sql(k)?);
+        }
+        *self.keys.borrow_mut() = Some(set);
+        Ok(())
+    }
+
+    fn advisory_by_rid(&self, rid: i64) -> Result<Arc<Advisory>> {
+        if let Some(a) = self.advs.borrow().get(&rid) {
+            return Ok(a.clone());
+        }
+        let (rec, _): (String, i64) = self.sql(
+            self.conn
+                .prepare_cached("SELECT record, rid FROM advisories WHERE rid = ?1")
+                .and_then(|mut s| s.query_row([rid], |r| Ok((r.get(0)?, r.get(1)?)))),
+        )?;
+        let a: Advisory = serde_json::from_str(&rec).map_err(|e| DbError::Incompatible {
+            path: self.path.clone(),
+            reason: format!("stored record {rid} does not decode: {e}"),
+        })?;
+        let a = Arc::new(a);
+        self.advs.borrow_mut().insert(rid, a.clone());
+        Ok(a)
+    }
+
+    /// Every advisory entry naming the package `name` in `ecosystem` (an OSV ecosystem string with
+    /// optional release, normalised: `Debian:bookworm` = `Debian:12`, `Ubuntu:22.04` =
+    /// `Ubuntu:22.04:LTS`, PyPI names per PEP 503). Withdrawn and non-security records are
+    /// included and flagged; no version evaluation happens here.
+    ///
+    /// # Errors
+    /// SQLite errors or a stored row that does not decode.
+    pub fn lookup(&self, ecosystem: &str, name: &str) -> Result<Arc<[Candidate]>> {
+        self.lookup_key(&normalize::key(ecosystem, name))
+    }
+
+    /// [`Db::lookup`] with an already normalised key.
+    ///
+    /// # Errors
+    /// As [`Db::lookup`].
+    pub fn lookup_key(&self, key: &Key) -> Result<Arc<[Candidate]>> {
+        self.load_keys()?;
+        if !self.keys.borrow().as_ref().is_some_and(|k| k.contains(key)) {
+            return Ok(Arc::from(Vec::new()));
+        }
+        if let Some(c) = self.cache.borrow().get(key) {
+            return Ok(c.clone());
+        }
+        let rows: Vec<(i64, String, String, bool, bool)> = {
+            let mut st = self.sql(self.conn.prepare_cached(
+                "SELECT a.adv, a.raw_ecosystem, a.entry, v.security, v.withdrawn
+                 FROM affected a JOIN advisories v ON v.rid = a.adv
+                 WHERE a.ecosystem = ?1 AND a.release = ?2 AND a.name = ?3
+                 ORDER BY v.id",
+            ))?;
+            let it = self.sql(
+                st.query_map(params![key.ecosystem, key.release, key.name], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                }),
+            )?;
+            let mut v = Vec::new();
+            for r in it {
+                v.push(self.sql(r)?);
+            }
+            v
+        };
+        let mut out = Vec::with_capacity(rows.len());
+        for (rid, eco, entry, security, withdrawn) in rows {
+            let affected: Affected =
+                serde_json::from_str(&entry).map_err(|e| DbError::Incompatible {
+                    path: self.path.clone(),
+                    reason: format!("stored affected entry of {rid} does not decode: {e}"),
+                })?;
+            out.push(Candidate {
+                advisory: self.advisory_by_rid(rid)?,
+                affected: Arc::new(affected),
+                ecosystem: eco,
+                security,
+                withdrawn,
+            });
+        }
+        let out: CandList = Arc::from(out);
+        let mut cache = self.cache.borrow_mut();
+        if cache.len() >= CACHE_MAX {
+            cache.clear();
+        }
+        cache.insert(key.clone(), out.clone());
+        Ok(out)
+    }
+
+    /// One full advisory by id (with every affected entry), or `None`.
+    ///
+    /// # Errors
+    /// SQLite errors or a stored row that does not decode.
+    pub fn advisory(&self, id: &str) -> Result<Option<Advisory>> {
+        let rid: Option<i64> = self.sql(
+            self.conn
+                .query_row("SELECT rid FROM advisories WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })
+                .optional(),
+        )?;
+        let Some(rid) = rid else { return Ok(None) };
+        let mut a = (*self.advisory_by_rid(rid)?).clone();
+        let mut st = self.sql(
+            self.conn
+                .prepare("SELECT entry FROM affected WHERE adv = ?1 ORDER BY rowid"),
+        )?;
+        let rows = self.sql(st.query_map([rid], |r| r.get::<_, String>(0)))?;
+        for r in rows {
+            let e = self.sql(r)?;
+            if let Ok(x) = serde_json::from_str(&e) {
+                a.affected.push(x);
+            }
+        }
+        Ok(Some(a))
+    }
+
+    /// Call `f` with every stored advisory (full records), in id order.
+    ///
+    /// # Errors
+    /// SQLite errors, or the first error `f` returns.
+    pub fn for_each_advisory(&self, mut f: impl FnMut(Advisory) -> Result<()>) -> Result<()> {
+        let mut st = self.sql(self.conn.prepare("SELECT id FROM advisories ORDER BY id"))?;
+        let ids: Vec<String> = self
+            .sql(st.query_map([], |r| r.get(0)))?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(|e| DbError::sql(&self.path, e))?;
+        for id in ids {
+            if let Some(a) = self.advisory(&id)? {
+                self.advs.borrow_mut().clear();
+                f(a)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The advisories affecting `version` of `package` in `ecosystem` (every advisory naming the
+    /// package when `version` is `None`), with fixed versions, fix status and severity.
+    /// Withdrawn and non-security records are left out unless `opts` asks for them.
+    ///
+    /// # Errors
+    /// [`DbError::Ecosystem`] for an ecosystem sekisho cannot evaluate versions of (only when a
+    /// version is given), SQLite errors.
+    pub fn query(
+        &self,
+        ecosystem: &str,
+        package: &str,
+        version: Option<&str>,
+        opts: QueryOptions,
+    ) -> Result<QueryOutcome> {
+        let eco = match version {
+            Some(_) => Some(EcosystemName::parse(ecosystem)?.ecosystem),
+            None => None,
+        };
+        let mut out = QueryOutcome::default();
+        for c in self.lookup(ecosystem, package)?.iter() {
+            if c.withdrawn && !opts.include_withdrawn {
+                continue;
+            }
+            if !c.security && !opts.include_non_security {
+                continue;
+            }
+            if let (Some(v), Some(e)) = (version, eco) {
+                match sekisho_version::osv::affects(e, v, &c.affected) {
+                    Ok(true) => {}
+                    Ok(false) => continue,
+                    Err(err) => {
+                        out.notes.push(format!(
+                            "{}: cannot evaluate {package} {v}: {err}",
+                            c.advisory.id
+                        ));
+                        continue;
+                    }
+                }
+            }
+            let mut fixed: Vec<String> = c
+                .affected
+                .ranges
+                .iter()
+                .filter(|r| r.kind != RangeType::Git)
+                .flat_map(|r| r.events.iter())
+                .filter_map(|e| match e {
+                    Event::Fixed(f) => Some(f.clone()),
+                    _ => None,
+                })
+                .collect();
+            if let (Some(v), Some(e)) = (version, eco) {
+                fixed.retain(|f| {
+                    !matches!(
+                        compare(e, f, v),
+                        Ok(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)
+                    )
+                });
+            }
+            fixed.dedup();
+            let status = fix_status(&c.affected, &fixed);
+            out.matches.push(Match {
+                severity: severity::assess(&c.advisory, Some(&c.affected)),
+                candidate: c.clone(),
+                fixed,
+                status,
+            });
+        }
+        Ok(out)
+    }
+
+    /// `db status` numbers.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn status(&self) -> Result<Status> {
+        let count = |q: &str| -> Result<u64> {
+            self.sql(self.conn.query_row(q, [], |r| r.get::<_, i64>(0)))
+                .map(|n| n as u64)
+        };
+        let updated_at = self.meta("updated_at")?;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let age_seconds = updated_at
+            .as_deref()
+            .and_then(parse_rfc3339)
+            .map(|t| now.saturating_sub(t));
+        let group = |q: &str| -> Result<Vec<EcosystemCount>> {
+            let mut st = self.sql(self.conn.prepare(q))?;
+            let rows = self.sql(st.query_map([], |r| {
+                Ok(EcosystemCount {
+                    ecosystem: r.get(0)?,
+                    release: r.get(1)?,
+                    advisories: r.get::<_, i64>(2)? as u64,
+                    packages: r.get::<_, i64>(3)? as u64,
+                })
+            }))?;
+            rows.collect::<rusqlite::Result<_>>()
+                .map_err(|e| DbError::sql(&self.path, e))
+        };
+        let ecosystems = group(
+            "SELECT ecosystem, '', COUNT(DISTINCT adv), COUNT(DISTINCT name) FROM affected
+             WHERE ecosystem <> '' GROUP BY ecosystem ORDER BY ecosystem",
+        )?;
+        let releases = group(
+            "SELECT ecosystem, release, COUNT(DISTINCT adv), COUNT(DISTINCT name) FROM affected
+             WHERE ecosystem <> '' AND release <> '' GROUP BY ecosystem, release ORDER BY ecosystem, release",
+        )?;
+        let mut st = self.sql(self.conn.prepare(
+            "SELECT name, kind, imported_at, records, malformed FROM sources ORDER BY name",
+        ))?;
+        let sources = self
+            .sql(st.query_map([], |r| {
+                Ok(SourceInfo {
+                    name: r.get(0)?,
+                    kind: r.get(1)?,
+                    imported_at: r.get(2)?,
+                    records: r.get::<_, i64>(3)? as u64,
+                    malformed: r.get::<_, i64>(4)? as u64,
+                })
+            }))?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(|e| DbError::sql(&self.path, e))?;
+        Ok(Status {
+            path: self.path.clone(),
+            schema_version: SCHEMA_VERSION,
+            built_at: self.meta("built_at")?,
+            updated_at,
+            age_seconds,
+            size_bytes: std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0),
+            advisories: count("SELECT COUNT(*) FROM advisories")?,
+            withdrawn: count("SELECT COUNT(*) FROM advisories WHERE withdrawn")?,
+            non_security: count("SELECT COUNT(*) FROM advisories WHERE NOT security")?,
+            without_package: count(
+                "SELECT COUNT(*) FROM advisories v WHERE NOT EXISTS
+                 (SELECT 1 FROM affected a WHERE a.adv = v.rid AND a.ecosystem <> '')",
+            )?,
+            ecosystems,
+            releases,
+            sources,
+        })
+    }
+
+    /// A warning line when the DB is older than `max_age`, else `None`. Never an error.
+    pub fn stale_warning(&self, max_age: Duration) -> Option<String> {
+        let st = self.status().ok()?;
+        if !st.is_stale(max_age) {
+            return None;
+        }
+        Some(match st.age_seconds {
+            Some(a) => format!(
+                "vulnerability database {} is {} days old (older than {} days); run `sekisho db update`",
+                self.path.display(),
+                a / 86_400,
+                max_age.as_secs() / 86_400
+            ),
+            None => format!(
+                "vulnerability database {} has no update time",
+                self.path.display()
+            ),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_round_trip() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        let t = parse_rfc3339("2026-11-26T01:02:03.25Z").unwrap();
+        assert_eq!(rfc3339(t), "2026-11-26T01:02:03Z");
+        assert_eq!(parse_rfc3339("0001-01-01T00:00:00Z"), None);
+    }
+}
