@@ -1070,12 +1070,14 @@ pub fn walk_tar<I: TarInput>(
         if let Err(e) = res {
             return Err(ioerr(&meta.path, e));
         }
-        let rest = if is_file {
-            left + padding(stored)
-        } else {
-            stored + padding(stored)
-        };
+        let rest = if is_file { left } else { stored };
         skip_exact(r, rest, "file data").map_err(|e| ioerr(&meta.path, e))?;
+        // Some writers (umoci 0.4) end the stream right after the last file's data, with no
+        // padding and no end-of-archive blocks: the data is complete, so that is the end.
+        let pad = padding(stored);
+        if r.skip(pad).map_err(|e| ioerr(&meta.path, e))? < pad {
+            return Ok(());
+        }
     }
 }
 
