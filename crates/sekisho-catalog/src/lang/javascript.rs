@@ -362,7 +362,9 @@ pub fn parse_yarn_lock(path: &str, data: &[u8]) -> Result<Parsed, LangError> {
         if line.trim().is_empty() || line.trim_start().starts_with('#') {
             continue;
         }
-        if !line.starts_with(' ') {
+        // A block header starts in column 0 (tolerate indentation before the first block).
+        if !line.starts_with(' ') || (current.is_none() && line.trim_end().ends_with(':')) {
+            let line = line.trim_start();
             finish(&current, found_version, &mut no_version);
             found_version = false;
             let Some(head) = line.strip_suffix(':') else {

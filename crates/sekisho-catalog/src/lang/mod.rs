@@ -302,6 +302,9 @@ pub(crate) fn toml_doc<T: serde::de::DeserializeOwned>(
     data: &[u8],
 ) -> Result<T, LangError> {
     let s = text(path, format, data)?;
+    if s.trim().is_empty() {
+        return Err(LangError::invalid(path, format, "empty file"));
+    }
     toml::from_str(&s).map_err(|e| LangError::invalid(path, format, e))
 }
 

@@ -146,7 +146,16 @@ pub fn parse_gemfile_lock(path: &str, data: &[u8]) -> Result<Parsed, LangError> 
         }
         if !line.starts_with(' ') {
             section = line.trim();
-            saw_section = true;
+            saw_section |= matches!(
+                section,
+                "GEM"
+                    | "GIT"
+                    | "PATH"
+                    | "PLUGIN SOURCE"
+                    | "PLATFORMS"
+                    | "DEPENDENCIES"
+                    | "BUNDLED WITH"
+            );
             in_specs = false;
             continue;
         }
