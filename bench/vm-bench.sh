@@ -15,9 +15,11 @@ TRIVY=$D/venv/bin/trivy
 RUNS=${1:-3}
 [ -f "$V/disk.vhdx" ] || { echo "run ../shared/bench/images.sh first (it builds $V)" >&2; exit 2; }
 [ -x "$TRIVY" ] || { echo "run ../shared/bench/peers.sh first (it installs trivy)" >&2; exit 2; }
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
-cargo build -q --release -p sekisho-disk --example vm_inventory >&2 || exit 2
-EX=$CARGO_TARGET_DIR/release/examples/vm_inventory
+if [ -n "${SEKISHO_VM_INVENTORY:-}" ]; then EX=$SEKISHO_VM_INVENTORY; else  # a prebuilt binary
+  export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
+  cargo build -q --release -p sekisho-disk --example vm_inventory >&2 || exit 2
+  EX=$CARGO_TARGET_DIR/release/examples/vm_inventory
+fi
 TMP=$(mktemp -d); trap 'rm -rf "$TMP"' EXIT
 
 # median of wall times; prints "seconds peak_kb"

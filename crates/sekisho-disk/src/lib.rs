@@ -80,6 +80,8 @@ pub struct VolumeReport {
     pub os: Option<String>,
     /// Why it is not scanned (`skipped: vfat`, an error), `None` when it is scanned.
     pub reason: Option<String>,
+    /// Caveats about a scanned filesystem (a journal that was not replayed, encryption).
+    pub notes: Vec<String>,
     #[serde(skip)]
     fs_handle: Option<FsHandle>,
 }
@@ -161,6 +163,7 @@ pub fn open_disk(path: &Path, opts: &OpenOptions) -> Result<Disk, DiskError> {
         os_root: false,
         os: None,
         reason: None,
+        notes: Vec::new(),
         fs_handle: None,
     };
     let table_name = match &table {
@@ -266,6 +269,12 @@ fn examine(r: &mut VolumeReport, d: Dev) {
     let cached: Dev = Arc::new(dev::CachedDev::new(d, FS_CACHE_PAGES));
     let fs: io::Result<(Arc<dyn FsRead>, String)> = match content {
         Content::Ext => ext4::Ext4::open(cached).map(|f| {
+            if f.needs_recovery() {
+                r.notes.push("the ext4 journal was not replayed (the filesystem was not unmounted cleanly); recent changes may be missing".into());
+            }
+            if f.encrypted() {
+                r.notes.push("ext4 encryption (fscrypt) is enabled; encrypted directories cannot be read".into());
+            }
             let l = f.label.clone();
             (Arc::new(f) as Arc<dyn FsRead>, l)
         }),

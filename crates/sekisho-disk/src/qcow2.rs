@@ -166,7 +166,7 @@ impl Qcow2 {
             file,
             hdr,
             l1,
-            l2: TableCache::new(64),
+            l2: TableCache::new(32),
             clusters: TableCache::new(16),
             backing,
             name,

@@ -52,6 +52,9 @@ pub fn open_vm(
         if let Some(r) = &v.reason {
             shared.push(Note::new(None, format!("{file} {}", v.title()), r.clone()));
         }
+        for n in &v.notes {
+            shared.push(Note::new(None, format!("{file} {}", v.title()), n.clone()));
+        }
     }
     let mut targets = Vec::new();
     for v in disk.os_roots() {
