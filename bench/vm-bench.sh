@@ -45,7 +45,7 @@ for f in disk.raw disk.vmdk disk.qcow2 disk-stream.vmdk disk.vhd disk.vhdx disk-
   t=$(measure "$TMP/t.json" env TMPDIR="$TMP" "$TRIVY" vm --scanners '' --list-all-pkgs --format json \
         --skip-version-check --disable-telemetry --offline-scan --cache-dir "$TMP/trivy-cache-$RANDOM" "$V/$f")
   if [[ $t == FAIL* ]]; then
-    tpk="fails: $(grep -m1 -oE '(FATAL|ERROR).*' "$TMP/err" | cut -c1-80)"; tt="-"; tm="-"; ratio="-"
+    tpk="fails: $(grep -m1 -E 'FATAL|ERROR' "$TMP/err" | sed 's/.*scan failed: //' | cut -c1-120)"; tt="-"; tm="-"; ratio="-"
   else
     tpk=$(python3 -c "import json;d=json.load(open('$TMP/t.json'));print(sum(len(r.get('Packages') or []) for r in d.get('Results') or []))")
     tt=${t% *}; tm=$(( ${t#* } / 1024 ))

@@ -172,7 +172,7 @@ impl ConcatDev {
     pub fn new(parts: Vec<Dev>, name: impl Into<String>) -> Self {
         let mut at = 0u64;
         let mut v = Vec::with_capacity(parts.len());
-        for p in parts {
+        for p in parts.into_iter().filter(|p| p.size() > 0) {
             let s = p.size();
             v.push((at, p));
             at = at.saturating_add(s);
@@ -194,7 +194,7 @@ impl BlockDev for ConcatDev {
         while !buf.is_empty() {
             let i = match self.parts.binary_search_by(|(s, _)| s.cmp(&offset)) {
                 Ok(i) => i,
-                Err(i) => i - 1,
+                Err(i) => i.saturating_sub(1),
             };
             let (s, d) = &self.parts[i];
             let within = offset - s;

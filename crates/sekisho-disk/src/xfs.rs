@@ -345,7 +345,7 @@ impl Xfs {
                 continue;
             }
             let ino = be::u64(b, p);
-            let nl = usize::from(b[p + 8]);
+            let nl = usize::from(b.get(p + 8).copied().unwrap_or(0));
             let len = (8 + 1 + nl + usize::from(self.ftype) + 2 + 7) & !7;
             if nl == 0 || p + len > end {
                 break;
