@@ -219,15 +219,15 @@ fn parser_for(rel: &str) -> Option<Parser> {
 fn parse_egg(path: &str, data: &[u8]) -> Result<Parsed, LangError> {
     match python::egg_pkg_info(data) {
         Ok(Some(info)) => python::parse_metadata(path, &info),
-        Ok(None) => Err(LangError::Invalid {
+        Ok(None) => Err(LangError::Format {
             path: path.into(),
             format: "egg",
-            reason: "no EGG-INFO/PKG-INFO".into(),
+            message: "no EGG-INFO/PKG-INFO".into(),
         }),
-        Err(e) => Err(LangError::Invalid {
+        Err(e) => Err(LangError::Format {
             path: path.into(),
             format: "egg",
-            reason: e.to_string(),
+            message: e.to_string(),
         }),
     }
 }

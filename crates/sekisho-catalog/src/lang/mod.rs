@@ -29,38 +29,23 @@ use sekisho_artifact::{Capture, Captured, EntryMeta, Inventory, Note};
 use crate::model::{Catalog, Package, PackageKind};
 use crate::registry::{Cataloger, Context};
 
-/// Why a language file could not be parsed. The message always names the file.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum LangError {
-    /// The file is not valid for its format (bad JSON/TOML/YAML, truncated, wrong shape).
-    #[error("{path}: not a valid {format}: {reason}")]
-    Invalid {
-        path: String,
-        format: &'static str,
-        reason: String,
-    },
-    /// The file is well formed but in a version or variant sekisho does not read.
-    #[error("{path}: unsupported {format}: {reason}")]
-    Unsupported {
-        path: String,
-        format: &'static str,
-        reason: String,
-    },
-}
+/// Why a language file could not be parsed: the crate's error type. The message always names
+/// the file (`Format` for malformed input, `Unsupported` for unknown lockfile versions).
+pub type LangError = crate::CatalogError;
 
-impl LangError {
+impl crate::CatalogError {
     pub(crate) fn invalid(path: &str, format: &'static str, reason: impl ToString) -> Self {
-        Self::Invalid {
+        Self::Format {
             path: path.to_string(),
             format,
-            reason: reason.to_string(),
+            message: reason.to_string(),
         }
     }
     pub(crate) fn unsupported(path: &str, format: &'static str, reason: impl ToString) -> Self {
         Self::Unsupported {
             path: path.to_string(),
             format,
-            reason: reason.to_string(),
+            message: reason.to_string(),
         }
     }
 }
