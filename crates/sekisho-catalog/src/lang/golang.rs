@@ -513,4 +513,65 @@ mod tests {
         assert_eq!(bi.go, "go1.21.3");
         assert_eq!(bi.modinfo, "path\tx\nmod\tx.com/m\tv1.2.3\t\n");
     }
+
+    /// A minimal ELF64 with one PT_LOAD segment and pre-1.18 (pointer) build info.
+    #[test]
+    fn pointer_format_resolves_through_segments() {
+        let base: u64 = 0x40_0000;
+        let version = b"go1.16.5";
+        let modinfo = b"0123456789abcdefpath\tx\nmod\tx.com/m\tv0.9.0\t\ndep\ty.com/d\tv1.0.0\th1:x\n0123456789abcdef";
+        let mut f = vec![0u8; 128];
+        f[..4].copy_from_slice(b"\x7fELF");
+        f[4] = 2; // 64-bit
+        f[5] = 1; // little endian
+        f[6] = 1;
+        f[16..18].copy_from_slice(&2u16.to_le_bytes()); // ET_EXEC
+        f[18..20].copy_from_slice(&0x3eu16.to_le_bytes());
+        f[20..24].copy_from_slice(&1u32.to_le_bytes());
+        f[32..40].copy_from_slice(&64u64.to_le_bytes()); // e_phoff
+        f[52..54].copy_from_slice(&64u16.to_le_bytes());
+        f[54..56].copy_from_slice(&56u16.to_le_bytes());
+        f[56..58].copy_from_slice(&1u16.to_le_bytes()); // e_phnum
+        f[58..60].copy_from_slice(&64u16.to_le_bytes());
+        // build info header at 128, string headers at 160/176, data at 192.
+        f.extend_from_slice(MAGIC);
+        f.push(8);
+        f.push(0);
+        f.extend_from_slice(&(base + 160).to_le_bytes());
+        f.extend_from_slice(&(base + 176).to_le_bytes());
+        let vdata = 192u64;
+        let mdata = vdata + version.len() as u64;
+        f.extend_from_slice(&(base + vdata).to_le_bytes());
+        f.extend_from_slice(&(version.len() as u64).to_le_bytes());
+        f.extend_from_slice(&(base + mdata).to_le_bytes());
+        f.extend_from_slice(&(modinfo.len() as u64).to_le_bytes());
+        f.extend_from_slice(version);
+        f.extend_from_slice(modinfo);
+        let len = f.len() as u64;
+        let ph = &mut f[64..120];
+        ph[0..4].copy_from_slice(&1u32.to_le_bytes()); // PT_LOAD
+        ph[4..8].copy_from_slice(&4u32.to_le_bytes());
+        ph[16..24].copy_from_slice(&base.to_le_bytes());
+        ph[24..32].copy_from_slice(&base.to_le_bytes());
+        ph[32..40].copy_from_slice(&len.to_le_bytes());
+        ph[40..48].copy_from_slice(&len.to_le_bytes());
+        ph[48..56].copy_from_slice(&0x1000u64.to_le_bytes());
+        let p = parse_binary("bin", &f).unwrap();
+        let got: Vec<_> = p
+            .packages
+            .iter()
+            .map(|p| (p.name.as_str(), p.version.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("stdlib", "1.16.5"),
+                ("x.com/m", "v0.9.0"),
+                ("y.com/d", "v1.0.0")
+            ]
+        );
+        // A truncated copy fails with an error naming the file, never panics.
+        let e = parse_binary("bin", &f[..200]).unwrap_err();
+        assert!(e.to_string().contains("bin"), "{e}");
+    }
 }

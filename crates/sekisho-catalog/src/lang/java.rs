@@ -429,4 +429,61 @@ mod tests {
         );
         assert_eq!(split_file_name("app.jar"), (Some("app".into()), None));
     }
+
+    fn zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        use std::io::Write;
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        for (name, data) in entries {
+            w.start_file(*name, opts).unwrap();
+            w.write_all(data).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn nested_archives_and_manifest_fallback() {
+        let inner = zip(&[(
+            "META-INF/maven/org.apache.logging.log4j/log4j-core/pom.properties",
+            b"#Generated\ngroupId=org.apache.logging.log4j\nartifactId=log4j-core\nversion=2.14.1\n",
+        )]);
+        let bare = zip(&[(
+            "META-INF/MANIFEST.MF",
+            b"Manifest-Version: 1.0\r\nImplementation-Version: 3.2\r\nImplementation-Vendor-Id: com.example\r\n\r\n",
+        )]);
+        let war = zip(&[
+            ("WEB-INF/lib/log4j-core-2.14.1.jar", &inner),
+            ("WEB-INF/lib/widget-3.2.jar", &bare),
+            ("WEB-INF/lib/broken.jar", b"not a zip"),
+        ]);
+        let p = parse_archive("srv/app.war", &war).unwrap();
+        let got: Vec<_> = p
+            .packages
+            .iter()
+            .map(|p| (p.name.as_str(), p.version.as_str(), p.purl.as_str()))
+            .collect();
+        assert!(got.contains(&(
+            "org.apache.logging.log4j:log4j-core",
+            "2.14.1",
+            "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"
+        )));
+        assert!(got.contains(&(
+            "com.example:widget",
+            "3.2",
+            "pkg:maven/com.example/widget@3.2"
+        )));
+        // The war itself has no coordinates and the broken jar is unreadable: both noted.
+        assert!(
+            p.notes.iter().any(|n| n.contains("broken.jar")),
+            "{:?}",
+            p.notes
+        );
+        assert!(
+            p.notes.iter().any(|n| n.starts_with("srv/app.war:")),
+            "{:?}",
+            p.notes
+        );
+        assert!(parse_archive("x.jar", b"PK\x03\x04junk").is_err());
+    }
 }
