@@ -143,6 +143,21 @@ pub fn open_disk(path: &Path, opts: &OpenOptions) -> Result<Disk, DiskError> {
         source,
     };
     let img = image::open(path, opts).map_err(err)?;
+    analyse(path, img.format, img.dev)
+}
+
+/// Look at every partition and volume of an already opened guest device (`path` only names
+/// things in messages).
+pub fn analyse(path: &Path, format: Format, dev: Dev) -> Result<Disk, DiskError> {
+    let err = |source: io::Error| DiskError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let img = image::Image {
+        format,
+        dev,
+        path: path.to_path_buf(),
+    };
     let mut notes = Vec::new();
     let table = part::read_table(img.dev.as_ref(), &mut notes).map_err(err)?;
     let mut vols: Vec<(VolumeReport, Dev)> = Vec::new();

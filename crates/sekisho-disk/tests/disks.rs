@@ -792,3 +792,62 @@ fn deeper_extent_trees_read_the_same_content() {
     assert!(notes.is_empty(), "{notes:?}");
     assert_same(f, got, "xfs btree extents");
 }
+
+/// Random byte flips in the metadata of real images never panic and always finish.
+#[test]
+fn mutated_images_never_panic() {
+    use sekisho_disk::dev::{Dev, MemDev};
+    let Some(f) = fixture() else { return };
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    let mut rnd = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let qcow = qcow2_of(f, "mut.qcow2");
+    let cases: [(&Path, usize); 3] = [(&f.ext4, 2 << 20), (&f.xfs, 1 << 20), (&qcow, 1 << 20)];
+    for (path, span) in cases {
+        let base = fs::read(path).unwrap();
+        let span = span.min(base.len());
+        let tail: Dev = Arc::new(MemDev::new(base[span..].to_vec()));
+        for _ in 0..30 {
+            let mut data = base[..span].to_vec();
+            for _ in 0..(1 + rnd() % 16) {
+                let at = (rnd() as usize) % span;
+                data[at] = rnd() as u8;
+            }
+            // Mutated head, untouched tail.
+            let head: Dev = Arc::new(MemDev::new(data));
+            let file: Dev = Arc::new(sekisho_disk::dev::ConcatDev::new(
+                vec![head, tail.clone()],
+                "mutant",
+            ));
+            let (format, dev) = match sekisho_disk::image::detect(&file) {
+                Ok(sekisho_disk::Format::Qcow2) => match sekisho_disk::qcow2::open(file, None) {
+                    Ok(d) => (sekisho_disk::Format::Qcow2, d),
+                    Err(_) => continue,
+                },
+                _ => (sekisho_disk::Format::Raw, file),
+            };
+            let t0 = std::time::Instant::now();
+            if let Ok(d) = sekisho_disk::analyse(path, format, dev) {
+                for v in &d.volumes {
+                    if let Some(mut l) = v.layer("t") {
+                        let mut notes = Vec::new();
+                        let _ = l.walk(
+                            &mut |_m, r| {
+                                let mut sink = Vec::new();
+                                r.take(64 << 10).read_to_end(&mut sink).map(|_| ())
+                            },
+                            &mut notes,
+                        );
+                    }
+                }
+            }
+            if t0.elapsed().as_millis() > 300 {
+                eprintln!("SLOW {} {:?}", path.display(), t0.elapsed());
+            }
+        }
+    }
+}
