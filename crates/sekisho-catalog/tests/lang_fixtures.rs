@@ -288,6 +288,7 @@ fn every_language_fixture_parses_or_fails_naming_itself() {
     let mut failed_as_expected = 0usize;
     let mut problems = Vec::new();
     let mut invalid_seen = BTreeSet::new();
+    let mut mutated = 0usize;
     let language_dir = |rel: &str| {
         rel.contains("/language/")
             || rel.contains("/dependency/parser/")
@@ -316,6 +317,22 @@ fn every_language_fixture_parses_or_fails_naming_itself() {
             let Some(parse) = parser_for(&path) else {
                 continue; // not a package file (README, LICENSE, sources, .whl, .egg zips)
             };
+            // Cheap in-CI fuzzing: truncations and byte flips of every fixture must give a
+            // result or an error naming the file, never a panic.
+            for (i, cut) in [1usize, 7, 64, 333].iter().enumerate() {
+                let mut m = bytes.clone();
+                if m.len() > *cut {
+                    m.truncate(m.len() - cut);
+                }
+                if !m.is_empty() {
+                    let at = (i * 7919) % m.len();
+                    m[at] ^= 0x5a;
+                }
+                if let Err(e) = parse(&path, &m) {
+                    assert!(e.to_string().contains(&path), "{e}");
+                }
+                mutated += 1;
+            }
             let invalid = INVALID.iter().find(|(s, _)| path.ends_with(s));
             match (parse(&path, &bytes), invalid) {
                 (Ok(_), None) => parsed_ok += 1,
@@ -345,6 +362,7 @@ fn every_language_fixture_parses_or_fails_naming_itself() {
         "fixture problems:\n{}",
         problems.join("\n")
     );
+    assert!(mutated > 1000, "only {mutated} mutated inputs were tried");
     eprintln!("{parsed_ok} fixtures parsed, {failed_as_expected} invalid ones rejected");
     assert!(parsed_ok > 200, "only {parsed_ok} fixtures parsed");
 }
