@@ -256,7 +256,7 @@ pub fn is_valid(s: &str) -> bool {
 }
 
 /// A validated apk version.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone)]
 pub struct ApkVersion(String);
 
 impl ApkVersion {
@@ -291,3 +291,11 @@ impl PartialOrd for ApkVersion {
         Some(self.cmp(other))
     }
 }
+
+impl PartialEq for ApkVersion {
+    /// Equal when they order equal (`1.0` and `1.00` are the same version).
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for ApkVersion {}

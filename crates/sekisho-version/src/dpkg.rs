@@ -9,7 +9,7 @@
 use std::cmp::Ordering;
 
 /// A parsed dpkg version.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone)]
 pub struct DpkgVersion {
     /// The epoch (0 when absent).
     pub epoch: u32,
@@ -155,3 +155,11 @@ pub fn verrevcmp(a: &[u8], b: &[u8]) -> Ordering {
     }
     Ordering::Equal
 }
+
+impl PartialEq for DpkgVersion {
+    /// Equal when they order equal (`1.0` and `1.00` are the same version).
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for DpkgVersion {}

@@ -161,6 +161,22 @@ impl Pep440Version {
         &self.release[..n]
     }
 
+    /// `packaging`'s `base_version`: epoch and release only.
+    pub fn base_version(&self) -> String {
+        let rel: Vec<&str> = self.release.iter().map(|r| r.0.as_str()).collect();
+        if self.epoch.0 == "0" {
+            rel.join(".")
+        } else {
+            format!("{}!{}", self.epoch.0, rel.join("."))
+        }
+    }
+
+    /// The normalised local label, if any.
+    pub fn local_string(&self) -> Option<String> {
+        let s = self.to_string();
+        s.split_once('+').map(|(_, l)| l.to_string())
+    }
+
     /// The public part (no local label) as a normalised string.
     pub fn public(&self) -> String {
         let mut s = self.to_string();

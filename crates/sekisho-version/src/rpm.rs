@@ -5,12 +5,13 @@
 //! letters, everything else is a separator; `~` sorts before anything (even the end of the
 //! string), `^` sorts after the end of the string but before anything else; digit runs compare
 //! numerically and beat letter runs. Non-ASCII bytes are separators, as in rpm 4.18. A missing epoch
-//! counts as 0; a missing release sorts below any release.
+//! counts as 0; a missing release sorts below any release (even an empty one), as
+//! `rpmverCmp()` in rpm 4.18 does.
 
 use std::cmp::Ordering;
 
 /// A parsed rpm EVR.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone)]
 pub struct RpmVersion {
     /// Decimal digits of the epoch, leading zeros removed ("" = no epoch = 0).
     pub epoch: String,
@@ -63,11 +64,11 @@ impl Ord for RpmVersion {
             .cmp(&other.epoch.len())
             .then_with(|| self.epoch.cmp(&other.epoch))
             .then_with(|| rpmvercmp(&self.version, &other.version))
-            .then_with(|| {
-                rpmvercmp(
-                    self.release.as_deref().unwrap_or(""),
-                    other.release.as_deref().unwrap_or(""),
-                )
+            .then_with(|| match (&self.release, &other.release) {
+                (Some(a), Some(b)) => rpmvercmp(a, b),
+                (Some(_), None) => Ordering::Greater,
+                (None, Some(_)) => Ordering::Less,
+                (None, None) => Ordering::Equal,
             })
     }
 }
@@ -179,3 +180,11 @@ pub fn rpmvercmp(a: &str, b: &str) -> Ordering {
         (true, false) => Ordering::Less,
     }
 }
+
+impl PartialEq for RpmVersion {
+    /// Equal when they order equal (`1.0` and `1.00` are the same version).
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for RpmVersion {}

@@ -7,7 +7,7 @@ use std::cmp::Ordering;
 use std::path::PathBuf;
 
 use sekisho_version::{Ecosystem, compare};
-use sekisho_version::{apk, dpkg, go, maven, rpm};
+use sekisho_version::{apk, dpkg, go, maven, npm, pep440, rpm};
 
 fn data(rel: &str) -> String {
     let p = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data")).join(rel);
@@ -299,4 +299,348 @@ fn maven_comparable_version() {
         failures.join("\n")
     );
     assert_eq!(n, 978);
+}
+
+fn json(rel: &str) -> serde_json::Value {
+    serde_json::from_str(&data(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+/// `tests` entry `name` of a pep440 params file: its `values` list.
+fn params<'a>(doc: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    &doc["tests"][name][0]["values"]
+}
+
+fn pep(s: &str) -> pep440::Pep440Version {
+    pep440::Pep440Version::parse(s).unwrap_or_else(|e| panic!("{s:?}: {e}"))
+}
+
+#[test]
+fn pep440_sorted_and_invalid_and_normalized() {
+    let text = data("versions-pep440/pep440-sorted-ascending.txt");
+    let vs: Vec<&str> = lines(&text).collect();
+    assert_eq!(vs.len(), 92);
+    let parsed: Vec<_> = vs.iter().map(|v| pep(v)).collect();
+    for i in 0..parsed.len() {
+        for j in 0..parsed.len() {
+            assert_eq!(
+                parsed[i].cmp(&parsed[j]),
+                i.cmp(&j),
+                "{} vs {}",
+                vs[i],
+                vs[j]
+            );
+        }
+    }
+    let text = data("versions-pep440/pep440-invalid.txt");
+    let mut n = 0;
+    for l in lines(&text) {
+        let s: String = serde_json::from_str(l).unwrap();
+        assert!(
+            pep440::Pep440Version::parse(&s).is_err(),
+            "{s:?} must be invalid"
+        );
+        n += 1;
+    }
+    assert!(n >= 20);
+    let text = data("versions-pep440/pep440-normalized.tsv");
+    let mut n = 0;
+    for l in lines(&text) {
+        let (input, want) = l.split_once('\t').unwrap();
+        let input: String = serde_json::from_str(input).unwrap();
+        assert_eq!(pep(&input).to_string(), want, "{input:?}");
+        n += 1;
+    }
+    assert!(n >= 50);
+}
+
+#[test]
+fn pep440_version_tables() {
+    let doc = json("versions-pep440/test_version.params.json");
+    let versions = doc["module_constants"]["VERSIONS"].as_array().unwrap();
+    assert_eq!(versions.len(), 92);
+    for v in versions {
+        pep(v.as_str().unwrap());
+    }
+    for v in params(&doc, "TestVersion.test_invalid_versions")
+        .as_array()
+        .unwrap()
+    {
+        let s = v.as_str().unwrap();
+        assert!(pep440::Pep440Version::parse(s).is_err(), "{s:?}");
+    }
+    let pairs = |name: &str| -> Vec<(String, serde_json::Value)> {
+        params(&doc, name)
+            .as_array()
+            .unwrap_or_else(|| panic!("{name}"))
+            .iter()
+            .map(|p| (p[0].as_str().unwrap().to_string(), p[1].clone()))
+            .collect()
+    };
+    let num = |n: &pep440::Number| n.0.parse::<u64>().unwrap();
+    for (v, want) in pairs("TestVersion.test_normalized_versions") {
+        assert_eq!(pep(&v).to_string(), want.as_str().unwrap(), "{v}");
+    }
+    for (v, want) in pairs("TestVersion.test_version_str_repr") {
+        assert_eq!(pep(&v).to_string(), want.as_str().unwrap(), "{v}");
+    }
+    for (v, want) in pairs("TestVersion.test_version_public") {
+        assert_eq!(pep(&v).public(), want.as_str().unwrap(), "{v}");
+    }
+    for (v, want) in pairs("TestVersion.test_version_base_version") {
+        assert_eq!(pep(&v).base_version(), want.as_str().unwrap(), "{v}");
+    }
+    for (v, want) in pairs("TestVersion.test_version_epoch") {
+        assert_eq!(num(&pep(&v).epoch), want.as_u64().unwrap(), "{v}");
+    }
+    for (v, want) in pairs("TestVersion.test_version_release") {
+        let got: Vec<u64> = pep(&v).release.iter().map(num).collect();
+        let want: Vec<u64> = want
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_u64().unwrap())
+            .collect();
+        assert_eq!(got, want, "{v}");
+    }
+    for (v, want) in pairs("TestVersion.test_version_local") {
+        let got = pep(&v).local_string();
+        assert_eq!(got.as_deref(), want.as_str(), "{v}");
+    }
+    for (v, want) in pairs("TestVersion.test_version_pre") {
+        let got = pep(&v).pre.map(|(k, n)| {
+            let k = match k {
+                pep440::PreKind::A => "a",
+                pep440::PreKind::B => "b",
+                pep440::PreKind::Rc => "rc",
+            };
+            serde_json::json!([k, num(&n)])
+        });
+        assert_eq!(got.unwrap_or(serde_json::Value::Null), want, "{v}");
+    }
+    for (v, want) in pairs("TestVersion.test_version_dev") {
+        let got = pep(&v).dev.map(|n| serde_json::json!(num(&n)));
+        assert_eq!(got.unwrap_or(serde_json::Value::Null), want, "{v}");
+    }
+    for (v, want) in pairs("TestVersion.test_version_post") {
+        let got = pep(&v).post.map(|n| serde_json::json!(num(&n)));
+        assert_eq!(got.unwrap_or(serde_json::Value::Null), want, "{v}");
+    }
+    for (v, want) in pairs("TestVersion.test_version_is_prerelease") {
+        assert_eq!(pep(&v).is_prerelease(), want.as_bool().unwrap(), "{v}");
+    }
+    for (v, want) in pairs("TestVersion.test_version_is_devrelease") {
+        assert_eq!(pep(&v).dev.is_some(), want.as_bool().unwrap(), "{v}");
+    }
+    for (v, want) in pairs("TestVersion.test_version_is_postrelease") {
+        assert_eq!(pep(&v).post.is_some(), want.as_bool().unwrap(), "{v}");
+    }
+    // test_oversized_version_raises_valueerror: "1" * 5000 and "1.0a" + "1" * 5000.
+    for s in ["1".repeat(5000), format!("1.0a{}", "1".repeat(5000))] {
+        assert!(compare(Ecosystem::PyPI, &s, "1.0").is_err());
+    }
+    // test_comparison_true/false are derived from VERSIONS positions (checked above via the
+    // sorted list, which is the same list).
+    let sorted = data("versions-pep440/pep440-sorted-ascending.txt");
+    let sorted: Vec<&str> = lines(&sorted).collect();
+    let consts: Vec<&str> = versions.iter().map(|v| v.as_str().unwrap()).collect();
+    assert_eq!(sorted, consts);
+}
+
+/// Tables of the upstream suites that test another library's API rather than version
+/// semantics. Listed here so the exclusion is explicit and reviewed.
+#[test]
+fn excluded_tables() {
+    let excluded: &[(&str, &str)] = &[
+        (
+            "pep440 TestVersion.test_non_string_versions_raise_invalid_version",
+            "Python type checks (None, int, list, bytes)",
+        ),
+        (
+            "pep440 TestVersion.test_version_hash",
+            "Python __hash__; our equality is tested through ordering",
+        ),
+        (
+            "pep440 TestVersion.test_dunder_op_returns_notimplemented",
+            "Python operator protocol",
+        ),
+        (
+            "pep440 TestVersion.test_compare_other",
+            "comparison with non-Version Python objects",
+        ),
+        (
+            "pep440 TestVersion.test_base_version_notimplemented_with_non_base_version",
+            "Python operator protocol",
+        ),
+        (
+            "pep440 test_from_parts",
+            "packaging's Version.from_parts constructor API",
+        ),
+        ("pep440 test_pickle_roundtrip", "Python pickling"),
+        (
+            "node-semver increments.json",
+            "semver.inc() API (bumping versions)",
+        ),
+        (
+            "node-semver truncations.json",
+            "semver truncate API (not part of ordering)",
+        ),
+        (
+            "go go-pseudo-versions.tsv construction",
+            "module.PseudoVersion() builder API; we check parsing/ordering of its outputs",
+        ),
+        (
+            "node-semver comparator-intersection.json",
+            "Comparator.intersects() API (do two ranges overlap), not containment",
+        ),
+        (
+            "node-semver range-intersection.json",
+            "Range.intersects() API, not containment",
+        ),
+        (
+            "maven canonical form",
+            "ComparableVersion.getCanonical() string API (no rows in the file)",
+        ),
+    ];
+    for (table, reason) in excluded {
+        assert!(!reason.is_empty(), "{table} needs a reason");
+    }
+}
+
+fn npm_opts(v: Option<&serde_json::Value>) -> npm::RangeOptions {
+    let truthy = |v: &serde_json::Value| match v {
+        serde_json::Value::Bool(b) => *b,
+        serde_json::Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        serde_json::Value::String(s) => !s.is_empty(),
+        serde_json::Value::Null => false,
+        _ => true,
+    };
+    match v {
+        None => npm::RangeOptions::default(),
+        Some(serde_json::Value::Object(o)) => npm::RangeOptions {
+            loose: o.get("loose").is_some_and(truthy),
+            include_prerelease: o.get("includePrerelease").is_some_and(truthy),
+        },
+        Some(other) => npm::RangeOptions {
+            loose: truthy(other),
+            include_prerelease: false,
+        },
+    }
+}
+
+fn npm_cases(name: &str) -> Vec<serde_json::Value> {
+    json(&format!("versions-node-semver/{name}.json"))["cases"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn npm_ver(s: &str, loose: bool) -> Result<sekisho_version::semver::SemVer, String> {
+    let syn = if loose { npm::LOOSE } else { npm::STRICT };
+    if s.len() > npm::MAX_LENGTH {
+        return Err("too long".into());
+    }
+    sekisho_version::semver::SemVer::parse_with(s, &syn)
+}
+
+#[test]
+fn node_semver_versions() {
+    for c in npm_cases("comparisons") {
+        let o = npm_opts(c.get(2));
+        let a = npm_ver(c[0].as_str().unwrap(), o.loose).unwrap();
+        let b = npm_ver(c[1].as_str().unwrap(), o.loose).unwrap();
+        assert_eq!(a.cmp(&b), Ordering::Greater, "{c}");
+        assert_eq!(b.cmp(&a), Ordering::Less, "{c}");
+    }
+    for c in npm_cases("equality") {
+        let o = npm_opts(c.get(2));
+        let a = npm_ver(c[0].as_str().unwrap(), o.loose).unwrap();
+        let b = npm_ver(c[1].as_str().unwrap(), o.loose).unwrap();
+        assert_eq!(a.cmp(&b), Ordering::Equal, "{c}");
+    }
+    for c in npm_cases("valid-versions") {
+        let v = npm_ver(c[0].as_str().unwrap(), false).unwrap_or_else(|e| panic!("{c}: {e}"));
+        assert_eq!(v.major, c[1].to_string(), "{c}");
+        assert_eq!(v.minor, c[2].to_string(), "{c}");
+        assert_eq!(v.patch, c[3].to_string(), "{c}");
+        let pre: Vec<String> = v.pre.iter().map(|i| i.as_str().to_string()).collect();
+        let want: Vec<String> = c[4]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
+            .collect();
+        assert_eq!(pre, want, "{c}");
+        let want_build: Vec<String> = c[5]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(v.build, want_build, "{c}");
+    }
+    for c in npm_cases("invalid-versions") {
+        // Non-string inputs (serialised as {}) are a JavaScript type check; skip them.
+        let Some(s) = c[0].as_str() else { continue };
+        let o = npm_opts(c.get(2));
+        assert!(npm_ver(s, o.loose).is_err(), "{c}");
+        // And the ecosystem comparator rejects them too.
+        assert!(compare(Ecosystem::Npm, s, "1.0.0").is_err(), "{c}");
+    }
+}
+
+#[test]
+fn node_semver_ranges() {
+    let mut failures = Vec::new();
+    for c in npm_cases("range-parse") {
+        let o = npm_opts(c.get(2));
+        let range = c[0].as_str().unwrap();
+        let got = npm::Range::parse(range, o).ok().map(|r| {
+            let s = r.canonical();
+            if s.is_empty() { "*".to_string() } else { s }
+        });
+        let want = c[1].as_str().map(str::to_string);
+        if got != want {
+            failures.push(format!("parse {c}: got {got:?}"));
+        }
+    }
+    for (file, want) in [("range-include", true), ("range-exclude", false)] {
+        for c in npm_cases(file) {
+            let o = npm_opts(c.get(2));
+            let range = c[0].as_str().unwrap();
+            // `satisfies(false, ">=2")` is a JavaScript type check; a non-string never matches.
+            let Some(v) = c[1].as_str() else {
+                assert!(!want, "{c}");
+                continue;
+            };
+            let got = npm::satisfies(v, range, o).unwrap_or(false);
+            if got != want {
+                failures.push(format!("{file} {c}: got {got}"));
+            }
+        }
+    }
+    for (file, greater, want) in [
+        ("version-gt-range", true, true),
+        ("version-not-gt-range", true, false),
+        ("version-lt-range", false, true),
+        ("version-not-lt-range", false, false),
+    ] {
+        for c in npm_cases(file) {
+            let o = npm_opts(c.get(2));
+            let range = c[0].as_str().unwrap();
+            let v = c[1].as_str().unwrap();
+            let got = match (npm::Range::parse(range, o), npm_ver(v, o.loose)) {
+                (Ok(r), Ok(v)) => r.outside(&v, greater),
+                _ => false,
+            };
+            if got != want {
+                failures.push(format!("{file} {c}: got {got}"));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

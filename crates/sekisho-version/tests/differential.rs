@@ -1,0 +1,576 @@
+//! Differential tests against the real tools: dpkg (libdpkg-perl's `Dpkg::Version`, with a sample
+//! cross-checked by `dpkg --compare-versions`), rpm 4.18 (`rpm --eval` with a Lua chunk calling
+//! `rpm.vercmp`) and PEP 440 (`packaging`, plus `packaging-legacy` for non-PEP 440 strings, from
+//! the venv `.ci/setup.d/versions.sh` builds).
+//!
+//! Each test generates at least 100,000 pairs (seeded: set `SEKISHO_DIFF_SEED` to reproduce a
+//! failure; the seed is printed) from upstream vectors, random versions and mutations of both,
+//! and sends them to ONE process of the tool. In CI (env `CI` set) a missing tool fails the test;
+//! elsewhere the test is skipped with a message.
+
+use std::cmp::Ordering;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use sekisho_version::{dpkg, pep440, rpm};
+
+const PAIRS: usize = 100_000;
+const DEFAULT_SEED: u64 = 20_261_126;
+
+fn in_ci() -> bool {
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+/// True when the tool can run; panics in CI when it cannot.
+fn require(what: &str, ok: bool) -> bool {
+    assert!(ok || !in_ci(), "{what} is required in CI (run ./.ci/setup)");
+    if !ok {
+        eprintln!("skipping: {what} not available (run ./.ci/setup)");
+    }
+    ok
+}
+
+fn workspace() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
+
+fn shared(rel: &str) -> String {
+    let p = workspace().join("../shared/data").join(rel);
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// splitmix64: small, seeded, good enough for test generation.
+struct Rng(u64);
+
+impl Rng {
+    fn new(salt: u64) -> Self {
+        let seed = std::env::var("SEKISHO_DIFF_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(DEFAULT_SEED);
+        eprintln!("differential seed: {seed} (SEKISHO_DIFF_SEED={seed} to reproduce)");
+        Self(seed ^ salt.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+    }
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next() % n as u64).unwrap_or(0)
+    }
+    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+        &xs[self.below(xs.len())]
+    }
+    fn word(&mut self, xs: &[&'static str]) -> &'static str {
+        xs[self.below(xs.len())]
+    }
+    fn chance(&mut self, percent: usize) -> bool {
+        self.below(100) < percent
+    }
+    fn digits(&mut self) -> String {
+        match self.below(10) {
+            0 => "0".into(),
+            1 => format!("0{}", self.below(10)),
+            2 => format!("{}", self.next() % 100_000_000_000),
+            _ => format!("{}", self.below(20)),
+        }
+    }
+}
+
+/// Insert, delete, replace or duplicate a piece of `s`, using `alphabet`.
+fn mutate(rng: &mut Rng, s: &str, alphabet: &[&str]) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out: Vec<String> = chars.iter().map(char::to_string).collect();
+    for _ in 0..=rng.below(2) {
+        let at = if out.is_empty() {
+            0
+        } else {
+            rng.below(out.len() + 1)
+        };
+        match rng.below(5) {
+            0 => out.insert(at, (*rng.pick(alphabet)).to_string()),
+            1 if at < out.len() => {
+                out.remove(at);
+            }
+            2 if at < out.len() => out[at] = (*rng.pick(alphabet)).to_string(),
+            3 if at < out.len() => {
+                let piece = out[at..].iter().take(3).cloned().collect::<Vec<_>>();
+                for (k, p) in piece.into_iter().enumerate() {
+                    out.insert(at + k, p);
+                }
+            }
+            _ => out.insert(at, rng.digits()),
+        }
+    }
+    out.concat()
+}
+
+/// A corpus of `n` pairs: half mutations of each other, half independent.
+fn pairs(
+    rng: &mut Rng,
+    seeds: &[String],
+    generate: &dyn Fn(&mut Rng) -> String,
+    alphabet: &[&str],
+) -> Vec<(String, String)> {
+    let mut out = Vec::with_capacity(PAIRS);
+    while out.len() < PAIRS {
+        let a = if rng.chance(30) {
+            rng.pick(seeds).clone()
+        } else {
+            generate(rng)
+        };
+        let b = match rng.below(4) {
+            0 => a.clone(),
+            1 => mutate(rng, &a, alphabet),
+            2 => rng.pick(seeds).clone(),
+            _ => generate(rng),
+        };
+        let a = if rng.chance(15) {
+            mutate(rng, &a, alphabet)
+        } else {
+            a
+        };
+        if a.contains(['\t', '\n', '\r']) || b.contains(['\t', '\n', '\r']) {
+            continue;
+        }
+        out.push((a, b));
+    }
+    out
+}
+
+/// Run `cmd` with `input` on stdin; its stdout lines.
+fn run_tool(cmd: &mut Command, input: &str) -> Vec<String> {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn oracle");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input = input.to_string();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(input.as_bytes());
+    });
+    let out = child.wait_with_output().expect("oracle output");
+    writer.join().expect("writer thread");
+    assert!(
+        out.status.success(),
+        "oracle failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+fn ord(s: &str) -> Ordering {
+    match s.trim() {
+        "-1" => Ordering::Less,
+        "0" => Ordering::Equal,
+        "1" => Ordering::Greater,
+        other => panic!("oracle printed {other:?}"),
+    }
+}
+
+fn report(mismatches: &[String], what: &str) {
+    assert!(
+        mismatches.is_empty(),
+        "{} {what} mismatches (first 30):\n{}",
+        mismatches.len(),
+        mismatches
+            .iter()
+            .take(30)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+// ---------------------------------------------------------------------------------------- dpkg
+
+fn dpkg_gen(rng: &mut Rng) -> String {
+    let mut s = String::new();
+    if rng.chance(20) {
+        s.push_str(&format!("{}:", rng.below(4)));
+    }
+    s.push_str(&rng.digits());
+    for _ in 0..rng.below(4) {
+        s.push_str(rng.word(&[
+            ".", ".", "+", "~", "~rc", "~beta", "a", "b", "+dfsg", "+b", ".0",
+        ]));
+        if rng.chance(70) {
+            s.push_str(&rng.digits());
+        }
+    }
+    if rng.chance(70) {
+        s.push('-');
+        s.push_str(&rng.digits());
+        for _ in 0..rng.below(3) {
+            s.push_str(rng.word(&["ubuntu", "+deb12u", "~bpo", ".", "build", "~", "+"]));
+            if rng.chance(60) {
+                s.push_str(&rng.digits());
+            }
+        }
+    }
+    s
+}
+
+#[test]
+fn dpkg_matches_libdpkg_perl() {
+    let have = Command::new("perl")
+        .args(["-MDpkg::Version", "-e", "1"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !require("perl with Dpkg::Version (libdpkg-perl)", have) {
+        return;
+    }
+    let mut rng = Rng::new(1);
+    let text = shared("versions-dpkg/dpkg-compare.txt");
+    let seeds: Vec<String> = text
+        .lines()
+        .flat_map(|l| {
+            l.split_whitespace()
+                .take(2)
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let alphabet = [
+        "0", "1", "9", ".", "+", "~", "-", ":", "a", "z", "A", "_", "!",
+    ];
+    let ps = pairs(&mut rng, &seeds, &dpkg_gen, &alphabet);
+    let input: String = ps.iter().map(|(a, b)| format!("{a}\t{b}\n")).collect();
+    let script = r#"
+use strict; use warnings; use Dpkg::Version;
+$| = 0;
+while (my $l = <STDIN>) {
+    chomp $l; my ($a, $b) = split /\t/, $l, 2;
+    my ($va) = version_check($a); my ($vb) = version_check($b);
+    my $c = ($va && $vb) ? version_compare($a, $b) : 'x';
+    print(($va ? 1 : 0), ' ', ($vb ? 1 : 0), ' ', $c, "\n");
+}
+"#;
+    let out = run_tool(Command::new("perl").args(["-e", script]), &input);
+    assert_eq!(out.len(), ps.len());
+    let mut mismatches = Vec::new();
+    let mut compared = 0;
+    let mut sample = Vec::new();
+    for ((a, b), line) in ps.iter().zip(&out) {
+        let f: Vec<&str> = line.split(' ').collect();
+        let (va, vb) = (f[0] == "1", f[1] == "1");
+        let pa = dpkg::DpkgVersion::parse(a);
+        let pb = dpkg::DpkgVersion::parse(b);
+        let mut disputed = false;
+        for (s, perl_ok, ours_ok) in [(a, va, pa.is_ok()), (b, vb, pb.is_ok())] {
+            if perl_ok != ours_ok {
+                // Dpkg::Version is laxer than C dpkg (a trailing `:`, `:` in a revision, an
+                // epoch above INT_MAX); C dpkg decides validity, as in dpkg-parse.tsv.
+                disputed = true;
+                if c_dpkg_valid(s) != Some(ours_ok) {
+                    mismatches.push(format!(
+                        "validity {s:?}: perl {perl_ok}, C dpkg {:?}, ours {ours_ok}",
+                        c_dpkg_valid(s)
+                    ));
+                }
+            }
+        }
+        if disputed {
+            continue;
+        }
+        if let (Ok(x), Ok(y)) = (pa, pb) {
+            compared += 1;
+            let want = ord(f[2]);
+            if x.cmp(&y) != want {
+                mismatches.push(format!("{a} vs {b}: dpkg {want:?}, ours {:?}", x.cmp(&y)));
+            }
+            if sample.len() < 150 && rng.chance(5) {
+                sample.push((a.clone(), b.clone(), want));
+            }
+        }
+    }
+    report(&mismatches, "dpkg");
+    assert!(compared > PAIRS / 2, "only {compared} valid pairs compared");
+    // Cross-check the oracle itself with dpkg --compare-versions on a sample.
+    if require(
+        "dpkg",
+        Command::new("dpkg").arg("--version").output().is_ok(),
+    ) {
+        for (a, b, want) in sample {
+            for (op, holds) in [
+                ("lt", want == Ordering::Less),
+                ("eq", want == Ordering::Equal),
+                ("gt", want == Ordering::Greater),
+            ] {
+                let st = Command::new("dpkg")
+                    .args(["--compare-versions", &a, op, &b])
+                    .status()
+                    .expect("dpkg");
+                assert_eq!(st.success(), holds, "dpkg --compare-versions {a} {op} {b}");
+            }
+        }
+    }
+}
+
+/// Whether C dpkg accepts `v` strictly: `dpkg --compare-versions v eq v` succeeds without a
+/// "bad syntax" error or warning.
+fn c_dpkg_valid(v: &str) -> Option<bool> {
+    let o = Command::new("dpkg")
+        .args(["--compare-versions", v, "eq", v])
+        .output()
+        .ok()?;
+    Some(o.status.success() && !String::from_utf8_lossy(&o.stderr).contains("bad syntax"))
+}
+
+// ----------------------------------------------------------------------------------------- rpm
+
+fn rpm_gen(rng: &mut Rng) -> String {
+    let mut s = String::new();
+    if rng.chance(15) {
+        s.push_str(&format!("{}:", rng.below(3)));
+    }
+    s.push_str(&rng.digits());
+    for _ in 0..rng.below(4) {
+        s.push_str(rng.word(&[
+            ".", ".", "_", "+", "~", "^", "~rc", "^git", "a", "b", "p", ".el9", ".fc40", "git",
+        ]));
+        if rng.chance(60) {
+            s.push_str(&rng.digits());
+        }
+    }
+    if rng.chance(70) {
+        s.push('-');
+        s.push_str(&rng.digits());
+        for _ in 0..rng.below(3) {
+            s.push_str(rng.word(&[
+                ".el9",
+                ".el8_6",
+                ".module_el8.6.0+2877+8e437bf5",
+                ".fc40",
+                "~",
+                "^",
+                ".",
+                "_",
+            ]));
+            if rng.chance(50) {
+                s.push_str(&rng.digits());
+            }
+        }
+    }
+    s
+}
+
+#[test]
+fn rpm_matches_rpm_vercmp() {
+    let have = Command::new("rpm")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !require("rpm", have) {
+        return;
+    }
+    let mut rng = Rng::new(2);
+    let mut seeds = Vec::new();
+    for f in [
+        "versions-rpm/rpmvercmp.txt",
+        "versions-rpm/rpmvercmp-oddities-disabled-upstream.txt",
+    ] {
+        for l in shared(f).lines().filter(|l| !l.starts_with('#')) {
+            seeds.extend(l.split_whitespace().take(2).map(str::to_string));
+        }
+    }
+    let alphabet = [
+        "0", "1", "9", ".", "+", "~", "^", "-", ":", "a", "Z", "_", "α", "%",
+    ];
+    let ps = pairs(&mut rng, &seeds, &rpm_gen, &alphabet);
+    // Only pairs both sides accept as EVRs go to rpm.vercmp (which compares whole EVRs); plain
+    // version strings are compared with rpmvercmp separately below.
+    let dir = std::env::temp_dir().join(format!("sekisho-rpm-diff-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("pairs.tsv");
+    let mut input = String::new();
+    for (a, b) in &ps {
+        input.push_str(&format!("{a}\t{b}\n"));
+    }
+    std::fs::write(&file, &input).unwrap();
+    let lua = format!(
+        "%{{lua: local out = {{}} for l in io.lines('{}') do local a, b = l:match('^(.-)\\t(.*)$') local ok, r = pcall(rpm.vercmp, a, b) out[#out+1] = ok and tostring(r) or 'x' end print(table.concat(out, '\\n')) }}",
+        file.display()
+    );
+    let out = run_tool(Command::new("rpm").args(["--eval", &lua]), "");
+    std::fs::remove_dir_all(&dir).ok();
+    let out: Vec<String> = out.into_iter().filter(|l| !l.is_empty()).collect();
+    assert_eq!(out.len(), ps.len(), "rpm printed {} lines", out.len());
+    let mut mismatches = Vec::new();
+    let mut compared = 0;
+    for ((a, b), line) in ps.iter().zip(&out) {
+        let (Ok(x), Ok(y)) = (rpm::RpmVersion::parse(a), rpm::RpmVersion::parse(b)) else {
+            continue;
+        };
+        if line == "x" {
+            mismatches.push(format!("rpm rejects {a:?} or {b:?}; we accept both"));
+            continue;
+        }
+        // rpm itself compares a non-numeric epoch as a version string; we reject those, so
+        // only pairs we accept are compared.
+        compared += 1;
+        let want = ord(line);
+        if x.cmp(&y) != want {
+            mismatches.push(format!("{a} vs {b}: rpm {want:?}, ours {:?}", x.cmp(&y)));
+        }
+    }
+    report(&mismatches, "rpm");
+    assert!(compared > PAIRS / 2, "only {compared} pairs compared");
+}
+
+// ------------------------------------------------------------------------------------- PEP 440
+
+fn pep_gen(rng: &mut Rng) -> String {
+    let mut s = String::new();
+    if rng.chance(5) {
+        s.push('v');
+    }
+    if rng.chance(10) {
+        s.push_str(&format!("{}!", rng.below(3)));
+    }
+    s.push_str(&rng.digits());
+    for _ in 0..rng.below(4) {
+        s.push('.');
+        s.push_str(&rng.digits());
+    }
+    if rng.chance(40) {
+        s.push_str(rng.word(&[
+            "a", "b", "rc", "c", "alpha", "beta", "pre", "preview", "-a", ".b", "_rc", "A", "RC",
+        ]));
+        if rng.chance(70) {
+            s.push_str(&rng.digits());
+        }
+    }
+    if rng.chance(30) {
+        s.push_str(rng.word(&[".post", "post", "-", "-r", ".rev", "_post", "r"]));
+        s.push_str(&rng.digits());
+    }
+    if rng.chance(30) {
+        s.push_str(rng.word(&[".dev", "dev", "-dev", "_DEV"]));
+        if rng.chance(70) {
+            s.push_str(&rng.digits());
+        }
+    }
+    if rng.chance(15) {
+        s.push('+');
+        s.push_str(rng.word(&["ubuntu", "local", "abc", "1", "cpu"]));
+        for _ in 0..rng.below(3) {
+            s.push_str(rng.word(&[".", "-", "_"]));
+            s.push_str(rng.word(&["1", "2", "x", "deadbeef", "10"]));
+        }
+    }
+    if rng.chance(8) {
+        // legacy-looking strings
+        s = rng
+            .pick(&[
+                "1.0-SNAPSHOT",
+                "2004d",
+                "0.9.7a",
+                "1.0_beta",
+                "dev",
+                "1.0.x",
+                "1.0-final",
+                "1.2-preview-3",
+                "french toast",
+                "1.0+abc+def",
+                "1.0.0.0.0-rc1-dev",
+            ])
+            .to_string();
+    }
+    s
+}
+
+#[test]
+fn pep440_matches_packaging() {
+    let py = workspace().join("target/test-inputs/versions/venv/bin/python");
+    let have = py.is_file()
+        && Command::new(&py)
+            .args(["-c", "import packaging, packaging_legacy"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+    if !require(
+        "the versions venv with packaging and packaging-legacy (.ci/setup.d/versions.sh)",
+        have,
+    ) {
+        return;
+    }
+    let mut rng = Rng::new(3);
+    let seeds: Vec<String> = shared("versions-pep440/pep440-sorted-ascending.txt")
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(str::to_string)
+        .collect();
+    let alphabet = [
+        "0", "1", "9", ".", "-", "_", "+", "!", "a", "b", "c", "rc", "post", "dev", "r", "v", "x",
+        "z",
+    ];
+    let ps = pairs(&mut rng, &seeds, &pep_gen, &alphabet);
+    let input: String = ps.iter().map(|(a, b)| format!("{a}\t{b}\n")).collect();
+    let script = r#"
+import sys
+from packaging.version import Version, InvalidVersion
+from packaging_legacy.version import LegacyVersion
+def key(s):
+    try:
+        return 1, Version(s)
+    except InvalidVersion:
+        return 0, LegacyVersion(s)
+out = []
+for line in sys.stdin:
+    a, b = line.rstrip("\n").split("\t", 1)
+    (va, ka), (vb, kb) = key(a), key(b)
+    if va != vb:
+        c = -1 if va < vb else 1
+    else:
+        c = -1 if ka < kb else (1 if ka > kb else 0)
+    out.append(f"{va} {vb} {c} {ka}" if va else f"{va} {vb} {c} -")
+sys.stdout.write("\n".join(out) + "\n")
+"#;
+    let out = run_tool(Command::new(&py).args(["-c", script]), &input);
+    assert_eq!(out.len(), ps.len());
+    let mut mismatches = Vec::new();
+    let mut valid_pairs = 0;
+    for ((a, b), line) in ps.iter().zip(&out) {
+        let f: Vec<&str> = line.splitn(4, ' ').collect();
+        let (va, vb) = (f[0] == "1", f[1] == "1");
+        let pa = pep440::Pep440Version::parse(a);
+        let pb = pep440::Pep440Version::parse(b);
+        if pa.is_ok() != va || pb.is_ok() != vb {
+            mismatches.push(format!(
+                "validity {a:?}={va} {b:?}={vb}: ours {} {}",
+                pa.is_ok(),
+                pb.is_ok()
+            ));
+            continue;
+        }
+        if let Ok(p) = &pa
+            && p.to_string() != f[3]
+        {
+            mismatches.push(format!("normalised {a:?}: packaging {}, ours {p}", f[3]));
+        }
+        if va && vb {
+            valid_pairs += 1;
+        }
+        let (Ok(x), Ok(y)) = (pep440::PyVersion::parse(a), pep440::PyVersion::parse(b)) else {
+            continue;
+        };
+        let want = ord(f[2]);
+        if x.cmp(&y) != want {
+            mismatches.push(format!(
+                "{a:?} vs {b:?}: packaging {want:?}, ours {:?}",
+                x.cmp(&y)
+            ));
+        }
+    }
+    report(&mismatches, "PEP 440");
+    assert!(valid_pairs > PAIRS / 3, "only {valid_pairs} valid pairs");
+}
