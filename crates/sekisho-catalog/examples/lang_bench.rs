@@ -135,7 +135,7 @@ fn generate(dir: &Path, projects: usize, node_pkgs: usize, py_dists: usize) {
 fn run(dir: &Path, runs: usize) {
     let mut times = Vec::new();
     let mut count = 0;
-    let mut notes = 0;
+    let mut notes = Vec::new();
     for _ in 0..runs {
         let t = Instant::now();
         let cats = default_catalogers();
@@ -146,16 +146,20 @@ fn run(dir: &Path, runs: usize) {
         let cat = catalog_inventory(&inv, &cats, &Context::default());
         times.push(t.elapsed().as_secs_f64());
         count = cat.packages.len();
-        notes = cat.notes.len();
+        notes = cat.notes;
     }
     for (i, t) in times.iter().enumerate() {
         println!("run {i}: {t:.3} s");
     }
     times.sort_by(f64::total_cmp);
     println!(
-        "median {:.3} s over {runs} runs; {count} packages, {notes} notes",
-        times[times.len() / 2]
+        "median {:.3} s over {runs} runs; {count} packages, {} notes",
+        times[times.len() / 2],
+        notes.len()
     );
+    for n in notes.iter().take(5) {
+        println!("note: {}: {}", n.subject, n.message);
+    }
 }
 
 fn main() {

@@ -574,11 +574,25 @@ pub fn parse_pnpm_lock(path: &str, data: &[u8]) -> Result<Parsed, LangError> {
         }
         for (key, e) in d.packages.unwrap_or_default() {
             let e = e.unwrap_or_default();
-            let from_fields = match (&e.name, &e.version) {
-                (Some(n), Some(Value::String(v))) => Some((n.clone(), v.clone())),
-                (Some(n), Some(Value::Number(v))) => Some((n.clone(), v.to_string())),
+            // Tarball and git entries carry `version` (and sometimes `name`) fields; the name
+            // otherwise comes from the key (`debug@https://…/tarball/4.3.5`).
+            let field_version = match &e.version {
+                Some(Value::String(v)) => Some(v.clone()),
+                Some(Value::Number(v)) => Some(v.to_string()),
                 _ => None,
             };
+            let key_name = split_spec(key.trim_start_matches('/')).0.to_string();
+            let from_fields = match (&e.name, field_version) {
+                (Some(n), Some(v)) => Some((n.clone(), v)),
+                (None, Some(v)) if !key_name.is_empty() && key.contains('@') => Some((key_name, v)),
+                _ => None,
+            };
+            if from_fields.is_none() {
+                let (_, spec) = split_spec(key.trim_start_matches('/'));
+                if LOCAL_PROTOCOLS.iter().any(|p| spec.starts_with(p)) && !spec.ends_with(".tgz") {
+                    continue; // a local directory of the project, not a package
+                }
+            }
             let Some((name, version)) = from_fields.or_else(|| pnpm_key(&key, major)) else {
                 odd.push(key);
                 continue;
