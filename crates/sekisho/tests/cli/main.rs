@@ -1,3 +1,4 @@
 //! One integration-test binary that drives the real `sekisho` binary. A module per area.
 
 mod util;
+mod version;
