@@ -26,7 +26,7 @@ for i in $(seq 1 "$NS"); do
 done
 for j in $(seq 1 "$HOSTP"); do sleep 600 & pids+=($!); done
 sleep 2
-total=$(ls -d /proc/[0-9]* | wc -l)
+total=$(find /proc -maxdepth 1 -name "[0-9]*" 2>/dev/null | wc -l)
 echo "processes visible: $total (sandboxes: $NS x $PER, host sleepers: $HOSTP)"
 
 t() { # median of RUNS wall-clock runs, in ms

@@ -520,12 +520,15 @@ pub fn findings(x: &Facts<'_>) -> Vec<Finding> {
                 "mount a /proc for the workload's own PID namespace",
             ));
         }
-        for p in &e.release_agent_writable {
+        if !e.release_agent_writable.is_empty() {
             out.push(f(
                 "release-agent-writable",
                 "exposure",
                 Severity::Critical,
-                format!("{p} is writable: a cgroup v1 release_agent runs as host root"),
+                format!(
+                    "cgroup v1 release_agent writable ({}): it runs as host root",
+                    e.release_agent_writable.join(", ")
+                ),
                 "mount cgroupfs read-only, drop CAP_SYS_ADMIN, use cgroup v2",
             ));
         }

@@ -107,6 +107,7 @@ const EINVAL: i32 = 22;
 const EFAULT: i32 = 14;
 const EOPNOTSUPP: i32 = 95;
 const ENOEXEC: i32 = 8;
+const ESTALE: i32 = 116;
 
 pub const SPECS: &[Spec] = &[
     Spec {
@@ -175,7 +176,7 @@ pub const SPECS: &[Spec] = &[
     },
     Spec {
         syscall: Syscall::OpenByHandleAt,
-        allowed_errnos: &[EFAULT, EINVAL],
+        allowed_errnos: &[ESTALE, EINVAL, ENOENT_, EOPNOTSUPP],
         has_canary: true,
         capability: Some(2),
         support_marker: None,
@@ -269,6 +270,7 @@ pub fn errno_name(e: i32) -> String {
         28 => "ENOSPC".into(),
         38 => "ENOSYS".into(),
         95 => "EOPNOTSUPP".into(),
+        116 => "ESTALE".into(),
         n => format!("errno {n}"),
     }
 }

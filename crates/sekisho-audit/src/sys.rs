@@ -112,6 +112,11 @@ fn call(sc: Syscall, attempt: Attempt, ns_fd: libc::c_int) -> libc::c_long {
     for (i, v) in [2u32, 4, 4, 1].iter().enumerate() {
         bpf_attr[i * 4..i * 4 + 4].copy_from_slice(&v.to_ne_bytes());
     }
+    // struct file_handle (open_by_handle_at(2)): handle_bytes = 8, handle_type = 1
+    // (FILEID_INO32_GEN), inode 0 / generation 0, which no filesystem hands out: ESTALE.
+    let mut fh = [0u8; 16];
+    fh[0..4].copy_from_slice(&8u32.to_ne_bytes());
+    fh[4..8].copy_from_slice(&1i32.to_ne_bytes());
     let empty = c"";
     let root = c"/";
     let null = std::ptr::null::<libc::c_void>();
@@ -169,10 +174,14 @@ fn call(sc: Syscall, attempt: Attempt, ns_fd: libc::c_int) -> libc::c_long {
             (Syscall::KexecLoad, _) => {
                 libc::syscall(libc::SYS_kexec_load, 0, 0xffff_ffffu32, null, 0)
             }
-            // A NULL handle: EFAULT once CAP_DAC_READ_SEARCH is granted.
-            (Syscall::OpenByHandleAt, Attempt::Real) => {
-                libc::syscall(libc::SYS_open_by_handle_at, libc::AT_FDCWD, null, 0)
-            }
+            // A handle to inode 0: ESTALE once CAP_DAC_READ_SEARCH is granted (read-only, and
+            // inode 0 never exists).
+            (Syscall::OpenByHandleAt, Attempt::Real) => libc::syscall(
+                libc::SYS_open_by_handle_at,
+                libc::AT_FDCWD,
+                fh.as_ptr(),
+                libc::O_RDONLY,
+            ),
             (Syscall::OpenByHandleAt, Attempt::Canary) => {
                 libc::syscall(libc::SYS_open_by_handle_at, -1, null, 0)
             }
