@@ -1,0 +1,614 @@
+//! The join of a catalog with the advisories: which package is matched under which name and
+//! version, which advisories apply, the fixed version, the status, and the merge of advisories that
+//! describe the same vulnerability.
+//!
+//! Rules that peers get wrong, and how this module applies them:
+//! - Debian/Ubuntu advisories name SOURCE packages with SOURCE versions: a binary package is looked
+//!   up by its dpkg `Source:` name and compared with the source version (a binNMU or backport binary
+//!   version never reaches the comparator).
+//! - Alpine advisories name the origin package.
+//! - RPM advisories (AlmaLinux, Rocky, Red Hat) name binary packages; a missing epoch is epoch 0
+//!   (the comparator's rule); a modular package is only compared with advisories of its own module
+//!   stream, and a non-modular one never with a modular fix.
+//! - Withdrawn advisories and non-security errata (`ALBA-`, `ALEA-`, `RLBA-`, `RLEA-`) never match;
+//!   RustSec informational notices (unmaintained, unsound) are not vulnerabilities.
+//! - Advisories that share an ID through `aliases` ∪ `upstream` become one finding.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet};
+
+use sekisho_artifact::Note;
+use sekisho_catalog::{Catalog, Package, PackageKind};
+use sekisho_version::osv::{Affected, Event, RangeType};
+use sekisho_version::{Ecosystem, EcosystemName};
+
+use crate::model::{
+    AdvisorySource, Candidate, Coverage, Finding, Rating, RatingMethod, Severity, SourceError,
+    Status, choose_severity,
+};
+
+/// The name, version and ecosystem a package is looked up under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchKey {
+    /// Normalised OSV ecosystem with release (`Debian:12`, `PyPI`).
+    pub ecosystem: String,
+    pub kind: Ecosystem,
+    pub name: String,
+    pub version: String,
+}
+
+/// Why a package is not looked up at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unmatchable {
+    /// The OS (and so the ecosystem) is unknown.
+    NoEcosystem,
+    /// An ecosystem name sekisho does not know.
+    UnknownEcosystem(String),
+    /// A version that cannot be compared (`(devel)` Go builds, empty).
+    NoVersion(String),
+}
+
+/// PEP 503 name normalisation: lowercase, runs of `-`, `_`, `.` become one `-`.
+pub fn normalize_pypi(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut sep = false;
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            sep = true;
+        } else {
+            if sep && !out.is_empty() {
+                out.push('-');
+            }
+            sep = false;
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
+}
+
+/// The key a package is matched under (see the module docs for the rules).
+///
+/// # Errors
+/// [`Unmatchable`] when the package cannot be looked up.
+pub fn match_key(pkg: &Package) -> Result<MatchKey, Unmatchable> {
+    let eco_raw = pkg.ecosystem.as_deref().ok_or(Unmatchable::NoEcosystem)?;
+    let eco = EcosystemName::parse(eco_raw)
+        .map_err(|_| Unmatchable::UnknownEcosystem(eco_raw.to_string()))?;
+    let (name, version) = match pkg.kind {
+        PackageKind::Deb | PackageKind::Apk => {
+            let src = pkg.source.as_ref();
+            let name = src.map_or(pkg.name.as_str(), |s| s.name.as_str());
+            let version = src
+                .and_then(|s| s.version.as_deref())
+                .unwrap_or(&pkg.version);
+            (name.to_string(), version.to_string())
+        }
+        PackageKind::GoStdlib => {
+            let v = pkg.version.trim();
+            let v = v.strip_prefix("go").unwrap_or(v);
+            let v = v.split_whitespace().next().unwrap_or("");
+            ("stdlib".to_string(), v.to_string())
+        }
+        PackageKind::Go => {
+            let v = pkg.version.trim();
+            if v.is_empty() || v == "(devel)" {
+                return Err(Unmatchable::NoVersion(pkg.version.clone()));
+            }
+            (pkg.name.clone(), v.to_string())
+        }
+        PackageKind::Python => (normalize_pypi(&pkg.name), pkg.version.clone()),
+        _ => (pkg.name.clone(), pkg.version.clone()),
+    };
+    if version.trim().is_empty() {
+        return Err(Unmatchable::NoVersion(version));
+    }
+    Ok(MatchKey {
+        ecosystem: eco.to_string(),
+        kind: eco.ecosystem,
+        name,
+        version,
+    })
+}
+
+/// Why a candidate advisory was not considered at all.
+pub fn excluded(c: &Candidate) -> Option<&'static str> {
+    if c.withdrawn.is_some() {
+        return Some("withdrawn");
+    }
+    let id = c.id.as_str();
+    if c.non_security
+        || ["ALBA-", "ALEA-", "RLBA-", "RLEA-", "RHBA-", "RHEA-"]
+            .iter()
+            .any(|p| id.starts_with(p))
+    {
+        return Some("non-security erratum");
+    }
+    if c.affected
+        .database_specific
+        .as_ref()
+        .and_then(|d| d.get("informational"))
+        .is_some_and(|v| !v.is_null())
+    {
+        return Some("informational notice");
+    }
+    None
+}
+
+/// `(module name, stream)` of an rpm `MODULARITYLABEL` (`name:stream:version:context`).
+fn module_of_label(label: &str) -> Option<(&str, &str)> {
+    let mut it = label.split(':');
+    Some((it.next()?, it.next()?))
+}
+
+/// Whether an rpm version string was built in a module (`.module_el8…`, `.module+el8…`).
+fn is_module_build(v: &str) -> bool {
+    v.contains(".module_") || v.contains(".module+")
+}
+
+/// The module streams an advisory names in its summary (`container-tools:4.0`), as (name, stream).
+fn streams_in_summary(summary: &str) -> Vec<(&str, &str)> {
+    summary
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '(' || c == ')')
+        .filter_map(|tok| {
+            let (n, s) = tok.split_once(':')?;
+            let ok = !n.is_empty()
+                && !s.is_empty()
+                && !s.contains(':')
+                && n.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.+".contains(c))
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+                && s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+            ok.then_some((n, s))
+        })
+        .collect()
+}
+
+/// Module-stream rule for rpm: never compare across streams.
+fn same_module_stream(pkg: &Package, c: &Candidate) -> bool {
+    if pkg.kind != PackageKind::Rpm {
+        return true;
+    }
+    let fixes: Vec<&str> = c
+        .affected
+        .ranges
+        .iter()
+        .flat_map(|r| r.events.iter())
+        .filter_map(|e| match e {
+            Event::Fixed(v) | Event::LastAffected(v) => Some(v.as_str()),
+            _ => None,
+        })
+        .collect();
+    let advisory_modular = fixes.iter().any(|v| is_module_build(v));
+    match pkg.modularity_label.as_deref().and_then(module_of_label) {
+        None => !advisory_modular && !is_module_build(&pkg.version),
+        Some((module, stream)) => {
+            if !advisory_modular && !fixes.is_empty() {
+                return false;
+            }
+            let named = c
+                .summary
+                .as_deref()
+                .map(streams_in_summary)
+                .unwrap_or_default();
+            let same_module: Vec<&(&str, &str)> =
+                named.iter().filter(|(n, _)| *n == module).collect();
+            same_module.is_empty() || same_module.iter().any(|(_, s)| *s == stream)
+        }
+    }
+}
+
+/// The status a distro declared in the `affected` entry, when it declared one (Debian tracker
+/// urgency `unimportant` / `end-of-life`; Red Hat-style `fix_state`).
+pub fn declared_status(a: &Affected) -> Option<Status> {
+    let mut words = Vec::new();
+    for v in [&a.ecosystem_specific, &a.database_specific]
+        .into_iter()
+        .flatten()
+    {
+        for key in ["urgency", "status", "fix_state", "state"] {
+            if let Some(s) = v.get(key).and_then(|s| s.as_str()) {
+                words.push(s.trim().trim_end_matches('*').to_ascii_lowercase());
+            }
+        }
+    }
+    words.iter().find_map(|w| match w.as_str() {
+        "unimportant" | "will not fix" | "will_not_fix" | "wontfix" | "ignored" => {
+            Some(Status::WillNotFix)
+        }
+        "end-of-life" | "end_of_life" | "out of support scope" => Some(Status::EndOfLife),
+        "fix deferred" | "fix_deferred" | "deferred" | "postponed" => Some(Status::FixDeferred),
+        _ => None,
+    })
+}
+
+/// A distro rating read from the `affected` entry (Debian urgency) when the DB gave none.
+fn urgency_rating(c: &Candidate) -> Option<Rating> {
+    let word = c
+        .affected
+        .ecosystem_specific
+        .as_ref()?
+        .get("urgency")?
+        .as_str()?;
+    let severity = Severity::from_distro_word(word)?;
+    let source = c
+        .ecosystem
+        .split(':')
+        .next()
+        .unwrap_or("distro")
+        .to_ascii_lowercase();
+    Some(Rating {
+        source,
+        method: RatingMethod::Distro,
+        score: None,
+        severity,
+        vector: Some(word.to_string()),
+    })
+}
+
+/// The smallest `fixed` event above `version` among the ranges that contain `version`.
+///
+/// # Errors
+/// When the version cannot be parsed by the ecosystem's comparator.
+pub fn fixed_version(
+    eco: Ecosystem,
+    version: &str,
+    affected: &Affected,
+) -> Result<Option<String>, sekisho_version::VersionError> {
+    let mut best: Option<String> = None;
+    for range in &affected.ranges {
+        if range.kind == RangeType::Git {
+            continue;
+        }
+        let single = Affected {
+            package: None,
+            ranges: vec![range.clone()],
+            versions: Vec::new(),
+            ecosystem_specific: None,
+            database_specific: None,
+        };
+        if !sekisho_version::osv::affects(eco, version, &single)? {
+            continue;
+        }
+        for ev in &range.events {
+            let Event::Fixed(f) = ev else { continue };
+            let Ok(Ordering::Less) = sekisho_version::compare(eco, version, f) else {
+                continue;
+            };
+            let better = match &best {
+                None => true,
+                Some(b) => matches!(sekisho_version::compare(eco, f, b), Ok(Ordering::Less)),
+            };
+            if better {
+                best = Some(f.clone());
+            }
+        }
+    }
+    Ok(best)
+}
+
+/// One advisory that applies to one package, before merging.
+#[derive(Debug, Clone)]
+struct Hit {
+    cand: Candidate,
+    fixed: Option<String>,
+    status: Status,
+}
+
+/// Everything a match produced for one catalog.
+#[derive(Debug, Clone, Default)]
+pub struct MatchOutput {
+    /// One finding per (package, vulnerability), advisories merged.
+    pub findings: Vec<Finding>,
+    /// Per ecosystem: packages and whether the DB had data.
+    pub coverage: Vec<Coverage>,
+    /// What could not be matched, and why.
+    pub notes: Vec<Note>,
+    /// How many advisories were skipped because they were withdrawn, non-security or
+    /// informational (for the report's notes).
+    pub excluded: BTreeMap<String, usize>,
+}
+
+/// Match every package of `catalog` against `source`.
+///
+/// # Errors
+/// When the advisory store fails (a version that cannot be parsed becomes a note instead).
+pub fn match_catalog(
+    catalog: &Catalog,
+    source: &dyn AdvisorySource,
+) -> Result<MatchOutput, SourceError> {
+    let mut out = MatchOutput::default();
+    let mut coverage: BTreeMap<String, (usize, bool)> = BTreeMap::new();
+    let mut unknown_os = 0usize;
+    for (idx, pkg) in catalog.packages.iter().enumerate() {
+        let key = match match_key(pkg) {
+            Ok(k) => k,
+            Err(Unmatchable::NoEcosystem) => {
+                unknown_os += 1;
+                continue;
+            }
+            Err(Unmatchable::UnknownEcosystem(e)) => {
+                out.notes.push(Note::new(
+                    pkg.layer,
+                    format!("{} {}", pkg.name, pkg.version),
+                    format!("not matched: ecosystem {e:?} is not one sekisho knows"),
+                ));
+                continue;
+            }
+            Err(Unmatchable::NoVersion(v)) => {
+                out.notes.push(Note::new(
+                    pkg.layer,
+                    pkg.name.clone(),
+                    format!("not matched: version {v:?} cannot be compared"),
+                ));
+                continue;
+            }
+        };
+        let has = match coverage.get_mut(&key.ecosystem) {
+            Some(e) => {
+                e.0 += 1;
+                e.1
+            }
+            None => {
+                let has = source.has_data_for(&key.ecosystem)?;
+                coverage.insert(key.ecosystem.clone(), (1, has));
+                has
+            }
+        };
+        if !has {
+            continue;
+        }
+        let mut hits = Vec::new();
+        for mut cand in source.candidates(&key.ecosystem, &key.name)? {
+            if let Some(why) = excluded(&cand) {
+                *out.excluded.entry(why.to_string()).or_default() += 1;
+                continue;
+            }
+            if !same_module_stream(pkg, &cand) {
+                continue;
+            }
+            match sekisho_version::osv::affects(key.kind, &key.version, &cand.affected) {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(e) => {
+                    out.notes.push(Note::new(
+                        pkg.layer,
+                        format!("{} {}", pkg.name, pkg.version),
+                        format!("not compared with {}: {e}", cand.id),
+                    ));
+                    continue;
+                }
+            }
+            let fixed = fixed_version(key.kind, &key.version, &cand.affected).unwrap_or(None);
+            let declared = cand
+                .declared_status
+                .or_else(|| declared_status(&cand.affected));
+            let status = match (&fixed, declared) {
+                (Some(_), _) => Status::Fixed,
+                (None, Some(d)) => d,
+                (None, None) => Status::Affected,
+            };
+            if !cand
+                .ratings
+                .iter()
+                .any(|r| r.method == RatingMethod::Distro)
+                && let Some(r) = urgency_rating(&cand)
+            {
+                cand.ratings.push(r);
+            }
+            hits.push(Hit {
+                cand,
+                fixed,
+                status,
+            });
+        }
+        out.findings.extend(merge_hits(idx, &key, hits));
+    }
+    if unknown_os > 0 {
+        out.notes.push(Note::new(
+            None,
+            "os",
+            format!(
+                "{unknown_os} OS package(s) not matched: the operating system or its release is unknown"
+            ),
+        ));
+    }
+    out.coverage = coverage
+        .into_iter()
+        .map(|(ecosystem, (packages, has_data))| Coverage {
+            ecosystem,
+            packages,
+            has_data,
+        })
+        .collect();
+    Ok(out)
+}
+
+/// Merge hits that share an ID (id ∪ aliases ∪ upstream) into findings.
+fn merge_hits(pkg: usize, key: &MatchKey, hits: Vec<Hit>) -> Vec<Finding> {
+    // Union-find over hits by shared ID.
+    let n = hits.len();
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn find(p: &mut [usize], mut i: usize) -> usize {
+        while p[i] != i {
+            p[i] = p[p[i]];
+            i = p[i];
+        }
+        i
+    }
+    let mut owner: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, h) in hits.iter().enumerate() {
+        let ids = std::iter::once(&h.cand.id)
+            .chain(&h.cand.aliases)
+            .chain(&h.cand.upstream);
+        for id in ids {
+            match owner.get(id.as_str()) {
+                Some(&j) => {
+                    let (a, b) = (find(&mut parent, i), find(&mut parent, j));
+                    if a != b {
+                        parent[a] = b;
+                    }
+                }
+                None => {
+                    owner.insert(id.as_str(), i);
+                }
+            }
+        }
+    }
+    let mut groups: BTreeMap<usize, Vec<&Hit>> = BTreeMap::new();
+    for i in 0..n {
+        let r = find(&mut parent, i);
+        groups.entry(r).or_default().push(&hits[i]);
+    }
+    let mut findings: Vec<Finding> = groups
+        .into_values()
+        .map(|g| merge_group(pkg, key, &g))
+        .collect();
+    findings.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.id.cmp(&b.id)));
+    findings
+}
+
+fn merge_group(pkg: usize, key: &MatchKey, group: &[&Hit]) -> Finding {
+    let advisories: BTreeSet<String> = group.iter().map(|h| h.cand.id.clone()).collect();
+    let mut all: BTreeSet<String> = BTreeSet::new();
+    let mut related: BTreeSet<String> = BTreeSet::new();
+    for h in group {
+        all.extend(h.cand.aliases.iter().cloned());
+        all.extend(h.cand.upstream.iter().cloned());
+        related.extend(h.cand.related.iter().cloned());
+    }
+    let primary = advisories
+        .iter()
+        .chain(all.iter())
+        .filter(|i| i.starts_with("CVE-"))
+        .min()
+        .or_else(|| advisories.iter().next())
+        .cloned()
+        .unwrap_or_default();
+    let aliases: Vec<String> = all
+        .iter()
+        .filter(|i| !advisories.contains(*i) && **i != primary)
+        .cloned()
+        .collect();
+    let mut advisories: Vec<String> = advisories.into_iter().collect();
+    advisories.sort();
+    for a in &advisories {
+        related.remove(a);
+    }
+    for a in &aliases {
+        related.remove(a);
+    }
+    related.remove(&primary);
+    // Fixed version: the highest fix among the merged advisories (the one that fixes them all);
+    // status: fixed only when every advisory has a fix.
+    let mut fixed: Option<String> = None;
+    for h in group {
+        if let Some(f) = &h.fixed {
+            let higher = match &fixed {
+                None => true,
+                Some(cur) => matches!(
+                    sekisho_version::compare(key.kind, f, cur),
+                    Ok(Ordering::Greater)
+                ),
+            };
+            if higher {
+                fixed = Some(f.clone());
+            }
+        }
+    }
+    let status = if group.iter().all(|h| h.status == Status::Fixed) {
+        Status::Fixed
+    } else {
+        group
+            .iter()
+            .map(|h| h.status)
+            .filter(|s| *s != Status::Fixed)
+            .min()
+            .unwrap_or(Status::Affected)
+    };
+    let fixed = if status == Status::Fixed { fixed } else { None };
+    let mut ratings: Vec<Rating> = Vec::new();
+    for h in group {
+        for r in &h.cand.ratings {
+            if !ratings.contains(r) {
+                ratings.push(r.clone());
+            }
+        }
+    }
+    ratings.sort_by(|a, b| {
+        a.method
+            .cmp(&b.method)
+            .then_with(|| b.severity.cmp(&a.severity))
+    });
+    let severity = choose_severity(&ratings);
+    let pick = |f: &dyn Fn(&Candidate) -> Option<String>| group.iter().find_map(|h| f(&h.cand));
+    let mut references: Vec<String> = Vec::new();
+    for h in group {
+        for r in &h.cand.references {
+            if !references.contains(r) {
+                references.push(r.clone());
+            }
+        }
+    }
+    Finding {
+        id: primary,
+        advisories,
+        aliases,
+        related: related.into_iter().collect(),
+        package: pkg,
+        matched_name: key.name.clone(),
+        matched_version: key.version.clone(),
+        ecosystem: key.ecosystem.clone(),
+        status,
+        fixed_version: fixed,
+        severity,
+        ratings,
+        summary: pick(&|c: &Candidate| c.summary.clone().filter(|s| !s.is_empty())),
+        references,
+        published: pick(&|c: &Candidate| c.published.clone()),
+        modified: group.iter().filter_map(|h| h.cand.modified.clone()).max(),
+        vex: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pypi_names_normalise() {
+        assert_eq!(
+            normalize_pypi("Django_REST.framework"),
+            "django-rest-framework"
+        );
+        assert_eq!(normalize_pypi("a--b"), "a-b");
+    }
+
+    #[test]
+    fn summary_streams() {
+        assert_eq!(
+            streams_in_summary("Moderate: container-tools:4.0 security and bug fix update"),
+            vec![("container-tools", "4.0")]
+        );
+        assert!(streams_in_summary("Important: kernel security update").is_empty());
+    }
+
+    #[test]
+    fn declared_statuses() {
+        let a = Affected {
+            ecosystem_specific: Some(serde_json::json!({"urgency": "unimportant"})),
+            ..Affected::default()
+        };
+        assert_eq!(declared_status(&a), Some(Status::WillNotFix));
+        let a = Affected {
+            ecosystem_specific: Some(serde_json::json!({"urgency": "end-of-life"})),
+            ..Affected::default()
+        };
+        assert_eq!(declared_status(&a), Some(Status::EndOfLife));
+        let a = Affected {
+            ecosystem_specific: Some(serde_json::json!({"urgency": "high**"})),
+            ..Affected::default()
+        };
+        assert_eq!(declared_status(&a), None);
+    }
+}

@@ -1,0 +1,181 @@
+//! [`AdvisorySource`] over the sekisho vulnerability DB ([`sekisho_vulndb::Db`]): candidates with
+//! every rating the record carries (distro word, CVSS v4/v3/v2 scored from the vector by the DB's
+//! severity module, advisory-database word).
+
+use sekisho_vulndb::severity;
+use sekisho_vulndb::{Advisory, Db};
+use serde_json::Value;
+
+use crate::model::{AdvisorySource, Candidate, Rating, RatingMethod, Severity, SourceError};
+
+fn sev(r: severity::Rating) -> Severity {
+    match r {
+        severity::Rating::Unknown => Severity::Unknown,
+        severity::Rating::Low => Severity::Low,
+        severity::Rating::Medium => Severity::Medium,
+        severity::Rating::High => Severity::High,
+        severity::Rating::Critical => Severity::Critical,
+    }
+}
+
+fn str_at<'a>(v: Option<&'a Value>, key: &str) -> Option<&'a str> {
+    v?.get(key)?.as_str()
+}
+
+/// Every rating of `adv` as it applies to `affected`.
+pub fn ratings(
+    adv: &Advisory,
+    affected: &sekisho_version::osv::Affected,
+    ecosystem: &str,
+) -> Vec<Rating> {
+    let mut out = Vec::new();
+    let es = affected.ecosystem_specific.as_ref();
+    let distro = ecosystem
+        .split(':')
+        .next()
+        .unwrap_or("distro")
+        .to_ascii_lowercase();
+    if let Some(u) = str_at(es, "urgency") {
+        let r = sev(severity::debian_urgency(u));
+        if r != Severity::Unknown {
+            out.push(Rating {
+                source: distro.clone(),
+                method: RatingMethod::Distro,
+                score: None,
+                severity: r,
+                vector: Some(u.to_string()),
+            });
+        }
+    }
+    for s in adv.severity.iter().filter(|s| s.kind == "Ubuntu") {
+        let r = sev(severity::ubuntu_priority(&s.score));
+        if r != Severity::Unknown {
+            out.push(Rating {
+                source: "ubuntu".into(),
+                method: RatingMethod::Distro,
+                score: None,
+                severity: r,
+                vector: Some(s.score.clone()),
+            });
+        }
+    }
+    if ["ALSA-", "RLSA-", "RHSA-", "ELSA-"]
+        .iter()
+        .any(|p| adv.id.starts_with(p))
+    {
+        // The erratum's severity: ecosystem/database_specific, else the summary's leading word
+        // ("Important: openssl security update").
+        let word = str_at(es, "severity")
+            .or_else(|| str_at(adv.database_specific.as_ref(), "severity"))
+            .map(str::to_string)
+            .or_else(|| {
+                adv.summary
+                    .as_deref()
+                    .and_then(|s| s.split_once(':'))
+                    .map(|(w, _)| w.trim().to_string())
+            });
+        if let Some(w) = word {
+            let r = sev(severity::redhat_severity(&w));
+            if r != Severity::Unknown {
+                out.push(Rating {
+                    source: distro.clone(),
+                    method: RatingMethod::Distro,
+                    score: None,
+                    severity: r,
+                    vector: Some(w),
+                });
+            }
+        }
+    }
+    for s in &adv.severity {
+        let method = match s.kind.as_str() {
+            "CVSS_V4" => RatingMethod::CvssV4,
+            "CVSS_V3" => RatingMethod::CvssV3,
+            "CVSS_V2" => RatingMethod::CvssV2,
+            _ => continue,
+        };
+        let score = severity::cvss_score(&s.score);
+        let severity = score.map_or(Severity::Unknown, |sc| sev(severity::rating_from_score(sc)));
+        out.push(Rating {
+            source: adv.id.clone(),
+            method,
+            score,
+            severity,
+            vector: Some(s.score.clone()),
+        });
+    }
+    if let Some(w) = str_at(adv.database_specific.as_ref(), "severity")
+        && !out.iter().any(|r| r.method == RatingMethod::Distro)
+        && let Some(r) = severity::Rating::parse(w)
+    {
+        out.push(Rating {
+            source: adv.id.clone(),
+            method: RatingMethod::Advisory,
+            score: None,
+            severity: sev(r),
+            vector: Some(w.to_string()),
+        });
+    }
+    out
+}
+
+/// The advisory page first, then the other references.
+fn references(adv: &Advisory) -> Vec<String> {
+    let mut refs: Vec<String> = adv
+        .references
+        .iter()
+        .filter(|r| r.kind == "ADVISORY")
+        .map(|r| r.url.clone())
+        .collect();
+    for r in &adv.references {
+        if !refs.contains(&r.url) && !r.url.is_empty() {
+            refs.push(r.url.clone());
+        }
+    }
+    refs.truncate(20);
+    refs
+}
+
+impl AdvisorySource for Db {
+    fn candidates(&self, ecosystem: &str, package: &str) -> Result<Vec<Candidate>, SourceError> {
+        let list = self
+            .lookup(ecosystem, package)
+            .map_err(|e| SourceError(e.to_string()))?;
+        Ok(list
+            .iter()
+            .map(|c| {
+                let adv = &c.advisory;
+                let mut withdrawn = adv.withdrawn.clone().filter(|w| !w.is_empty());
+                if c.withdrawn && withdrawn.is_none() {
+                    withdrawn = Some("withdrawn".into());
+                }
+                Candidate {
+                    id: adv.id.clone(),
+                    non_security: !c.security,
+                    aliases: adv.aliases.clone(),
+                    upstream: adv.upstream.clone(),
+                    related: adv.related.clone(),
+                    summary: adv.summary.clone().or_else(|| {
+                        adv.details
+                            .as_deref()
+                            .map(|d| d.lines().next().unwrap_or("").to_string())
+                    }),
+                    published: adv.published.clone(),
+                    modified: Some(adv.modified.clone()).filter(|m| !m.starts_with("0001-")),
+                    withdrawn,
+                    references: references(adv),
+                    ratings: ratings(adv, &c.affected, &c.ecosystem),
+                    ecosystem: c.ecosystem.clone(),
+                    package: package.to_string(),
+                    affected: (*c.affected).clone(),
+                    declared_status: None,
+                }
+            })
+            .collect())
+    }
+
+    fn has_data_for(&self, ecosystem: &str) -> Result<bool, SourceError> {
+        self.has_data(ecosystem)
+            .map_err(|e| SourceError(e.to_string()))
+    }
+}

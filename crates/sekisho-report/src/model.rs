@@ -1,0 +1,245 @@
+//! The report documents: everything a renderer needs, and exactly what sekisho's JSON output is
+//! (kinds `scan` and `sbom`, schema version 1; documented in `docs/json-schema.md`). Every other
+//! format can be re-rendered from the JSON.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use sekisho_artifact::{LayerInfo, Note};
+use sekisho_catalog::{OsInfo, Package};
+use sekisho_match::{Coverage, Finding, Severity, Suppressed};
+
+/// The version of the `scan` and `sbom` JSON documents.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The tool that wrote a document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+impl Tool {
+    pub fn sekisho(version: &str) -> Self {
+        Self {
+            name: "sekisho".into(),
+            version: version.into(),
+        }
+    }
+}
+
+/// One scanned thing: an image, a root filesystem, one filesystem of a VM disk, or an SBOM.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Target {
+    /// What the user named (`/srv/root`, `app:1.2`, `disk.qcow2 partition 2 (ext4)`).
+    pub name: String,
+    /// `image`, `rootfs`, `vm` or `sbom`.
+    pub kind: String,
+    #[serde(default)]
+    pub os: Option<OsInfo>,
+    #[serde(default)]
+    pub layers: Vec<LayerInfo>,
+    pub packages: Vec<Package>,
+    /// Things skipped or not understood while reading the target.
+    #[serde(default)]
+    pub notes: Vec<Note>,
+}
+
+/// The vulnerability DB a scan used.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct DbInfo {
+    /// Where it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// When it was built or last updated (RFC 3339), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated: Option<String>,
+    /// Number of advisories, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advisories: Option<u64>,
+}
+
+/// One target of a vulnerability scan with its findings.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ScanTarget {
+    #[serde(flatten)]
+    pub target: Target,
+    /// Findings shown, sorted by package then severity.
+    pub findings: Vec<Finding>,
+    /// Findings not shown, each with the reason (VEX, ignore rule, hidden status, filter).
+    #[serde(default)]
+    pub suppressed: Vec<Suppressed>,
+    /// Per ecosystem: packages and whether the DB had data for it.
+    #[serde(default)]
+    pub coverage: Vec<Coverage>,
+}
+
+/// Counts per severity of the findings shown.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub total: usize,
+    pub by_severity: BTreeMap<Severity, usize>,
+    /// Findings not shown, by reason kind (`vex`, `ignored`, `status`, `severity`, `unfixed`).
+    pub suppressed: BTreeMap<String, usize>,
+    /// Ecosystems (with release) the DB had no advisory data for.
+    pub no_data_for: Vec<String>,
+}
+
+/// A vulnerability scan report (`kind: "scan"`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScanReport {
+    pub schema_version: u32,
+    pub kind: String,
+    pub tool: Tool,
+    /// When the report was made (RFC 3339, UTC).
+    pub created: String,
+    /// False when no vulnerability data was available at all: packages are listed but were not
+    /// checked (exit code 3).
+    pub vulnerability_data: bool,
+    #[serde(default)]
+    pub db: Option<DbInfo>,
+    pub targets: Vec<ScanTarget>,
+    pub summary: Summary,
+    /// Warnings for the user (expired ignore rules, stale DB).
+    #[serde(default)]
+    pub warnings: Vec<String>,
+}
+
+impl ScanReport {
+    /// A report over `targets`, with the summary computed.
+    pub fn new(
+        tool: Tool,
+        created: String,
+        vulnerability_data: bool,
+        db: Option<DbInfo>,
+        targets: Vec<ScanTarget>,
+        warnings: Vec<String>,
+    ) -> Self {
+        let summary = summarize(&targets);
+        Self {
+            schema_version: SCHEMA_VERSION,
+            kind: "scan".into(),
+            tool,
+            created,
+            vulnerability_data,
+            db,
+            targets,
+            summary,
+            warnings,
+        }
+    }
+}
+
+/// Compute the summary of `targets`.
+pub fn summarize(targets: &[ScanTarget]) -> Summary {
+    let mut s = Summary::default();
+    for sev in Severity::ALL {
+        s.by_severity.insert(sev, 0);
+    }
+    for t in targets {
+        for f in &t.findings {
+            s.total += 1;
+            *s.by_severity.entry(f.severity).or_default() += 1;
+        }
+        for x in &t.suppressed {
+            let kind = serde_json::to_value(&x.reason)
+                .ok()
+                .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_string))
+                .unwrap_or_else(|| "other".into());
+            *s.suppressed.entry(kind).or_default() += 1;
+        }
+        for c in &t.coverage {
+            if !c.has_data && !s.no_data_for.contains(&c.ecosystem) {
+                s.no_data_for.push(c.ecosystem.clone());
+            }
+        }
+    }
+    s.no_data_for.sort();
+    s
+}
+
+/// An inventory (`kind: "sbom"`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SbomReport {
+    pub schema_version: u32,
+    pub kind: String,
+    pub tool: Tool,
+    pub created: String,
+    pub targets: Vec<Target>,
+}
+
+impl SbomReport {
+    pub fn new(tool: Tool, created: String, targets: Vec<Target>) -> Self {
+        Self {
+            schema_version: SCHEMA_VERSION,
+            kind: "sbom".into(),
+            tool,
+            created,
+            targets,
+        }
+    }
+}
+
+/// The current time as RFC 3339 UTC (`2026-11-26T01:02:03Z`). `SOURCE_DATE_EPOCH` overrides it
+/// for reproducible output.
+pub fn now_rfc3339() -> String {
+    let secs = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs())
+        });
+    rfc3339(secs)
+}
+
+/// Seconds since the epoch as RFC 3339 UTC.
+pub fn rfc3339(secs: u64) -> String {
+    let d = sekisho_match::ignore::Date::from_days((secs / 86_400) as i64);
+    let t = secs % 86_400;
+    format!("{d}T{:02}:{:02}:{:02}Z", t / 3600, t / 60 % 60, t % 60)
+}
+
+/// A random (v4) UUID, for CycloneDX serial numbers and SPDX namespaces.
+pub fn uuid_v4() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut bytes = [0u8; 16];
+    for (i, chunk) in bytes.chunks_mut(8).enumerate() {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_usize(i);
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos()),
+        );
+        chunk.copy_from_slice(&h.finish().to_le_bytes());
+    }
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_and_uuids() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_764_119_045), "2025-11-26T01:04:05Z");
+        let u = uuid_v4();
+        assert_eq!(u.len(), 36);
+        assert_eq!(&u[14..15], "4");
+        assert_ne!(u, uuid_v4());
+    }
+}
