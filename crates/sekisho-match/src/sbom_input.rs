@@ -424,7 +424,10 @@ fn parse_spdx(file: &str, v: &Value) -> Result<Catalog, SbomError> {
     // SPDX has no OS element: trivy/syft describe it as a package with
     // `primaryPackagePurpose: OPERATING-SYSTEM`.
     for p in pkgs {
-        if p.get("primaryPackagePurpose").and_then(Value::as_str) == Some("OPERATING-SYSTEM") {
+        if p.get("primaryPackagePurpose")
+            .and_then(Value::as_str)
+            .is_some_and(|s| s.replace('-', "_") == "OPERATING_SYSTEM")
+        {
             let id = p
                 .get("name")
                 .and_then(Value::as_str)
@@ -446,7 +449,10 @@ fn parse_spdx(file: &str, v: &Value) -> Result<Catalog, SbomError> {
         }
     }
     for p in pkgs {
-        if p.get("primaryPackagePurpose").and_then(Value::as_str) == Some("OPERATING-SYSTEM") {
+        if p.get("primaryPackagePurpose")
+            .and_then(Value::as_str)
+            .is_some_and(|s| s.replace('-', "_") == "OPERATING_SYSTEM")
+        {
             continue;
         }
         let name = p.get("name").and_then(Value::as_str).unwrap_or("?");
@@ -559,7 +565,7 @@ mod tests {
         let doc = br#"{"spdxVersion":"SPDX-2.3","SPDXID":"SPDXRef-DOCUMENT","name":"x","dataLicense":"CC0-1.0",
           "documentNamespace":"https://example.invalid/x","creationInfo":{"created":"2026-01-01T00:00:00Z","creators":["Tool: t"]},
           "packages":[
-            {"SPDXID":"SPDXRef-os","name":"alpine","versionInfo":"3.19.1","primaryPackagePurpose":"OPERATING-SYSTEM","downloadLocation":"NONE"},
+            {"SPDXID":"SPDXRef-os","name":"alpine","versionInfo":"3.19.1","primaryPackagePurpose":"OPERATING_SYSTEM","downloadLocation":"NONE"},
             {"SPDXID":"SPDXRef-p1","name":"busybox","versionInfo":"1.36.1-r15","downloadLocation":"NONE",
              "externalRefs":[{"referenceCategory":"PACKAGE-MANAGER","referenceType":"purl","referenceLocator":"pkg:apk/alpine/busybox@1.36.1-r15?arch=x86_64&upstream=busybox"}]},
             {"SPDXID":"SPDXRef-p2","name":"kernel","versionInfo":"4.18.0-1","downloadLocation":"NONE",

@@ -127,7 +127,7 @@ pub fn document(report: &SbomReport) -> Value {
                 "licenseConcluded": "NOASSERTION",
                 "licenseDeclared": "NOASSERTION",
                 "copyrightText": "NOASSERTION",
-                "primaryPackagePurpose": "OPERATING-SYSTEM",
+                "primaryPackagePurpose": "OPERATING_SYSTEM",
             });
             if let Some(v) = &os.version_id {
                 ov["versionInfo"] = json!(v);
