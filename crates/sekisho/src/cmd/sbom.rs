@@ -1,21 +1,121 @@
-//! `sekisho sbom …`: inventory only. (Owned by the catalog work.)
+//! `sekisho sbom …`: inventory only, no DB needed. CycloneDX 1.6 JSON by default; SPDX 2.3 JSON,
+//! sekisho JSON (`kind: "sbom"`) or a table.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Subcommand;
+use clap::{Args, Subcommand, ValueEnum};
 
-use super::target::{ImageTarget, RootfsTarget, VmTarget};
+use sekisho_artifact::CollectOptions;
+use sekisho_report::{SbomFormat, SbomReport, Tool};
+
+use super::EXIT_OK;
+use super::scan::{Progress, catalog_target, vm_targets, write_output};
+use super::target::{ImageTarget, OpenOptions, RootfsTarget, VmTarget};
+
+/// `--format` of `sbom`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SbomFormatArg {
+    /// CycloneDX 1.6 JSON (default).
+    Cyclonedx,
+    /// SPDX 2.3 JSON.
+    SpdxJson,
+    /// sekisho JSON (`kind: "sbom"`, see docs/json-schema.md).
+    Json,
+    /// A table.
+    Table,
+}
+
+/// Options of every `sbom` subcommand.
+#[derive(Debug, Clone, Args)]
+pub struct SbomOpts {
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value = "cyclonedx")]
+    pub format: SbomFormatArg,
+    /// Write the SBOM to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// No progress on standard error.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SbomImageArgs {
+    #[command(flatten)]
+    pub target: ImageTarget,
+    #[command(flatten)]
+    pub opts: SbomOpts,
+}
+
+#[derive(Debug, Args)]
+pub struct SbomRootfsArgs {
+    #[command(flatten)]
+    pub target: RootfsTarget,
+    #[command(flatten)]
+    pub opts: SbomOpts,
+}
+
+#[derive(Debug, Args)]
+pub struct SbomVmArgs {
+    #[command(flatten)]
+    pub target: VmTarget,
+    /// Follow qcow2 backing files (only within the image's directory).
+    #[arg(long)]
+    pub allow_backing: bool,
+    #[command(flatten)]
+    pub opts: SbomOpts,
+}
 
 #[derive(Debug, Subcommand)]
 pub enum SbomCmd {
     /// SBOM of a container image.
-    Image(ImageTarget),
+    Image(SbomImageArgs),
     /// SBOM of a root filesystem.
-    Rootfs(RootfsTarget),
-    /// SBOM of a VM disk.
-    Vm(VmTarget),
+    Rootfs(SbomRootfsArgs),
+    /// SBOM of a VM disk (one target per filesystem holding an OS).
+    Vm(SbomVmArgs),
 }
 
-pub fn run(_c: SbomCmd) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`sekisho sbom` is not built yet")
+pub fn run(c: SbomCmd) -> anyhow::Result<ExitCode> {
+    let (targets, opts) = match c {
+        SbomCmd::Image(a) => {
+            let progress = Progress::new(a.opts.quiet);
+            let opened = super::target::open_image(
+                &a.target,
+                &OpenOptions {
+                    quiet: a.opts.quiet,
+                    password: None,
+                },
+            )?;
+            let t = catalog_target(opened, "image", &a.target.collect_options(), &progress)?;
+            (vec![t], a.opts)
+        }
+        SbomCmd::Rootfs(a) => {
+            let progress = Progress::new(a.opts.quiet);
+            let opened = super::target::open_rootfs(&a.target)?;
+            let t = catalog_target(opened, "rootfs", &CollectOptions::default(), &progress)?;
+            (vec![t], a.opts)
+        }
+        SbomCmd::Vm(a) => {
+            let progress = Progress::new(a.opts.quiet);
+            let t = vm_targets(&a.target, a.allow_backing, &progress)?;
+            (t, a.opts)
+        }
+    };
+    let report = SbomReport::new(
+        Tool::sekisho(env!("CARGO_PKG_VERSION")),
+        sekisho_report::model::now_rfc3339(),
+        targets,
+    );
+    let format = match opts.format {
+        SbomFormatArg::Cyclonedx => SbomFormat::CycloneDx,
+        SbomFormatArg::SpdxJson => SbomFormat::SpdxJson,
+        SbomFormatArg::Json => SbomFormat::Json,
+        SbomFormatArg::Table => SbomFormat::Table,
+    };
+    write_output(opts.output.as_deref(), |out, color| {
+        sekisho_report::render_sbom(&report, format, out, color)
+    })?;
+    Ok(ExitCode::from(EXIT_OK))
 }
