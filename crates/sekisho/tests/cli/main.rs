@@ -1,5 +1,5 @@
 //! One integration-test binary that drives the real `sekisho` binary. A module per area.
 
+mod image;
 mod util;
 mod version;
-mod image;
