@@ -157,7 +157,11 @@ impl<'a> Sink<'a> {
                     return Ok(());
                 }
             };
-            match serde_saphyr::from_str::<Value>(text) {
+            // YAML in the wild repeats keys (osv.dev's own OSV-130.yaml has two `references`):
+            // the last one wins, as with the YAML loaders OSV tooling uses.
+            let mut opts = serde_saphyr::Options::default();
+            opts.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::LastWins;
+            match serde_saphyr::from_str_with_options::<Value>(text, opts) {
                 Ok(v) => v,
                 Err(e) => {
                     let first = e.to_string().lines().next().unwrap_or("").to_string();

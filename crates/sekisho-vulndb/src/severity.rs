@@ -274,6 +274,21 @@ pub fn assess(adv: &Advisory, affected: Option<&Affected>) -> Assessment {
             };
         }
     }
+    // AlmaLinux/Rocky/Red Hat advisories state their severity as the summary's first word
+    // ("Important: openssl security update").
+    if ["ALSA-", "RLSA-", "RHSA-", "ELSA-"]
+        .iter()
+        .any(|p| adv.id.starts_with(p))
+        && let Some((word, _)) = adv.summary.as_deref().and_then(|s| s.split_once(':'))
+        && let Some(r) = Rating::parse(word)
+    {
+        return Assessment {
+            rating: r,
+            score: None,
+            vector: None,
+            source: "redhat",
+        };
+    }
     for kind in ["CVSS_V4", "CVSS_V3"] {
         let best = adv
             .severity

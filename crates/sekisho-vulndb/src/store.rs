@@ -855,12 +855,13 @@ impl Db {
                 })
                 .collect();
             if let (Some(v), Some(e)) = (version, eco) {
+                // The fix for this version: the smallest fixed version above it (the next fix of
+                // its own branch when a range has several introduced/fixed pairs).
                 fixed.retain(|f| {
-                    !matches!(
-                        compare(e, f, v),
-                        Ok(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)
-                    )
+                    matches!(compare(e, f, v), Ok(std::cmp::Ordering::Greater) | Err(_))
                 });
+                fixed.sort_by(|a, b| compare(e, a, b).unwrap_or(std::cmp::Ordering::Equal));
+                fixed.truncate(1);
             }
             fixed.dedup();
             let status = fix_status(&c.affected, &fixed);
