@@ -71,7 +71,6 @@ fn mkproto() -> PathBuf {
 
 /// Everything we built once, shared by the tests.
 struct Fixture {
-    _dir: tempfile::TempDir,
     dir: PathBuf,
     rootfs: PathBuf,
     ext4: PathBuf,
@@ -138,8 +137,16 @@ fn fixture() -> Option<&'static Fixture> {
         if !tools_ok() {
             return None;
         }
-        let td = tempfile::tempdir().unwrap();
-        let dir = td.path().to_path_buf();
+        // Under the target dir (a static is never dropped, so a temp dir would leak); wiped on
+        // every run.
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("disk-fixture-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        for old in fs::read_dir(env!("CARGO_TARGET_TMPDIR")).unwrap().flatten() {
+            if old.file_name().to_string_lossy().starts_with("disk-fixture-") {
+                let _ = fs::remove_dir_all(old.path());
+            }
+        }
+        fs::create_dir_all(&dir).unwrap();
         let rootfs = dir.join("rootfs");
         write_rootfs(&rootfs);
         let ext4 = dir.join("root.ext4");
@@ -161,7 +168,7 @@ fn fixture() -> Option<&'static Fixture> {
         put(&gpt, MIB, &swap);
         put_file(&gpt, 2 * MIB, &ext4);
         put_file(&gpt, 26 * MIB, &xfs);
-        Some(Fixture { _dir: td, dir, rootfs, ext4, xfs, gpt })
+        Some(Fixture { dir, rootfs, ext4, xfs, gpt })
     })
     .as_ref()
 }
