@@ -850,7 +850,10 @@ pub fn walk_tar<I: TarInput>(
             skip_entry(r, notes, "file name is not UTF-8".into())?;
             continue;
         };
-        if path_str.starts_with('/') || path_str.split('/').any(|s| s == "..") {
+        // The root itself ("/", as umoci writes it) is harmless; anything else absolute or
+        // climbing is hostile or broken, and worth a note.
+        let is_root = path_str.split('/').all(|s| s.is_empty() || s == ".");
+        if !is_root && (path_str.starts_with('/') || path_str.split('/').any(|s| s == "..")) {
             notes.push(Note::new(
                 Some(index),
                 path_str.to_string(),
