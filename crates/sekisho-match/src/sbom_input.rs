@@ -485,7 +485,18 @@ fn parse_spdx(file: &str, v: &Value) -> Result<Catalog, SbomError> {
         };
         // sekisho's own SPDX carries the source package in `sourceInfo`-free annotations; the
         // purl `upstream` qualifier is the portable way.
-        match package_from_purl(&pu, cat.os.as_ref(), &[], file) {
+        // sekisho's own SPDX writes `sourceInfo: "built from source package NAME VERSION"`.
+        let mut props = Vec::new();
+        if let Some((n, v)) = p
+            .get("sourceInfo")
+            .and_then(Value::as_str)
+            .and_then(|s| s.strip_prefix("built from source package "))
+            .and_then(|s| s.split_once(' '))
+        {
+            props.push(("sekisho:source_name".to_string(), n.to_string()));
+            props.push(("sekisho:source_version".to_string(), v.to_string()));
+        }
+        match package_from_purl(&pu, cat.os.as_ref(), &props, file) {
             Some(mut pkg) => {
                 if let Some(l) = p
                     .get("licenseDeclared")

@@ -92,8 +92,7 @@ pub fn document(report: &SbomReport) -> Value {
     let mut packages = Vec::new();
     let mut rels = Vec::new();
     for (ti, t) in report.targets.iter().enumerate() {
-        let tid = format!("SPDXRef-Target-{ti}-{}", sanitize(&t.name));
-        let tid = tid.trim_end_matches('-').to_string();
+        let tid = format!("SPDXRef-Target-{ti}");
         let mut tv = json!({
             "SPDXID": tid,
             "name": t.name,

@@ -1,5 +1,8 @@
 //! One integration-test binary that drives the real `sekisho` binary. A module per area.
 
 mod image;
+mod report;
+mod sbom;
+mod scan;
 mod util;
 mod version;
