@@ -33,7 +33,7 @@ fn corpus(eco: Ecosystem) -> Vec<&'static str> {
             "2.4.58-r0",
             "8.5.0_p20230101-r1",
             "1.1.1w-r1",
-            "0.9.8za-r0",
+            "0.9.8z-r0",
             "5.2.21-r0",
         ],
         Ecosystem::CratesIo => vec![
