@@ -98,6 +98,7 @@ fn opts() -> CollectOptions {
     CollectOptions {
         threads: 2,
         cache_dir: None,
+        ..CollectOptions::default()
     }
 }
 
