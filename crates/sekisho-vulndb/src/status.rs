@@ -13,6 +13,7 @@ pub enum FixStatus {
     /// A fixed version exists.
     Fixed,
     /// Affected and no fix published (open range).
+    #[serde(rename = "affected")]
     AffectedNoFix,
     /// The distribution decided not to fix (Debian `unimportant`, `<ignored>`).
     WillNotFix,

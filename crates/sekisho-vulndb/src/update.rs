@@ -212,7 +212,8 @@ fn newer_than(csv: &str, since: &str) -> (Option<String>, Vec<String>) {
         if newest.is_none() {
             newest = Some(ts.to_string());
         }
-        if ts <= since {
+        // `<`, not `<=`: records sharing the last seen timestamp are fetched again (harmless).
+        if ts < since {
             break;
         }
         ids.push(id.trim().to_string());
