@@ -4,5 +4,6 @@ mod image;
 mod report;
 mod sbom;
 mod scan;
+mod db;
 mod util;
 mod version;
