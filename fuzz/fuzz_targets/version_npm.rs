@@ -8,7 +8,10 @@ fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     let text: &str = &text;
     let (a, b) = text.split_once('\n').unwrap_or((text, "1.0"));
-    let (pa, pb) = (Version::parse(Ecosystem::Npm, a), Version::parse(Ecosystem::Npm, b));
+    let (pa, pb) = (
+        Version::parse(Ecosystem::Npm, a),
+        Version::parse(Ecosystem::Npm, b),
+    );
     if let (Ok(x), Ok(y)) = (&pa, &pb) {
         let xy = x.try_cmp(y).expect("same scheme");
         let yx = y.try_cmp(x).expect("same scheme");
@@ -16,7 +19,10 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(x.try_cmp(x), Some(std::cmp::Ordering::Equal));
     }
     for loose in [false, true] {
-        let opts = sekisho_version::npm::RangeOptions { loose, include_prerelease: !loose };
+        let opts = sekisho_version::npm::RangeOptions {
+            loose,
+            include_prerelease: !loose,
+        };
         if let Ok(r) = sekisho_version::npm::Range::parse(a, opts) {
             let _ = r.canonical();
             let _ = r.satisfies_str(b);

@@ -13,7 +13,13 @@ fuzz_target!(|data: &[u8]| {
     let Ok(affected) = serde_json::from_str::<Affected>(json) else {
         return;
     };
-    for eco in [Ecosystem::Debian, Ecosystem::PyPI, Ecosystem::Go, Ecosystem::Npm, Ecosystem::Maven] {
+    for eco in [
+        Ecosystem::Debian,
+        Ecosystem::PyPI,
+        Ecosystem::Go,
+        Ecosystem::Npm,
+        Ecosystem::Maven,
+    ] {
         if let Ok(e) = osv::evaluate(eco, version, &affected) {
             assert!(e.affected || e.fixed.is_empty());
         }

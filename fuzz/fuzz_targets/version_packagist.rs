@@ -8,7 +8,10 @@ fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     let text: &str = &text;
     let (a, b) = text.split_once('\n').unwrap_or((text, "1.0"));
-    let (pa, pb) = (Version::parse(Ecosystem::Packagist, a), Version::parse(Ecosystem::Packagist, b));
+    let (pa, pb) = (
+        Version::parse(Ecosystem::Packagist, a),
+        Version::parse(Ecosystem::Packagist, b),
+    );
     if let (Ok(x), Ok(y)) = (&pa, &pb) {
         let xy = x.try_cmp(y).expect("same scheme");
         let yx = y.try_cmp(x).expect("same scheme");
