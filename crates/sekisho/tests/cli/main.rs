@@ -5,5 +5,6 @@ mod report;
 mod sbom;
 mod scan;
 mod db;
+mod isolation;
 mod util;
 mod version;
