@@ -456,9 +456,9 @@ fn merge_hits(pkg: usize, key: &MatchKey, hits: Vec<Hit>) -> Vec<Finding> {
         }
     }
     let mut groups: BTreeMap<usize, Vec<&Hit>> = BTreeMap::new();
-    for i in 0..n {
+    for (i, hit) in hits.iter().enumerate().take(n) {
         let r = find(&mut parent, i);
-        groups.entry(r).or_default().push(&hits[i]);
+        groups.entry(r).or_default().push(hit);
     }
     let mut findings: Vec<Finding> = groups
         .into_values()

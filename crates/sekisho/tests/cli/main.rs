@@ -1,10 +1,10 @@
 //! One integration-test binary that drives the real `sekisho` binary. A module per area.
 
+mod db;
 mod image;
+mod isolation;
 mod report;
 mod sbom;
 mod scan;
-mod db;
-mod isolation;
 mod util;
 mod version;
