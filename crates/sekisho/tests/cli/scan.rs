@@ -117,11 +117,11 @@ fn language_packages_match_their_ecosystems() {
     // RUSTSEC-2018-0003 stops at 0.6.3. Jinja2 3.1.4 is newer than every jinja2 record's fix
     // except those fixed in 3.1.5/3.1.6.
     let got = findings(&v);
-    let want_req = vec![
+    let want_req = [
         t("requests", "CVE-2018-18074", "2.20.0", "fixed"),
         t("requests", "CVE-2023-32681", "2.31.0", "fixed"),
     ];
-    let want_sv = vec![
+    let want_sv = [
         t("smallvec", "CVE-2019-15551", "0.6.10", "fixed"),
         t("smallvec", "CVE-2019-15554", "0.6.10", "fixed"),
         t("smallvec", "CVE-2021-25900", "0.6.14", "fixed"),
