@@ -81,6 +81,9 @@ impl LayerSource for DirLayer {
 
     fn walk(&mut self, visit: &mut Visitor<'_>, notes: &mut Vec<Note>) -> Result<(), WalkError> {
         let layer = self.root.display().to_string();
+        // Stay on the root's filesystem (like `tar --one-file-system`), so `sekisho rootfs /`
+        // never wanders into /proc, /sys, /dev or other mounts; each skipped mount is a note.
+        let root_dev = fs::metadata(&self.root).map(|m| m.dev()).ok();
         // Depth-first, sorted, so results are deterministic.
         let mut stack: Vec<(String, usize)> = vec![(String::new(), 0)];
         while let Some((dir_rel, depth)) = stack.pop() {
@@ -150,7 +153,13 @@ impl LayerSource for DirLayer {
                     }
                 }
                 if meta.kind == EntryKind::Dir {
-                    if depth + 1 >= MAX_DEPTH {
+                    if root_dev.is_some_and(|d| d != md.dev()) {
+                        notes.push(Note::new(
+                            Some(0),
+                            rel,
+                            "skipped: mount point of another filesystem (not descended)",
+                        ));
+                    } else if depth + 1 >= MAX_DEPTH {
                         notes.push(Note::new(
                             Some(0),
                             rel,
