@@ -375,7 +375,11 @@ mod tests {
         let csv = "2026-01-03T00:00:00Z,C\n2026-01-02T00:00:00Z,B\n2026-01-01T00:00:00Z,A\n";
         let (n, ids) = newer_than(csv, "2026-01-01T00:00:00Z");
         assert_eq!(n.as_deref(), Some("2026-01-03T00:00:00Z"));
-        assert_eq!(ids, vec!["C", "B"]);
+        // A shares the last-seen timestamp, so it is fetched again: a record modified later in
+        // that same second must not be missed.
+        assert_eq!(ids, vec!["C", "B", "A"]);
+        let (_, ids) = newer_than(csv, "2026-01-02T12:00:00Z");
+        assert_eq!(ids, vec!["C"]);
         assert_eq!(enc("Rocky Linux"), "Rocky%20Linux");
     }
 }
