@@ -6,5 +6,6 @@ mod isolation;
 mod report;
 mod sbom;
 mod scan;
+mod scan_e2e;
 mod util;
 mod version;

@@ -7,46 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::util::{sekisho, shared_data};
-
-fn write(root: &Path, rel: &str, text: &str) {
-    let p = root.join(rel);
-    fs::create_dir_all(p.parent().unwrap()).unwrap();
-    fs::write(p, text).unwrap();
-}
-
-/// Import `paths` into a fresh DB at `db`.
-fn import(db: &Path, paths: &[PathBuf]) {
-    let mut c = sekisho();
-    c.args(["db", "import", "--db"]).arg(db);
-    for p in paths {
-        c.arg(p);
-    }
-    let out = c.output().unwrap();
-    assert!(
-        out.status.success(),
-        "db import failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn scan_json(args: &[&str], db: &Path) -> (i32, Value) {
-    let out = sekisho()
-        .args(args)
-        .args(["--format", "json", "--offline", "--quiet", "--db"])
-        .arg(db)
-        .output()
-        .unwrap();
-    let code = out.status.code().unwrap_or(-1);
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (code, v)
-}
+use crate::util::{import, scan_json, sekisho, shared_data, write};
 
 /// (package name, finding id, fixed version, status) of every shown finding, sorted.
 fn findings(v: &Value) -> Vec<(String, String, String, String)> {

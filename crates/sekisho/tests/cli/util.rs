@@ -2,8 +2,11 @@
 
 #![allow(dead_code, reason = "each area uses a different subset")]
 
-use std::path::PathBuf;
+use std::fs;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+use serde_json::Value;
 
 /// The `sekisho` binary under test.
 pub fn sekisho() -> Command {
@@ -54,4 +57,45 @@ pub fn have_tool(tool: &str) -> bool {
         eprintln!("skipping: {tool} not installed (run ./.ci/setup)");
     }
     found
+}
+
+/// Write `text` to `root/rel`, creating parent directories.
+pub fn write(root: &Path, rel: &str, text: &str) {
+    let p = root.join(rel);
+    fs::create_dir_all(p.parent().unwrap()).unwrap();
+    fs::write(p, text).unwrap();
+}
+
+/// Import `paths` into a fresh DB at `db`.
+pub fn import(db: &Path, paths: &[PathBuf]) {
+    let mut c = sekisho();
+    c.args(["db", "import", "--db"]).arg(db);
+    for p in paths {
+        c.arg(p);
+    }
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "db import failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Run a scan command with `--format json --offline --quiet --db DB`: (exit code, JSON).
+pub fn scan_json(args: &[&str], db: &Path) -> (i32, Value) {
+    let out = sekisho()
+        .args(args)
+        .args(["--format", "json", "--offline", "--quiet", "--db"])
+        .arg(db)
+        .output()
+        .unwrap();
+    let code = out.status.code().unwrap_or(-1);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (code, v)
 }
