@@ -11,7 +11,7 @@ OCI=$D/oci/$IMG
 RUNS=${RUNS:-5}
 [ -f "$OCI/index.json" ] || bash "$ROOT/../shared/bench/images.sh"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
-(cd "$ROOT" && cargo build --release -q -p sekisho-artifact --examples)
+(cd "$ROOT" && cargo build --release -q -p sekisho-artifact --examples && cargo build --release -q -p sekisho)
 BIN=$CARGO_TARGET_DIR/release/examples
 M=$(jq -r '.manifests[0].digest' "$OCI/index.json" | sed 's/sha256://')
 BLOBS=$(jq -r '.layers[].digest' "$OCI/blobs/sha256/$M" | sed "s|sha256:|$OCI/blobs/sha256/|")
@@ -19,12 +19,14 @@ median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 t() { # command... -> "seconds maxrss_kb"
   /usr/bin/time -f "%e %M" -o /tmp/image-bench.$$ "$@" >/dev/null 2>&1; cat /tmp/image-bench.$$; }
 cat $BLOBS > /dev/null # warm the page cache
-for name in floor sekisho sekisho-1thread; do
+for name in floor sekisho sekisho-1thread sekisho-sbom; do
   for _ in $(seq "$RUNS"); do
     case $name in
       floor) t "$BIN/inflate_floor" $BLOBS ;;
       sekisho) t "$BIN/read_image" --oci-dir "$OCI" ;;
       sekisho-1thread) t "$BIN/read_image" --oci-dir "$OCI" --threads 1 ;;
+      # the whole CLI: every cataloger, JSON SBOM, no layer cache
+      sekisho-sbom) t "$CARGO_TARGET_DIR/release/sekisho" sbom image --no-cache --oci-dir "$OCI:bookworm" --format json --quiet ;;
     esac
   done > /tmp/image-bench-$name.$$
   secs=$(cut -d' ' -f1 /tmp/image-bench-$name.$$ | median)

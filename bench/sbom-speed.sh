@@ -3,18 +3,17 @@
 # RUNS runs each (default 5), wall-clock median and peak-RSS median from /usr/bin/time -v.
 # Prints a markdown table (paste into docs/benchmarks/catalog.md).
 # Usage: bench/sbom-speed.sh [IMAGE_NAME]   (default debian12-full); RUNS=N to change run count.
-# sekisho = the sekisho-catalog `catalog` example (all catalogers, JSON to /dev/null), or set
-# SEKISHO_CMD to a command prefix taking the same target arguments.
+# sekisho = the release `sekisho sbom … --format json --no-cache` (all catalogers, the whole CLI
+# path, JSON to /dev/null, no layer cache so every run reads every layer).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 B=${SEKISHO_BENCH_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sekisho-bench}
 N=${1:-debian12-full}; RUNS=${RUNS:-5}
 TRIVY=$B/venv/bin/trivy; SYFT=$B/venv/bin/syft-bin
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HERE/target}
-if [ -z "${SEKISHO_CMD:-}" ]; then
-  ( cd "$HERE" && cargo build -q --release -p sekisho-catalog --example catalog )
-  SEKISHO_CMD=$CARGO_TARGET_DIR/release/examples/catalog
-fi
+( cd "$HERE" && cargo build -q --release -p sekisho )
+SEK=$CARGO_TARGET_DIR/release/sekisho
+SOPTS="--format json --quiet"
 OUT=$(mktemp -d); trap 'rm -rf "$OUT"' EXIT
 TOPTS="--scanners '' --format json --skip-version-check --disable-telemetry --offline-scan -q --cache-dir $OUT/tc"
 
@@ -35,14 +34,14 @@ print("%.3f %d"%(statistics.median(r[0] for r in rows), statistics.median(r[1] f
 }
 
 declare -A S T Y
-S[rootfs]="$B/rootfs/$N";                          T[rootfs]="rootfs $B/rootfs/$N";                    Y[rootfs]="dir:$B/rootfs/$N"
-S[docker-archive]="--archive $B/archives/$N.docker.tar"; T[docker-archive]="image --input $B/archives/$N.docker.tar"; Y[docker-archive]="docker-archive:$B/archives/$N.docker.tar"
-S[oci-layout]="--oci $B/oci/$N:bookworm";          T[oci-layout]="image --input $B/oci/$N";              Y[oci-layout]="oci-dir:$B/oci/$N"
+S[rootfs]="sbom rootfs $B/rootfs/$N";                          T[rootfs]="rootfs $B/rootfs/$N";                    Y[rootfs]="dir:$B/rootfs/$N"
+S[docker-archive]="sbom image --no-cache --input $B/archives/$N.docker.tar"; T[docker-archive]="image --input $B/archives/$N.docker.tar"; Y[docker-archive]="docker-archive:$B/archives/$N.docker.tar"
+S[oci-layout]="sbom image --no-cache --oci-dir $B/oci/$N:bookworm";          T[oci-layout]="image --input $B/oci/$N";              Y[oci-layout]="oci-dir:$B/oci/$N"
 TARGETS=${TARGETS:-rootfs docker-archive oci-layout}
 echo "| target ($N, $RUNS runs, medians) | sekisho s | trivy s | syft s | trivy/sekisho | syft/sekisho | RSS sekisho MiB | RSS trivy MiB | RSS syft MiB |"
 echo "|---|---|---|---|---|---|---|---|---|"
 for t in $TARGETS; do
-  read -r sw sr < <(measure "$SEKISHO_CMD ${S[$t]}")
+  read -r sw sr < <(measure "$SEK ${S[$t]} $SOPTS")
   read -r tw tr < <(measure "$TRIVY ${T[$t]} $TOPTS")
   read -r yw yr < <(measure "SYFT_CHECK_FOR_APP_UPDATE=false $SYFT scan -q -o json ${Y[$t]}")
   python3 -c '

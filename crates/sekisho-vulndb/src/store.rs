@@ -56,8 +56,9 @@ CREATE TABLE affected(
   name TEXT NOT NULL,
   raw_ecosystem TEXT NOT NULL,
   entry TEXT NOT NULL);
-CREATE INDEX affected_key ON affected(ecosystem, release, name);
+CREATE INDEX affected_key ON affected(ecosystem, release, name, adv);
 CREATE INDEX affected_adv ON affected(adv);
+CREATE INDEX advisories_flags ON advisories(withdrawn, security);
 ";
 
 /// Where the DB lives by default: `$XDG_CACHE_HOME/sekisho/db.sqlite`, else
@@ -949,9 +950,46 @@ impl Db {
         })
     }
 
+    /// The cheap part of [`Db::status`]: when the DB was built and updated, its age and the
+    /// advisory count, without the per-ecosystem counts (which scan the whole DB). Scans use this.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn summary(&self) -> Result<Status> {
+        let updated_at = self.meta("updated_at")?;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let age_seconds = updated_at
+            .as_deref()
+            .and_then(parse_rfc3339)
+            .map(|t| now.saturating_sub(t));
+        let advisories = self.sql(self.conn.query_row(
+            "SELECT COUNT(*) FROM advisories",
+            [],
+            |r| r.get::<_, i64>(0),
+        ))? as u64;
+        Ok(Status {
+            path: self.path.clone(),
+            schema_version: SCHEMA_VERSION,
+            built_at: self.meta("built_at")?,
+            updated_at,
+            age_seconds,
+            size_bytes: std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0),
+            advisories,
+            withdrawn: 0,
+            non_security: 0,
+            without_package: 0,
+            ecosystems: Vec::new(),
+            releases: Vec::new(),
+            sources: Vec::new(),
+        })
+    }
+
     /// A warning line when the DB is older than `max_age`, else `None`. Never an error.
     pub fn stale_warning(&self, max_age: Duration) -> Option<String> {
-        let st = self.status().ok()?;
+        let st = self.summary().ok()?;
         if !st.is_stale(max_age) {
             return None;
         }

@@ -135,16 +135,36 @@ impl LayerSource for TarLayer {
             message: format!("opening blob: {e}"),
         })?;
         let (tx, rx) = sync_channel(QUEUE);
+        // Consumed chunks go back to the inflate thread for reuse, so the hot loop neither
+        // allocates nor faults in fresh pages.
+        let (back_tx, back_rx) = sync_channel(QUEUE + 2);
         let limits = self.limits.clone();
         let expect_digest = self.expect_digest.clone();
-        // The uncompressed hash (diff_id) is computed on this thread, the compressed one on the
-        // inflate thread, so the two hashes run in parallel.
+        // Three stages, so the inflate thread does nothing but inflate: a feeder reads the blob
+        // and hashes it (the manifest digest), the inflate thread decompresses, and this thread
+        // hashes the uncompressed stream (the diff_id) and walks the tar.
         let diff_id = self.expect_diff_id.clone();
         std::thread::scope(|s| {
             let pump_name = name.clone();
             let pump_limits = limits.clone();
-            s.spawn(move || pump(raw, tx, &pump_limits, &pump_name, expect_digest));
+            let raw: Box<dyn Read + Send> = match expect_digest {
+                Some(want) => {
+                    let (ftx, frx) = sync_channel(QUEUE);
+                    let (fback_tx, fback_rx) = sync_channel(QUEUE + 2);
+                    s.spawn(move || feed(raw, &want, &ftx, &fback_rx));
+                    Box::new(FeedReader {
+                        rx: frx,
+                        back: fback_tx,
+                        cur: Vec::new(),
+                        at: 0,
+                        done: false,
+                    })
+                }
+                None => raw,
+            };
+            s.spawn(move || pump(raw, tx, &back_rx, &pump_limits, &pump_name));
             let mut input = ChanReader::new(rx);
+            input.back = Some(back_tx);
             if diff_id.is_some() {
                 input.hasher = Some(Sha256::new());
             }
@@ -182,9 +202,9 @@ impl LayerSource for TarLayer {
 fn pump(
     raw: Box<dyn Read + Send>,
     tx: SyncSender<Result<Vec<u8>, WalkError>>,
+    back: &Receiver<Vec<u8>>,
     limits: &Limits,
     name: &str,
-    expect_digest: Option<String>,
 ) {
     let fail = |tx: &SyncSender<Result<Vec<u8>, WalkError>>, message: String| {
         let _ = tx.send(Err(WalkError::Layer {
@@ -195,15 +215,14 @@ fn pump(
     let compressed = Arc::new(AtomicU64::new(0));
     let mut br = BufReader::with_capacity(
         CHUNK,
-        HashRead {
+        CountRead {
             inner: raw,
-            hasher: expect_digest.as_ref().map(|_| Sha256::new()),
             count: compressed.clone(),
         },
     );
     let head = match br.fill_buf() {
         Ok(h) => h.to_vec(),
-        Err(e) => return fail(&tx, format!("reading blob: {e}")),
+        Err(e) => return fail(&tx, read_error("reading blob", &e)),
     };
     let comp = match Compression::detect(&head) {
         Ok(c) => c,
@@ -225,7 +244,8 @@ fn pump(
             Compression::None => "tar",
         };
         loop {
-            let mut buf = vec![0u8; CHUNK];
+            let mut buf = back.try_recv().unwrap_or_default();
+            buf.resize(CHUNK, 0);
             let mut n = 0;
             while n < CHUNK {
                 match dec.read(&mut buf[n..]) {
@@ -235,9 +255,12 @@ fn pump(
                     Err(e) => {
                         return fail(
                             &tx,
-                            format!(
-                                "{what} stream is truncated or corrupt after {} compressed bytes: {e}",
-                                compressed.load(Ordering::Relaxed)
+                            read_error(
+                                &format!(
+                                    "{what} stream is truncated or corrupt after {} compressed bytes",
+                                    compressed.load(Ordering::Relaxed)
+                                ),
+                                &e,
                             ),
                         );
                     }
@@ -272,35 +295,124 @@ fn pump(
             }
         }
     }
-    // Hash anything after the compressed stream too: the digest covers the whole blob.
+    // Read anything after the compressed stream too: the digest covers the whole blob, and the
+    // feeder reports a mismatch only at its end.
     if let Err(e) = io::copy(&mut br, &mut io::sink()) {
-        return fail(&tx, format!("reading blob: {e}"));
-    }
-    let hr = br.into_inner();
-    if let (Some(want), Some(h)) = (&expect_digest, hr.hasher) {
-        let got = format!("sha256:{}", hex::encode(h.finalize()));
-        if &got != want {
-            fail(
-                &tx,
-                format!("blob digest mismatch: expected {want}, got {got}"),
-            );
-        }
+        fail(&tx, read_error("reading blob", &e));
     }
 }
 
-/// Counts and hashes what passes through.
-struct HashRead {
+/// The message for a failed read of the blob: a digest mismatch found by the feeder is reported
+/// as itself (the stream was fine, its bytes are not the ones the manifest names), anything else
+/// in the context of `what`.
+fn read_error(what: &str, e: &io::Error) -> String {
+    match e.get_ref().and_then(|x| x.downcast_ref::<DigestMismatch>()) {
+        Some(d) => d.0.clone(),
+        None => format!("{what}: {e}"),
+    }
+}
+
+/// The blob's bytes do not hash to the digest the manifest names.
+#[derive(Debug)]
+struct DigestMismatch(String);
+
+impl std::fmt::Display for DigestMismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for DigestMismatch {}
+
+/// Read the raw blob in chunks, hash it and hand the chunks on; at the end compare the hash with
+/// `want` and end the stream with a [`DigestMismatch`] error when they differ. Runs on its own
+/// thread, so hashing the compressed bytes overlaps the inflate.
+fn feed(
+    mut raw: Box<dyn Read + Send>,
+    want: &str,
+    tx: &SyncSender<io::Result<Vec<u8>>>,
+    back: &Receiver<Vec<u8>>,
+) {
+    let mut h = Sha256::new();
+    loop {
+        let mut buf = back.try_recv().unwrap_or_default();
+        buf.resize(CHUNK, 0);
+        let mut n = 0;
+        while n < CHUNK {
+            match raw.read(&mut buf[n..]) {
+                Ok(0) => break,
+                Ok(k) => n += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+            }
+        }
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+        buf.truncate(n);
+        if tx.send(Ok(buf)).is_err() {
+            return; // the inflate stage stopped
+        }
+    }
+    let got = format!("sha256:{}", hex::encode(h.finalize()));
+    if got != want {
+        let _ = tx.send(Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            DigestMismatch(format!("blob digest mismatch: expected {want}, got {got}")),
+        )));
+    }
+}
+
+/// The inflate stage's view of the feeder's chunks.
+struct FeedReader {
+    rx: Receiver<io::Result<Vec<u8>>>,
+    back: SyncSender<Vec<u8>>,
+    cur: Vec<u8>,
+    at: usize,
+    done: bool,
+}
+
+impl Read for FeedReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.at >= self.cur.len() {
+            if self.done {
+                return Ok(0);
+            }
+            match self.rx.recv() {
+                Ok(Ok(v)) => {
+                    let old = std::mem::replace(&mut self.cur, v);
+                    if old.capacity() >= CHUNK {
+                        let _ = self.back.try_send(old);
+                    }
+                    self.at = 0;
+                }
+                Ok(Err(e)) => {
+                    self.done = true;
+                    return Err(e);
+                }
+                Err(_) => self.done = true,
+            }
+        }
+        let n = buf.len().min(self.cur.len() - self.at);
+        buf[..n].copy_from_slice(&self.cur[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// Counts what passes through (for the compression-ratio limit).
+struct CountRead {
     inner: Box<dyn Read + Send>,
-    hasher: Option<Sha256>,
     count: Arc<AtomicU64>,
 }
 
-impl Read for HashRead {
+impl Read for CountRead {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        if let Some(h) = self.hasher.as_mut() {
-            h.update(&buf[..n]);
-        }
         self.count.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }
@@ -325,6 +437,8 @@ struct ChanReader {
     failed: Option<WalkError>,
     /// Hash of everything received (the diff_id), when it is to be verified.
     hasher: Option<Sha256>,
+    /// Where consumed chunks are returned for reuse.
+    back: Option<SyncSender<Vec<u8>>>,
 }
 
 impl ChanReader {
@@ -337,6 +451,7 @@ impl ChanReader {
             eof: false,
             failed: None,
             hasher: None,
+            back: None,
         }
     }
 
@@ -348,7 +463,12 @@ impl ChanReader {
                     if let Some(h) = self.hasher.as_mut() {
                         h.update(&v);
                     }
-                    self.cur = v;
+                    let old = std::mem::replace(&mut self.cur, v);
+                    if let Some(b) = &self.back {
+                        if old.capacity() >= CHUNK {
+                            let _ = b.try_send(old);
+                        }
+                    }
                     self.at = 0;
                 }
                 Ok(Err(e)) => {

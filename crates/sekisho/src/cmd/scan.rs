@@ -232,7 +232,7 @@ fn open_db(
     if let Some(w) = db.stale_warning(sekisho_vulndb::DEFAULT_MAX_AGE) {
         warnings.push(w);
     }
-    let st = db.status().ok();
+    let st = db.summary().ok();
     let info = DbInfo {
         path: Some(path.display().to_string()),
         updated: st
