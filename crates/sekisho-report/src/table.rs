@@ -52,6 +52,20 @@ fn truncate(s: &str, max: usize) -> String {
     }
 }
 
+/// A path of at most `max` characters: long ones keep their start and end around a `…`, since
+/// two copies of a package usually differ in the middle (the project or virtualenv directory).
+fn middle_cut(s: &str, max: usize) -> String {
+    let n = s.chars().count();
+    if n <= max {
+        return s.to_string();
+    }
+    let head = (max - 1) / 2;
+    let tail = max - 1 - head;
+    let a: String = s.chars().take(head).collect();
+    let b: String = s.chars().skip(n - tail).collect();
+    format!("{a}…{b}")
+}
+
 fn status_text(f: &Finding) -> String {
     match &f.vex {
         Some(v) => format!("{} (VEX)", v.status),
@@ -207,11 +221,16 @@ pub fn render_scan(report: &ScanReport, out: &mut dyn Write, color: bool) -> io:
                     ));
                 }
                 let pkg_cell = if first {
+                    let mut c = p.name.clone();
                     if p.name != f.matched_name {
-                        format!("{}\n(source {})", p.name, f.matched_name)
-                    } else {
-                        p.name.clone()
+                        c.push_str(&format!("\n(source {})", f.matched_name));
                     }
+                    // Language packages: where it was found, so two copies of one package (two
+                    // virtualenvs, two lockfiles) read as two rows for a reason.
+                    if let (false, Some(loc)) = (p.kind.is_os(), p.locations.first()) {
+                        c.push_str(&format!("\n{}", middle_cut(loc, 96)));
+                    }
+                    c
                 } else {
                     String::new()
                 };
@@ -333,4 +352,19 @@ pub fn render_sbom(report: &SbomReport, out: &mut dyn Write, color: bool) -> io:
         writeln!(out)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::middle_cut;
+
+    #[test]
+    fn long_paths_keep_both_ends() {
+        assert_eq!(middle_cut("a/b/c", 10), "a/b/c");
+        let p = "home/alice/project-one/.venv/lib/python3.11/site-packages/Flask-2.0.0.dist-info/METADATA";
+        let c = middle_cut(p, 40);
+        assert_eq!(c.chars().count(), 40);
+        assert_eq!(c, "home/alice/project-…0.dist-info/METADATA");
+        assert!(c.contains('…'));
+    }
 }
