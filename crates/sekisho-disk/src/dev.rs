@@ -28,6 +28,16 @@ pub(crate) fn invalid(msg: impl Into<String>) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, msg.into())
 }
 
+/// `error` prefixed with `name`, unless its message already names it.
+pub(crate) fn named(name: &str, error: &io::Error) -> String {
+    let msg = error.to_string();
+    if name.is_empty() || msg.contains(name) {
+        msg
+    } else {
+        format!("{name}: {msg}")
+    }
+}
+
 pub(crate) fn check_range(dev: &dyn BlockDev, offset: u64, len: usize) -> io::Result<()> {
     match offset.checked_add(len as u64) {
         Some(end) if end <= dev.size() => Ok(()),

@@ -82,10 +82,9 @@ pub fn open(path: &Path, opts: &OpenOptions) -> io::Result<Image> {
 }
 
 fn open_chain(path: &Path, opts: &OpenOptions, depth: usize) -> io::Result<Image> {
-    let file: Dev = Arc::new(
-        FileDev::open(path)
-            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?,
-    );
+    let file: Dev = Arc::new(FileDev::open(path).map_err(|e| {
+        io::Error::new(e.kind(), crate::dev::named(&path.display().to_string(), &e))
+    })?);
     let format = detect(&file)?;
     let dev = match format {
         Format::Raw => file,

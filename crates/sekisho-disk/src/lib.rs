@@ -42,14 +42,14 @@ pub use layer::FsLayer;
 use probe::Content;
 
 /// Errors opening a disk. Messages name the file and the structure that was wrong.
+///
+/// The message already carries the underlying error's text (the file name is added when that
+/// text lacks it), so the underlying error is not also exposed as the `source()`: a cause chain
+/// printed by the caller (`caused by: …`) does not repeat it.
 #[derive(Debug, thiserror::Error)]
 pub enum DiskError {
-    #[error("{path}: {source}")]
-    Io {
-        path: String,
-        #[source]
-        source: io::Error,
-    },
+    #[error("{}", dev::named(path, error))]
+    Io { path: String, error: io::Error },
 }
 
 /// Pages (4 KiB) of metadata cache per filesystem.
@@ -138,9 +138,9 @@ impl Disk {
 
 /// Open a disk image and look at every partition and volume in it.
 pub fn open_disk(path: &Path, opts: &OpenOptions) -> Result<Disk, DiskError> {
-    let err = |source: io::Error| DiskError::Io {
+    let err = |error: io::Error| DiskError::Io {
         path: path.display().to_string(),
-        source,
+        error,
     };
     let img = image::open(path, opts).map_err(err)?;
     analyse(path, img.format, img.dev)
@@ -149,9 +149,9 @@ pub fn open_disk(path: &Path, opts: &OpenOptions) -> Result<Disk, DiskError> {
 /// Look at every partition and volume of an already opened guest device (`path` only names
 /// things in messages).
 pub fn analyse(path: &Path, format: Format, dev: Dev) -> Result<Disk, DiskError> {
-    let err = |source: io::Error| DiskError::Io {
+    let err = |error: io::Error| DiskError::Io {
         path: path.display().to_string(),
-        source,
+        error,
     };
     let img = image::Image {
         format,
@@ -188,24 +188,37 @@ pub fn analyse(path: &Path, format: Format, dev: Dev) -> Result<Disk, DiskError>
     };
     match table {
         part::Table::Gpt(ps) | part::Table::Mbr(ps) => {
+            let disk_size = img.dev.size();
             for p in ps.into_iter().take(MAX_VOLUMES) {
+                // A truncated image: the partition is listed with what is missing, never dropped.
+                let len = p.size.min(disk_size.saturating_sub(p.start));
                 let d: Dev = Arc::new(dev::SliceDev::new(
                     img.dev.clone(),
                     p.start,
-                    p.size,
+                    len,
                     format!("{} p{}", path.display(), p.number),
                 ));
-                vols.push((
-                    base(
-                        format!("p{}", p.number),
-                        Some(p.number),
-                        p.name,
-                        Some(p.type_id),
-                        p.start,
-                        p.size,
-                    ),
-                    d,
-                ));
+                let mut r = base(
+                    format!("p{}", p.number),
+                    Some(p.number),
+                    p.name,
+                    Some(p.type_id),
+                    p.start,
+                    p.size,
+                );
+                if len == 0 && p.size > 0 {
+                    r.fs = "unknown".into();
+                    r.reason = Some(format!(
+                        "skipped: the partition starts at byte {} but the disk ends at byte {disk_size} (truncated image?)",
+                        p.start
+                    ));
+                } else if len < p.size {
+                    r.notes.push(format!(
+                        "the partition runs {} bytes past the end of the disk ({disk_size} bytes; truncated image?): what is stored there cannot be read",
+                        p.size - len
+                    ));
+                }
+                vols.push((r, d));
             }
         }
         part::Table::None => vols.push((

@@ -17,7 +17,8 @@ const MAX_LOGICAL: usize = 128;
 /// Most GPT entries we read.
 const MAX_GPT_ENTRIES: u32 = 1024;
 
-/// One partition found in a table.
+/// One partition found in a table, with the extent its entry records: a partition of a truncated
+/// image may start or end past the end of the disk (the caller reports it; it is not dropped).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Partition {
     /// 1-based number as Linux names it (`p5` is the first logical partition).
@@ -133,20 +134,20 @@ fn read_mbr(dev: &dyn BlockDev, mbr: &[u8], notes: &mut Vec<String>) -> Option<V
             return None;
         }
         any = true;
-        if start >= sectors {
-            notes.push(format!(
-                "MBR partition {} starts past the end of the disk; ignored",
-                i + 1
-            ));
-            continue;
-        }
         if is_extended(t) {
+            if start >= sectors {
+                notes.push(format!(
+                    "MBR extended partition {} starts past the end of the disk (truncated image?); its logical partitions cannot be read",
+                    i + 1
+                ));
+                continue;
+            }
             read_ebr_chain(dev, start, size, &mut parts, notes);
         } else {
             parts.push(Partition {
                 number: i as u32 + 1,
                 start: start * 512,
-                size: size.min(sectors - start) * 512,
+                size: size * 512,
                 name: None,
                 type_id: format!("{t:#04x}"),
             });
@@ -204,16 +205,13 @@ fn read_ebr_chain(
         let e = mbr_entries(&s);
         let (_, t, rel, size) = e[0];
         if t != 0 && size != 0 {
-            let start = ebr + rel;
-            if start < sectors {
-                parts.push(Partition {
-                    number,
-                    start: start * 512,
-                    size: size.min(sectors - start) * 512,
-                    name: None,
-                    type_id: format!("{t:#04x}"),
-                });
-            }
+            parts.push(Partition {
+                number,
+                start: (ebr + rel) * 512,
+                size: size * 512,
+                name: None,
+                type_id: format!("{t:#04x}"),
+            });
             number += 1;
         }
         let (_, nt, nrel, _) = e[1];
@@ -286,7 +284,6 @@ fn gpt_entries(dev: &dyn BlockDev, ss: u64, h: &GptHeader) -> Result<Vec<Partiti
             h.entries_lba
         ));
     }
-    let sectors = dev.size() / ss;
     let mut out = Vec::new();
     for (i, e) in raw.chunks_exact(h.entry_size as usize).enumerate() {
         if e[..16].iter().all(|&b| b == 0) {
@@ -294,10 +291,9 @@ fn gpt_entries(dev: &dyn BlockDev, ss: u64, h: &GptHeader) -> Result<Vec<Partiti
         }
         let first = le::u64(e, 32);
         let last = le::u64(e, 40);
-        if last < first || first >= sectors {
+        if last < first {
             continue;
         }
-        let last = last.min(sectors - 1);
         let name: Vec<u16> = e[56..128]
             .chunks_exact(2)
             .map(|c| u16::from_le_bytes([c[0], c[1]]))
@@ -305,8 +301,8 @@ fn gpt_entries(dev: &dyn BlockDev, ss: u64, h: &GptHeader) -> Result<Vec<Partiti
             .collect();
         out.push(Partition {
             number: i as u32 + 1,
-            start: first * ss,
-            size: (last - first + 1) * ss,
+            start: first.saturating_mul(ss),
+            size: (last - first).saturating_add(1).saturating_mul(ss),
             name: Some(String::from_utf16_lossy(&name)),
             type_id: guid_text(&e[..16]),
         });
@@ -365,6 +361,32 @@ mod tests {
             0xc9, 0x3b,
         ];
         assert_eq!(guid_text(&g), "C12A7328-F81F-11D2-BA4B-00A0C93EC93B");
+    }
+
+    #[test]
+    fn mbr_partitions_past_the_end_are_kept_with_their_extent() {
+        // A truncated disk: p1 inside, p2 half outside, p3 entirely outside (64 sectors here).
+        let mut d = vec![0u8; 64 * 512];
+        for (i, (start, size)) in [(8u32, 8u32), (32, 64), (200, 10)].into_iter().enumerate() {
+            let o = 0x1BE + i * 16;
+            d[o + 4] = 0x83;
+            d[o + 8..o + 12].copy_from_slice(&start.to_le_bytes());
+            d[o + 12..o + 16].copy_from_slice(&size.to_le_bytes());
+        }
+        d[510] = 0x55;
+        d[511] = 0xAA;
+        let dev = crate::dev::MemDev::new(d);
+        let t = read_table(&dev, &mut Vec::new()).unwrap();
+        let Table::Mbr(p) = t else { panic!("{t:?}") };
+        let ext: Vec<(u32, u64, u64)> = p.iter().map(|p| (p.number, p.start, p.size)).collect();
+        assert_eq!(
+            ext,
+            [
+                (1, 8 * 512, 8 * 512),
+                (2, 32 * 512, 64 * 512),
+                (3, 200 * 512, 10 * 512)
+            ]
+        );
     }
 
     #[test]

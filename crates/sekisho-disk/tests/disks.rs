@@ -481,6 +481,67 @@ fn copy(f: &Fixture, from: &Path, name: &str) -> PathBuf {
     p
 }
 
+/// A truncated raw disk (a partial download): every partition of the table is still listed; one
+/// that starts past the end says so, one that runs past the end carries a note.
+#[test]
+fn truncated_raw_disk_lists_every_partition() {
+    let Some(f) = fixture() else { return };
+    let p = copy(f, &f.gpt, "trunc.raw");
+    // p1 swap [1, 2) MiB, p2 ext4 [2, 26) MiB, p3 xfs [26, 66) MiB.
+    fs::OpenOptions::new()
+        .write(true)
+        .open(&p)
+        .unwrap()
+        .set_len(10 * MIB)
+        .unwrap();
+    let d = open_disk(&p, &OpenOptions::default()).unwrap();
+    let v = &d.volumes;
+    assert_eq!(
+        v.iter().map(|v| v.index.as_str()).collect::<Vec<_>>(),
+        ["p1", "p2", "p3"],
+        "{v:?}"
+    );
+    assert_eq!(v[0].reason.as_deref(), Some("skipped: swap"));
+    assert_eq!(v[1].fs, "ext4");
+    assert_eq!(v[1].size, 24 * MIB, "the recorded extent is reported");
+    assert!(
+        v[1].notes
+            .iter()
+            .any(|n| n.contains(&format!("runs {} bytes past the end of the disk", 16 * MIB))),
+        "{:?}",
+        v[1]
+    );
+    assert_eq!(v[2].name.as_deref(), Some("srv"));
+    let r = v[2].reason.as_deref().unwrap_or_default();
+    assert!(
+        r.starts_with("skipped:")
+            && r.contains("truncated image?")
+            && r.contains(&(26 * MIB).to_string()),
+        "{r}"
+    );
+    assert!(v[2].layer("t").is_none());
+}
+
+/// Error messages name the file once, and the cause is not repeated as a `source()`.
+#[test]
+fn disk_errors_name_the_file_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.img");
+    let e = open_disk(&missing, &OpenOptions::default())
+        .err()
+        .expect("missing");
+    let msg = e.to_string();
+    assert_eq!(msg.matches("missing.img").count(), 1, "{msg}");
+    assert!(msg.contains("No such file"), "{msg}");
+    assert!(std::error::Error::source(&e).is_none());
+    let e = open_disk(dir.path(), &OpenOptions::default())
+        .err()
+        .expect("a directory")
+        .to_string();
+    assert_eq!(e.matches(&*dir.path().to_string_lossy()).count(), 1, "{e}");
+    assert!(e.contains("not a regular file"), "{e}");
+}
+
 #[test]
 fn corrupt_gpt_falls_back_to_backup_or_fails_clearly() {
     let Some(f) = fixture() else { return };

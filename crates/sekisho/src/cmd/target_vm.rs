@@ -14,7 +14,8 @@
 //! (`etc/os-release` or `usr/lib/os-release`), named like `disk.qcow2 p2 "root-x86-64" (ext4)`.
 //! It also returns a [`PartitionReport`] for EVERY partition/volume — index, name, type, fs type,
 //! OS, and the reason it was skipped — so the caller can print them and never report a silent
-//! "0 packages": when the target list is empty, print [`partition_table`] and fail (exit 2).
+//! "0 packages". When no filesystem holds an OS root, `open_vm` itself fails (exit 2) with that
+//! table and the disk-level notes.
 //! `allow_backing` follows qcow2 backing files, only within the image's directory (else such an
 //! image is refused with a message naming the flag `--allow-backing`).
 //! Errors (unreadable or corrupt image, corrupt GPT with a corrupt backup) name the file and the
@@ -57,6 +58,20 @@ pub fn open_vm(
         }
     }
     let mut targets = Vec::new();
+    if disk.os_roots().next().is_none() {
+        // Nothing to scan: every partition with its reason, and what was odd about the disk (a
+        // corrupt primary GPT, a looping EBR chain), which would otherwise travel only with the
+        // targets.
+        let mut msg = format!(
+            "no filesystem with an operating system root found in {}:\n{}",
+            t.disk.display(),
+            partition_table(&disk.volumes)
+        );
+        for n in &disk.notes {
+            msg.push_str(&format!("  note: {n}\n"));
+        }
+        anyhow::bail!(msg.trim_end().to_string());
+    }
     for v in disk.os_roots() {
         let name = format!("{file} {}", v.title());
         let Some(layer) = v.layer(format!("{} ({})", name, disk.format.name())) else {
@@ -88,6 +103,9 @@ pub fn partition_table(reports: &[PartitionReport]) -> String {
             r.fs,
             what
         ));
+        for n in &r.notes {
+            s.push_str(&format!("  {:<14} note: {n}\n", ""));
+        }
     }
     s
 }

@@ -9,3 +9,4 @@ mod scan;
 mod scan_e2e;
 mod util;
 mod version;
+mod vm;
