@@ -139,7 +139,11 @@ fn bom(
         meta_component = json!({
             "type": targets.first().map_or("application", |t| target_type(&t.kind)),
             "bom-ref": "scan",
-            "name": targets.first().map_or("", |t| t.name.split(" partition").next().unwrap_or(&t.name)),
+            // Several targets are the filesystems of one VM disk: the BOM describes the disk.
+            "name": targets.first().map_or("", |t| t
+                .partition
+                .as_ref()
+                .map_or(t.name.as_str(), |p| p.disk.as_str())),
         });
     }
     let mut top_depends: Vec<Value> = Vec::new();

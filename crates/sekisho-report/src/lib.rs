@@ -19,7 +19,8 @@ pub mod table;
 use std::io::{self, Write};
 
 pub use model::{
-    DbInfo, SCHEMA_VERSION, SbomReport, ScanReport, ScanTarget, Summary, Target, Tool,
+    DbInfo, PartitionInfo, SCHEMA_VERSION, SbomReport, ScanReport, ScanTarget, Summary, Target,
+    Tool,
 };
 
 /// Formats of a vulnerability report.

@@ -44,6 +44,37 @@ pub struct Target {
     /// Things skipped or not understood while reading the target.
     #[serde(default)]
     pub notes: Vec<Note>,
+    /// `vm` targets: the disk and the partition or volume this filesystem was read from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<PartitionInfo>,
+}
+
+/// Where a `vm` target's filesystem lives on its disk.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartitionInfo {
+    /// The disk image file as the user named it.
+    pub disk: String,
+    /// Its format (`raw`, `qcow2`, `vmdk (sparse)`, `vhd (dynamic)`, `vhdx`, …).
+    pub format: String,
+    /// `p2`, `p5` (a logical partition), `lvm vg0/root`, or `disk` for a bare filesystem.
+    pub index: String,
+    /// Partition number (1-based), when it is a partition.
+    #[serde(default)]
+    pub number: Option<u32>,
+    /// GPT partition name or LVM logical volume name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// GPT type GUID or MBR type byte (`0x83`); `lvm` for logical volumes.
+    #[serde(default)]
+    pub type_id: Option<String>,
+    /// `ext4`, `xfs`, …
+    pub filesystem: String,
+    /// Filesystem label.
+    #[serde(default)]
+    pub label: Option<String>,
+    /// Byte offset and size on the (virtual) disk.
+    pub offset: u64,
+    pub size: u64,
 }
 
 /// The vulnerability DB a scan used.

@@ -111,6 +111,7 @@ fn sample_target() -> Target {
         layers: vec![],
         packages: vec![libc, req],
         notes: vec![Note::new(Some(1), "usr/lib/x.jar", "skipped: corrupt zip")],
+        partition: None,
     }
 }
 

@@ -148,7 +148,9 @@ pub(crate) fn catalog_target(
         cat.packages.len(),
         started.elapsed().as_secs_f64()
     ));
-    Ok(target_from_catalog(opened.name, kind, cat, notes))
+    let mut t = target_from_catalog(opened.name, kind, cat, notes);
+    t.partition = opened.partition;
+    Ok(t)
 }
 
 pub(crate) fn target_from_catalog(
@@ -169,6 +171,7 @@ pub(crate) fn target_from_catalog(
         layers: cat.layers,
         packages,
         notes,
+        partition: None,
     }
 }
 

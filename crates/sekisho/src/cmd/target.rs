@@ -123,6 +123,8 @@ pub struct OpenedTarget {
     pub layers: Vec<Box<dyn sekisho_artifact::LayerSource>>,
     /// Things skipped while opening (foreign layers, unsupported partitions, …).
     pub notes: Vec<sekisho_artifact::Note>,
+    /// VM disks: the partition or volume the filesystem was read from.
+    pub partition: Option<sekisho_report::PartitionInfo>,
 }
 
 /// Options for opening targets that are not command-line flags.
@@ -210,6 +212,7 @@ pub fn open_image_with_config(
         name: t.display_name(),
         layers: img.layers,
         notes: img.notes,
+        partition: None,
     };
     Ok((target, img.meta))
 }
@@ -222,5 +225,6 @@ pub fn open_rootfs(t: &RootfsTarget) -> anyhow::Result<OpenedTarget> {
         name: t.dir.display().to_string(),
         layers: vec![Box::new(layer)],
         notes: Vec::new(),
+        partition: None,
     })
 }

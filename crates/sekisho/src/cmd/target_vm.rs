@@ -81,6 +81,18 @@ pub fn open_vm(
             name,
             layers: vec![Box::new(layer)],
             notes: shared.clone(),
+            partition: Some(sekisho_report::PartitionInfo {
+                disk: t.disk.display().to_string(),
+                format: disk.format.name().to_string(),
+                index: v.index.clone(),
+                number: v.number,
+                name: v.name.clone(),
+                type_id: v.type_id.clone(),
+                filesystem: v.fs.clone(),
+                label: v.label.clone(),
+                offset: v.offset,
+                size: v.size,
+            }),
         });
     }
     Ok((targets, disk.volumes))

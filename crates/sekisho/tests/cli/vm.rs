@@ -542,6 +542,15 @@ fn partitions_are_reported_one_by_one() {
     assert_eq!(ts.len(), 1, "{v:#}");
     let t = &ts[0];
     assert_eq!(t["name"], "disk.raw p3 \"root-x86-64\" (ext4)");
+    // ... and as structured fields.
+    let p = &t["partition"];
+    assert!(p["disk"].as_str().unwrap().ends_with("disk.raw"), "{p:#}");
+    assert_eq!(p["format"], "raw");
+    assert_eq!(p["index"], "p3");
+    assert_eq!(p["number"], 3);
+    assert_eq!(p["name"], "root-x86-64");
+    assert_eq!(p["filesystem"], "ext4");
+    assert!(p["size"].as_u64().unwrap() > 0 && p["offset"].as_u64().unwrap() > 0);
     assert_eq!(t["os"]["id"], "debian");
     assert_eq!(t["os"]["version_id"], "12");
     assert_eq!(t["os"]["pretty_name"], "Debian GNU/Linux 12 (bookworm)");
@@ -570,6 +579,8 @@ fn partitions_are_reported_one_by_one() {
     assert_eq!(v["vulnerability_data"], false);
     let t = &v["targets"][0];
     assert_eq!(t["name"], "disk.raw p3 \"root-x86-64\" (ext4)");
+    assert_eq!(t["partition"]["index"], "p3");
+    assert_eq!(t["partition"]["filesystem"], "ext4");
     assert_eq!(t["kind"], "vm");
     assert_eq!(t["os"]["pretty_name"], "Debian GNU/Linux 12 (bookworm)");
     assert_eq!(t["packages"].as_array().unwrap().len(), PACKAGES);
