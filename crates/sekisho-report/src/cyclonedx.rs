@@ -14,7 +14,7 @@ use sekisho_catalog::Package;
 use sekisho_match::{Finding, RatingMethod, Severity, Status};
 
 use crate::license;
-use crate::model::{SbomReport, ScanReport, Target, uuid_v4};
+use crate::model::{SbomReport, ScanReport, Target, note_text, uuid_v4};
 
 fn prop(name: &str, value: impl Into<String>) -> Value {
     json!({"name": name, "value": value.into()})
@@ -203,18 +203,37 @@ fn bom(
         json!(format!("urn:uuid:{}", uuid_v4())),
     );
     doc.insert("version".into(), json!(1));
-    doc.insert(
-        "metadata".into(),
-        json!({
-            "timestamp": created,
-            "tools": {"components": [{
-                "type": "application",
-                "name": tool.name,
-                "version": tool.version,
-            }]},
-            "component": meta_component,
-        }),
-    );
+    // Nothing skipped silently: every note (a corrupt lockfile, an unsupported database, a
+    // skipped partition) travels in the BOM as a `sekisho:note` property.
+    let notes: Vec<Value> = targets
+        .iter()
+        .flat_map(|t| {
+            t.notes.iter().map(move |n| {
+                let text = note_text(n);
+                prop(
+                    "sekisho:note",
+                    if single {
+                        text
+                    } else {
+                        format!("{}: {text}", t.name)
+                    },
+                )
+            })
+        })
+        .collect();
+    let mut metadata = json!({
+        "timestamp": created,
+        "tools": {"components": [{
+            "type": "application",
+            "name": tool.name,
+            "version": tool.version,
+        }]},
+        "component": meta_component,
+    });
+    if !notes.is_empty() {
+        metadata["properties"] = Value::Array(notes);
+    }
+    doc.insert("metadata".into(), metadata);
     doc.insert("components".into(), Value::Array(components));
     doc.insert("dependencies".into(), Value::Array(deps));
     (doc, refs)

@@ -49,6 +49,15 @@ pub struct Target {
     pub partition: Option<PartitionInfo>,
 }
 
+/// One note as a line: `layer 2: usr/lib/x.jar: skipped: corrupt zip`. Formats without a place
+/// for structured notes (CycloneDX properties, SPDX annotations, SARIF notifications) carry this.
+pub fn note_text(n: &Note) -> String {
+    match n.layer {
+        Some(l) => format!("layer {l}: {}: {}", n.subject, n.message),
+        None => format!("{}: {}", n.subject, n.message),
+    }
+}
+
 /// Where a `vm` target's filesystem lives on its disk.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartitionInfo {

@@ -182,6 +182,16 @@ pub fn document(report: &ScanReport) -> Value {
                 "rules": rules,
             }},
             "results": results,
+            // Nothing skipped silently: what was skipped or not understood, as notifications.
+            "invocations": [{
+                "executionSuccessful": true,
+                "toolExecutionNotifications": report.targets.iter().flat_map(|t| {
+                    t.target.notes.iter().map(move |n| json!({
+                        "level": "note",
+                        "message": {"text": format!("{}: {}", t.target.name, crate::model::note_text(n))},
+                    }))
+                }).collect::<Vec<_>>(),
+            }],
             "columnKind": "utf16CodeUnits",
             "originalUriBaseIds": {
                 "ROOTPATH": {"uri": "file:///"},

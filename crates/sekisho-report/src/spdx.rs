@@ -110,6 +110,22 @@ pub fn document(report: &SbomReport) -> Value {
                 os.version_id.as_deref().unwrap_or("")
             ));
         }
+        // Nothing skipped silently: notes become annotations on the target.
+        if !t.notes.is_empty() {
+            tv["annotations"] = Value::Array(
+                t.notes
+                    .iter()
+                    .map(|n| {
+                        json!({
+                            "annotationDate": report.created,
+                            "annotationType": "OTHER",
+                            "annotator": format!("Tool: {}-{}", report.tool.name, report.tool.version),
+                            "comment": format!("sekisho note: {}", crate::model::note_text(n)),
+                        })
+                    })
+                    .collect(),
+            );
+        }
         packages.push(tv);
         rels.push(json!({
             "spdxElementId": "SPDXRef-DOCUMENT",

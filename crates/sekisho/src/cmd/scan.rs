@@ -148,6 +148,20 @@ pub(crate) fn catalog_target(
         cat.packages.len(),
         started.elapsed().as_secs_f64()
     ));
+    // Nothing skipped silently: every format carries the notes, and stderr names the first few.
+    if !notes.is_empty() {
+        progress.say(format_args!(
+            "  {} note{} (skipped or not understood; all are in the report):",
+            notes.len(),
+            if notes.len() == 1 { "" } else { "s" }
+        ));
+        for n in notes.iter().take(5) {
+            progress.say(format_args!("    {}", sekisho_report::model::note_text(n)));
+        }
+        if notes.len() > 5 {
+            progress.say(format_args!("    … and {} more", notes.len() - 5));
+        }
+    }
     let mut t = target_from_catalog(opened.name, kind, cat, notes);
     t.partition = opened.partition;
     Ok(t)
