@@ -194,7 +194,11 @@ pub fn audit(host: &dyn Host, opts: &Options) -> Result<Report, AuditError> {
         None
     };
     let cg_paths: Vec<String> = cg.hierarchies.iter().map(|h| h.path.clone()).collect();
-    let rt = runtime::detect(host, &proc_dir, own, &mounts, &cg_paths);
+    let mut rt = runtime::detect(host, &proc_dir, own, &mounts, &cg_paths);
+    let in_host_pid = ns
+        .iter()
+        .any(|n| n.kind == "pid" && n.shared_with_host == Some(true));
+    runtime::discount_stale_markers(&mut rt, in_host_mnt && in_host_pid);
     let facts = Facts {
         namespaces: &ns,
         user_ns: Some(&user_ns),

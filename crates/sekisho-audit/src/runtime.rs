@@ -363,6 +363,30 @@ pub fn detect(
     }
 }
 
+/// Marker files (`/.dockerenv`, `/run/.containerenv`) are plain files in the root filesystem: a
+/// machine built from a container export keeps them forever. When they are the only evidence and
+/// the process shares the host's initial mount and PID namespaces, it is not in a container of
+/// that runtime: keep the evidence, say why it does not count, and report no runtime.
+pub fn discount_stale_markers(rt: &mut Runtime, host_mnt_and_pid: bool) {
+    if !host_mnt_and_pid || rt.name.is_none() {
+        return;
+    }
+    let only_markers = !rt.evidence.is_empty()
+        && rt
+            .evidence
+            .iter()
+            .all(|e| e.contains("/.dockerenv exists") || e.contains("/run/.containerenv exists"));
+    if only_markers {
+        rt.name = None;
+        rt.confidence = "none".into();
+        rt.evidence.push(
+            "but the process is in the host's initial mnt and pid namespaces: the marker file \
+             was probably left by the image this system was built from"
+                .into(),
+        );
+    }
+}
+
 fn acpi_oem(host: &dyn Host) -> Option<String> {
     for t in [
         "/sys/firmware/acpi/tables/DSDT",
@@ -496,6 +520,37 @@ pub fn detect_vm(host: &dyn Host, mounts: &[Mount]) -> Vm {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn marker_only() -> Runtime {
+        Runtime {
+            name: Some("docker".into()),
+            confidence: "high".into(),
+            container_id: None,
+            evidence: vec!["docker: /.dockerenv exists".into()],
+            sandbox_kernel: None,
+            vm: Vm::default(),
+        }
+    }
+
+    #[test]
+    fn stale_marker_files_on_a_host_do_not_make_a_container() {
+        // In the host's namespaces: the marker is a leftover, not a container.
+        let mut rt = marker_only();
+        discount_stale_markers(&mut rt, true);
+        assert_eq!((rt.name.as_deref(), rt.confidence.as_str()), (None, "none"));
+        assert_eq!(rt.evidence.len(), 2);
+        assert!(rt.evidence[1].contains("initial mnt and pid namespaces"));
+        // In private namespaces the marker stands.
+        let mut rt = marker_only();
+        discount_stale_markers(&mut rt, false);
+        assert_eq!(rt.name.as_deref(), Some("docker"));
+        assert_eq!(rt.confidence, "high");
+        // With other evidence (a docker cgroup path) it stands too.
+        let mut rt = marker_only();
+        rt.evidence.push("docker: cgroup path /docker/abc".into());
+        discount_stale_markers(&mut rt, true);
+        assert_eq!(rt.name.as_deref(), Some("docker"));
+    }
 
     const ID: &str = "3f2a9c1b7d4e5f60718293a4b5c6d7e8f90112233445566778899aabbccddeeff";
 
