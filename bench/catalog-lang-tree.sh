@@ -17,20 +17,24 @@ if [ ! -e "$tree/.done" ]; then
   touch "$tree/.done"
 fi
 echo "tree: $(find "$tree" -type f | wc -l) files, $(du -sh "$tree" | cut -f1)"
-echo "== sekisho (lang + os catalogers, 2 threads)"
+echo "== sekisho-catalog lang_bench (lang + os catalogers, 2 threads; library only)"
 /usr/bin/time -f "peak RSS %M KB" "$bin" run "$tree" 5
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+TF=$(mktemp); trap 'rm -f "$TF"' EXIT
 peer() {
   local name=$1; shift
-  local times=() rss=0
+  local times=() rss=()
+  "$@" >/dev/null 2>&1 || true # warm the page cache
   for _ in 1 2 3 4 5; do
-    local out
-    out=$( { /usr/bin/time -f "%e %M" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
-    times+=("${out% *}"); rss=${out#* }
+    /usr/bin/time -o "$TF" -f "%e %M" "$@" >/dev/null 2>&1 || true
+    local out; out=$(tail -1 "$TF")
+    times+=("${out% *}"); rss+=("${out#* }")
   done
-  echo "== $name: median $(printf '%s\n' "${times[@]}" | median) s over 5 runs; peak RSS ${rss} KB"
+  echo "== $name: median $(printf '%s\n' "${times[@]}" | median) s over 5 runs; peak RSS median $(printf '%s\n' "${rss[@]}" | median) KB"
 }
+cargo build -q --release -p sekisho
+peer "sekisho sbom rootfs (the CLI, every cataloger, JSON)" "$CARGO_TARGET_DIR/release/sekisho" sbom rootfs "$tree" --format json --quiet
 if [ -x "$D/venv/bin/trivy" ]; then
   peer "trivy fs (cyclonedx, no vuln scan)" "$D/venv/bin/trivy" fs --quiet --format cyclonedx --skip-db-update --offline-scan "$tree"
 fi

@@ -62,3 +62,7 @@ PY
 fi
 du -sh "$D/blobs"
 /usr/bin/time -f "elapsed %e s, peak RSS %M KB" "$BIN/read_image" --oci-dir "$D:synthetic"
+# The whole CLI (every cataloger, JSON SBOM, no layer cache):
+cargo build -q --release -p sekisho
+/usr/bin/time -f "sekisho sbom: elapsed %e s, peak RSS %M KB" "$CARGO_TARGET_DIR/release/sekisho" \
+  sbom image --no-cache --oci-dir "$D:synthetic" --format json --quiet > /dev/null
