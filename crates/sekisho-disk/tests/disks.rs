@@ -555,6 +555,8 @@ fn corrupt_gpt_falls_back_to_backup_or_fails_clearly() {
     );
     assert_eq!(d.volumes.len(), 3);
     assert!(d.volumes[1].os_root);
+    let msg = bounded(&p);
+    assert!(!msg.contains("corrupt"), "{msg}");
     // Break the backup too.
     let len = fs::metadata(&p).unwrap().len();
     put(&p, len - 512 + 60, b"\xff\xff\xff\xff");
@@ -563,6 +565,8 @@ fn corrupt_gpt_falls_back_to_backup_or_fails_clearly() {
         .expect("both GPTs corrupt")
         .to_string();
     assert!(e.contains("GPT is corrupt"), "{e}");
+    let msg = bounded(&p);
+    assert!(msg.contains("GPT is corrupt"), "{msg}");
 }
 
 fn qcow2_of(f: &Fixture, name: &str) -> PathBuf {
@@ -593,6 +597,88 @@ fn open_and_walk(p: &Path) -> String {
     }
 }
 
+/// The child side of [`bounded`]: does nothing unless run by it.
+const CHILD_ENV: &str = "SEKISHO_DISK_TEST_CHILD";
+/// Wall-time bound for one corrupt case (a child process, debug build, busy machine).
+const CHILD_SECS: u64 = 10;
+/// Peak resident memory bound for one corrupt case.
+const CHILD_KB: u64 = 200 * 1024;
+
+#[test]
+fn corrupt_child() {
+    let Some(p) = std::env::var_os(CHILD_ENV) else {
+        return;
+    };
+    let msg = open_and_walk(Path::new(&p));
+    let status = fs::read_to_string("/proc/self/status").unwrap();
+    let hwm = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+        .expect("VmHWM in /proc/self/status");
+    println!("\nCHILD-HWM-KB {hwm}\nCHILD-MSG-BEGIN\n{msg}\nCHILD-MSG-END");
+}
+
+/// Open and walk `p` in a child process (this test binary running only [`corrupt_child`]) and
+/// check it finishes within [`CHILD_SECS`] with a peak RSS (VmHWM) under [`CHILD_KB`]; the
+/// child's error or notes as text.
+fn bounded(p: &Path) -> String {
+    let out_path = p.with_extension("child-out");
+    let out = fs::File::create(&out_path).unwrap();
+    let t0 = std::time::Instant::now();
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "corrupt_child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_ENV, p)
+        .stdout(out.try_clone().unwrap())
+        .stderr(out)
+        .spawn()
+        .unwrap();
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if t0.elapsed().as_secs() >= CHILD_SECS {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "{}: not done in {CHILD_SECS} s: {}",
+                p.display(),
+                fs::read_to_string(&out_path).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let elapsed = t0.elapsed();
+    let text = fs::read_to_string(&out_path).unwrap();
+    assert!(status.success(), "{}: child failed: {text}", p.display());
+    let hwm: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("CHILD-HWM-KB "))
+        .unwrap_or_else(|| panic!("{}: no VmHWM from the child: {text}", p.display()))
+        .parse()
+        .unwrap();
+    assert!(
+        hwm < CHILD_KB,
+        "{}: peak RSS {hwm} kB is over {CHILD_KB} kB",
+        p.display()
+    );
+    let msg = text
+        .split_once("CHILD-MSG-BEGIN\n")
+        .and_then(|(_, r)| r.split_once("\nCHILD-MSG-END"))
+        .map(|(m, _)| m.to_string())
+        .unwrap_or_else(|| panic!("{}: no message from the child: {text}", p.display()));
+    eprintln!(
+        "bounded {}: {elapsed:?}, peak RSS {hwm} kB",
+        p.file_name().unwrap().to_string_lossy()
+    );
+    msg
+}
+
 #[test]
 fn truncated_qcow2_and_l2_past_eof() {
     let Some(f) = fixture() else { return };
@@ -604,10 +690,8 @@ fn truncated_qcow2_and_l2_past_eof() {
         .unwrap()
         .set_len(len / 2)
         .unwrap();
-    let t = std::time::Instant::now();
-    let msg = open_and_walk(&p);
+    let msg = bounded(&p);
     assert!(msg.contains("past the end"), "{msg}");
-    assert!(t.elapsed().as_secs() < 20);
     // An L2 entry pointing far past the end of the file.
     let p = qcow2_of(f, "l2.qcow2");
     let data = fs::read(&p).unwrap();
@@ -620,6 +704,8 @@ fn truncated_qcow2_and_l2_past_eof() {
         .expect("L2 past EOF")
         .to_string();
     assert!(e.contains("past the end of the file"), "{e}");
+    let msg = bounded(&p);
+    assert!(msg.contains("past the end of the file"), "{msg}");
 }
 
 #[test]
@@ -717,7 +803,7 @@ fn looping_ext4_extents_and_directory_cycles() {
     };
     put(&p, at + 40, &node(1));
     put(&p, u64::from(blk) * 4096, &node(1));
-    let msg = open_and_walk(&p);
+    let msg = bounded(&p);
     assert!(
         msg.contains("libfoo.so.1.2.3") && msg.contains("extent tree depth"),
         "{msg}"
@@ -735,7 +821,7 @@ fn looping_ext4_extents_and_directory_cycles() {
         - 6;
     data[pos..pos + 4].copy_from_slice(&cyc.to_le_bytes());
     fs::write(&p, data).unwrap();
-    let msg = open_and_walk(&p);
+    let msg = bounded(&p);
     assert!(msg.contains("directory cycle"), "{msg}");
 }
 
@@ -762,7 +848,7 @@ fn xfs_btree_with_bad_magic() {
     fork[4 + maxrecs * 8..4 + maxrecs * 8 + 8].copy_from_slice(&100u64.to_be_bytes());
     put(&p, at + 176, &fork);
     put(&p, at + 82, &[0]);
-    let msg = open_and_walk(&p);
+    let msg = bounded(&p);
     assert!(msg.contains("bad magic"), "{msg}");
 }
 
@@ -918,4 +1004,400 @@ fn mutated_images_never_panic() {
             }
         }
     }
+}
+
+/// Listing of a directory tree on the host (what a disk built from it must list).
+fn host_listing(root: &Path) -> BTreeMap<String, String> {
+    listing(&mut DirLayer::new(root).unwrap()).0
+}
+
+fn assert_same_as(want: &BTreeMap<String, String>, got: &BTreeMap<String, String>, what: &str) {
+    let mut got = got.clone();
+    got.retain(|p, _| p != "lost+found" && !p.starts_with("lost+found/"));
+    let missing: Vec<_> = want.keys().filter(|k| !got.contains_key(*k)).collect();
+    let extra: Vec<_> = got.keys().filter(|k| !want.contains_key(*k)).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "{what}: {} missing {:?}, {} extra {:?}",
+        missing.len(),
+        &missing[..missing.len().min(10)],
+        extra.len(),
+        &extra[..extra.len().min(10)]
+    );
+    for (k, v) in want {
+        assert_eq!(&got[k], v, "{what}: {k} differs");
+    }
+}
+
+/// A small OS root with big directories: `dirs` = (name, entries, name suffix).
+fn write_dirs_rootfs(root: &Path, dirs: &[(&str, usize, &str)]) {
+    let _ = fs::remove_dir_all(root);
+    fs::create_dir_all(root.join("etc")).unwrap();
+    fs::write(
+        root.join("etc/os-release"),
+        "NAME=\"Test Linux\"\nID=debian\nVERSION_ID=\"12\"\n",
+    )
+    .unwrap();
+    for (dir, n, suffix) in dirs {
+        fs::create_dir_all(root.join(dir)).unwrap();
+        for i in 0..*n {
+            fs::write(
+                root.join(dir).join(format!("e{i:05}{suffix}")),
+                format!("{dir} {i}\n"),
+            )
+            .unwrap();
+        }
+    }
+}
+
+fn read_node(fs: &dyn FsRead, path: &str) -> Option<(sekisho_disk::fsread::Node, Vec<u8>)> {
+    let n = fs.lookup(path).unwrap()?;
+    let mut v = Vec::new();
+    fs.open(&n).unwrap().read_to_end(&mut v).unwrap();
+    Some((n, v))
+}
+
+/// ext4 htree (indexed) directories, made by `e2fsck -fyD`: a one-level index ("big") and a
+/// two-level one with interior index blocks ("huge", 1 KiB blocks). Every entry is listed, every
+/// content reads back, and single names are found.
+#[test]
+fn ext4_htree_directories() {
+    let Some(f) = fixture() else { return };
+    if !have("e2fsck") {
+        assert!(std::env::var_os("CI").is_none(), "e2fsck missing in CI");
+        eprintln!("SKIPPED: no e2fsck");
+        return;
+    }
+    let root = f.dir.join("htree-root");
+    let suffix = "-with-a-longer-name-to-fill-blocks";
+    write_dirs_rootfs(&root, &[("big", 600, suffix), ("huge", 6000, suffix)]);
+    let want = host_listing(&root);
+    assert_eq!(want.len(), 6600 + 4);
+    // (block size, htree depth of "big", of "huge")
+    for (bs, levels) in [(1024u32, [0u8, 1]), (4096, [0, 0])] {
+        let what = format!("ext4 htree, {bs}-byte blocks");
+        let img = f.dir.join(format!("htree-{bs}.ext4"));
+        fs::File::create(&img).unwrap().set_len(48 * MIB).unwrap();
+        run(Command::new("mkfs.ext4")
+            .args(["-q", "-F", "-b", &bs.to_string(), "-N", "10000", "-d"])
+            .arg(&root)
+            .arg(&img));
+        // Exit 1 = "file system was modified" (the directories were indexed).
+        let out = Command::new("e2fsck")
+            .arg("-fyD")
+            .arg(&img)
+            .env(
+                "PATH",
+                format!(
+                    "{}:/usr/sbin:/sbin",
+                    std::env::var("PATH").unwrap_or_default()
+                ),
+            )
+            .output()
+            .unwrap();
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "e2fsck -fyD: {:?} {}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let fs4 = ext4_fs(&img);
+        for (dir, levels) in [("big", levels[0]), ("huge", levels[1])] {
+            let (n, data) = read_node(&fs4, dir).unwrap();
+            let flags = u32::from_le_bytes(n.raw[32..36].try_into().unwrap());
+            assert!(
+                flags & 0x1000 != 0,
+                "{what}: {dir} not indexed (flags {flags:#x})"
+            );
+            // dx_root: "." (12 bytes), ".." header (12 bytes), then dx_root_info; byte 30 is
+            // indirect_levels.
+            assert_eq!(data[30], levels, "{what}: {dir} htree depth");
+            assert!(
+                data.len() > 30 * 1024,
+                "{what}: {dir} only {} bytes",
+                data.len()
+            );
+        }
+        let d = open_disk(&img, &OpenOptions::default()).unwrap();
+        assert!(d.volumes[0].os_root, "{:?}", d.volumes[0]);
+        let (got, notes) = listing(&mut d.volumes[0].layer("t").unwrap());
+        assert!(notes.is_empty(), "{what}: {notes:?}");
+        assert_same_as(&want, &got, &what);
+        for (path, content) in [
+            (format!("huge/e04321{suffix}"), "huge 4321\n"),
+            (format!("huge/e05999{suffix}"), "huge 5999\n"),
+            (format!("big/e00000{suffix}"), "big 0\n"),
+        ] {
+            let (n, v) =
+                read_node(&fs4, &path).unwrap_or_else(|| panic!("{what}: {path} not found"));
+            assert_eq!(n.kind, sekisho_disk::fsread::NodeKind::File);
+            assert_eq!(v, content.as_bytes(), "{what}: {path}");
+        }
+        assert!(
+            fs4.lookup(&format!("huge/e06000{suffix}"))
+                .unwrap()
+                .is_none()
+        );
+    }
+}
+
+/// qcow2 v3 zero clusters (with and without a preallocated host cluster, over file data and
+/// over free space) read as zeros: the whole virtual disk equals `qemu-img convert -O raw`, and
+/// a scan sees the zeroed file content.
+#[test]
+fn qcow2_zero_clusters_read_as_zeros() {
+    let Some(f) = fixture() else { return };
+    if !have("qemu-io") {
+        assert!(std::env::var_os("CI").is_none(), "qemu-io missing in CI");
+        eprintln!("SKIPPED: no qemu-io");
+        return;
+    }
+    let p = f.dir.join("zero.qcow2");
+    run(Command::new("qemu-img")
+        .args(["convert", "-f", "raw", "-O", "qcow2", "-o", "compat=1.1"])
+        .arg(&f.gpt)
+        .arg(&p));
+    // Where the big file's data lies on the disk (ext4 blocks are 4 KiB-aligned).
+    let raw = fs::read(&f.gpt).unwrap();
+    let lib = fs::read(f.rootfs.join("usr/lib/x86_64-linux-gnu/libfoo.so.1.2.3")).unwrap();
+    let pos = raw
+        .chunks_exact(4096)
+        .position(|c| c == &lib[..4096])
+        .expect("libfoo on the disk")
+        * 4096;
+    assert_eq!(&raw[pos..pos + lib.len()], &lib[..], "libfoo is contiguous");
+    let cs = 65536usize;
+    let a = pos.div_ceil(cs) * cs;
+    assert!(a + 2 * cs <= pos + lib.len());
+    let free = (MIB as usize) + cs; // in the swap partition, past its signature: never written
+    assert!(raw[free..free + cs].iter().all(|&b| b == 0));
+    run(Command::new("qemu-io")
+        .args(["-f", "qcow2"])
+        .args(["-c", &format!("write -z {a} {cs}")])
+        .args(["-c", &format!("write -z -u {} {cs}", a + cs)])
+        .args(["-c", &format!("write -z {free} {cs}")])
+        .arg(&p));
+    // The image really has zero clusters: one still allocated, some not.
+    let q = fs::read(&p).unwrap();
+    let be64 = |o: usize| u64::from_be_bytes(q[o..o + 8].try_into().unwrap());
+    let be32 = |o: usize| u32::from_be_bytes(q[o..o + 4].try_into().unwrap());
+    assert_eq!(be32(4), 3, "qcow2 v3");
+    assert_eq!(1usize << be32(20), cs);
+    let (l1, l1n) = (be64(40) as usize, be32(36) as usize);
+    let (mut zero_alloc, mut zero_plain) = (0, 0);
+    for i in 0..l1n {
+        let l2 = (be64(l1 + i * 8) & 0x00ff_ffff_ffff_fe00) as usize;
+        if l2 == 0 {
+            continue;
+        }
+        for j in 0..cs / 8 {
+            let e = be64(l2 + j * 8);
+            if e & 1 != 0 {
+                if e & 0x00ff_ffff_ffff_fe00 != 0 {
+                    zero_alloc += 1;
+                } else {
+                    zero_plain += 1;
+                }
+            }
+        }
+    }
+    assert!(
+        zero_alloc >= 1 && zero_plain >= 2,
+        "zero clusters: {zero_alloc} allocated, {zero_plain} plain"
+    );
+    // Byte for byte against qemu's own reading.
+    let want_path = f.dir.join("zero-converted.raw");
+    run(Command::new("qemu-img")
+        .args(["convert", "-f", "qcow2", "-O", "raw"])
+        .arg(&p)
+        .arg(&want_path));
+    let want = fs::read(&want_path).unwrap();
+    assert_eq!(want.len(), raw.len());
+    assert!(want[a..a + 2 * cs].iter().all(|&b| b == 0));
+    assert_eq!(want[..a], raw[..a]);
+    assert_eq!(want[a + 2 * cs..], raw[a + 2 * cs..]);
+    let file: sekisho_disk::Dev = Arc::new(sekisho_disk::dev::FileDev::open(&p).unwrap());
+    let dev = sekisho_disk::qcow2::open(file, None).unwrap();
+    assert_eq!(dev.size(), want.len() as u64);
+    let mut buf = vec![0u8; MIB as usize];
+    for (i, chunk) in want.chunks(buf.len()).enumerate() {
+        let b = &mut buf[..chunk.len()];
+        b.fill(0xAA);
+        dev.read_at((i * MIB as usize) as u64, b).unwrap();
+        if b != chunk {
+            let at = b.iter().zip(chunk).position(|(x, y)| x != y).unwrap();
+            panic!(
+                "qcow2 differs from qemu-img at byte {}",
+                i * MIB as usize + at
+            );
+        }
+    }
+    // Unaligned reads across the zero clusters.
+    let mut b = vec![0xAAu8; 3 * cs];
+    dev.read_at((a - cs / 2 - 7) as u64, &mut b).unwrap();
+    assert_eq!(b[..], want[a - cs / 2 - 7..a + 5 * cs / 2 - 7]);
+    // A scan sees the zeroed content; everything else is unchanged.
+    let d = open_disk(&p, &OpenOptions::default()).unwrap();
+    assert_eq!(d.os_roots().count(), 2);
+    let (mut got, notes) = listing(&mut d.volumes[1].layer("t").unwrap());
+    assert!(notes.is_empty(), "{notes:?}");
+    let mut zeroed = lib.clone();
+    zeroed[a - pos..a - pos + 2 * cs].fill(0);
+    let libpath = "usr/lib/x86_64-linux-gnu/libfoo.so.1.2.3";
+    assert_eq!(
+        got[libpath],
+        format!("file {}", hex::encode(Sha256::digest(&zeroed)))
+    );
+    got.remove(libpath);
+    let mut exp = expected(f);
+    exp.remove(libpath);
+    got.retain(|p, _| p != "lost+found" && !p.starts_with("lost+found/"));
+    assert_same_as(&exp, &got, "qcow2 with zero clusters");
+    let (got, _) = listing(&mut d.volumes[2].layer("t").unwrap());
+    assert_same(f, got, "qcow2 with zero clusters, xfs");
+}
+
+/// XFS directory forms: which one a directory has, from xfs_db's bmap and the magic of the
+/// block at the leaf offset (32 GiB).
+fn xfs_dir_form(img: &Path, ino: u64) -> String {
+    let out = Command::new("xfs_db")
+        .args([
+            "-r",
+            "-f",
+            "-c",
+            &format!("inode {ino}"),
+            "-c",
+            "print core.format",
+            "-c",
+            "bmap",
+        ])
+        .arg(img)
+        .env(
+            "PATH",
+            format!(
+                "{}:/usr/sbin:/sbin",
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "xfs_db: {text}");
+    if text.contains("core.format = 1") {
+        return "short".into();
+    }
+    let mut sb = vec![0u8; 512];
+    fs::File::open(img).unwrap().read_exact(&mut sb).unwrap();
+    let bs = u64::from(u32::from_be_bytes(sb[4..8].try_into().unwrap()));
+    let agblocks = u64::from(u32::from_be_bytes(sb[84..88].try_into().unwrap()));
+    // "data offset 0 startblock 12 (0/12) count 1 flag 0"
+    let mut exts = Vec::new();
+    for l in text.lines().filter(|l| l.starts_with("data offset")) {
+        let w: Vec<&str> = l.split_whitespace().collect();
+        let off: u64 = w[2].parse().unwrap();
+        let (ag, agb) = w[5]
+            .trim_matches(|c| c == '(' || c == ')')
+            .split_once('/')
+            .unwrap();
+        let byte = (ag.parse::<u64>().unwrap() * agblocks + agb.parse::<u64>().unwrap()) * bs;
+        exts.push((off, byte));
+    }
+    let magic = |byte: u64, at: usize, len: usize| {
+        let mut f = fs::File::open(img).unwrap();
+        let mut b = vec![0u8; at + len];
+        f.seek(SeekFrom::Start(byte)).unwrap();
+        f.read_exact(&mut b).unwrap();
+        b[at..].to_vec()
+    };
+    let leaf = (1u64 << 35) / bs;
+    let single = exts.len() == 1 && exts[0].0 == 0;
+    match exts.iter().find(|e| e.0 == leaf) {
+        None if single && matches!(&magic(exts[0].1, 0, 4)[..], b"XDB3" | b"XD2B") => {
+            "block".into()
+        }
+        Some(&(_, byte)) => match magic(byte, 8, 2)[..] {
+            [0x3d, 0xf1] | [0xd2, 0xf1] => "leaf".into(),
+            [0x3e, 0xbe] | [0xfe, 0xbe] => "node".into(),
+            ref m => format!("unknown leaf magic {m:x?}: {text}"),
+        },
+        None => format!("unknown: {text}"),
+    }
+}
+
+/// XFS directories in every form: short-form (in the inode), block (one directory block with
+/// its own leaf), leaf (data blocks and one leaf block) and node (a da-btree over leaf blocks);
+/// on v5 with 4 KiB and with 16 KiB directory blocks, and on v4.
+#[test]
+fn xfs_directory_forms() {
+    let Some(f) = fixture() else { return };
+    if !have("xfs_db") {
+        assert!(std::env::var_os("CI").is_none(), "xfs_db missing in CI");
+        eprintln!("SKIPPED: no xfs_db");
+        return;
+    }
+    let root = f.dir.join("xfsdirs-root");
+    let dirs: &[(&str, usize, &str)] = &[
+        ("short", 6, ""),
+        ("block", 60, "-twenty-chars"),
+        ("leaf", 400, "-a-fairly-long-name-to-fill-data-blocks"),
+        ("node", 2500, "-a-fairly-long-name-to-fill-data-blocks"),
+    ];
+    write_dirs_rootfs(&root, dirs);
+    let out = Command::new("python3")
+        .arg(mkproto())
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "mkproto: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let proto = f.dir.join("xfsdirs.proto");
+    fs::write(&proto, out.stdout).unwrap();
+    for (name, opts) in [
+        ("v5", &["-n", "size=4096"][..]),
+        ("v5-16k-dirblocks", &["-n", "size=16384"][..]),
+        ("v4", &["-m", "crc=0"][..]),
+    ] {
+        let img = f.dir.join(format!("xfsdirs-{name}.xfs"));
+        fs::File::create(&img).unwrap().set_len(64 * MIB).unwrap();
+        run(Command::new("mkfs.xfs")
+            .args(["-q", "-f", "-b", "size=4096"])
+            .args(opts)
+            .arg("-p")
+            .arg(&proto)
+            .arg(&img)
+            .env("TEST_DIR", "1")
+            .env("TEST_DEV", "1")
+            .env("QA_CHECK_FS", "1"));
+        check_xfs_dirs(&img, &root, dirs, name);
+    }
+}
+
+fn check_xfs_dirs(img: &Path, root: &Path, dirs: &[(&str, usize, &str)], what: &str) {
+    let img = img.to_path_buf();
+    let dev: sekisho_disk::Dev = Arc::new(sekisho_disk::dev::FileDev::open(&img).unwrap());
+    let x = sekisho_disk::xfs::Xfs::open(dev).unwrap();
+    for (dir, n, suffix) in dirs {
+        let node = x.lookup(dir).unwrap().unwrap();
+        assert_eq!(xfs_dir_form(&img, node.ino), *dir, "{what}: form of {dir}");
+        let names = x.read_dir(&node).unwrap();
+        assert_eq!(names.len(), *n, "{what}: {dir}");
+        for i in [0, n / 2, n - 1] {
+            let path = format!("{dir}/e{i:05}{suffix}");
+            let (_, v) = read_node(&x, &path).unwrap_or_else(|| panic!("{what}: {path} not found"));
+            assert_eq!(v, format!("{dir} {i}\n").as_bytes(), "{what}: {path}");
+        }
+        assert!(
+            x.lookup(&format!("{dir}/e{n:05}{suffix}"))
+                .unwrap()
+                .is_none()
+        );
+    }
+    let d = open_disk(&img, &OpenOptions::default()).unwrap();
+    assert!(d.volumes[0].os_root, "{:?}", d.volumes[0]);
+    let (got, notes) = listing(&mut d.volumes[0].layer("t").unwrap());
+    assert!(notes.is_empty(), "{what}: {notes:?}");
+    assert_same_as(&host_listing(root), &got, what);
 }
