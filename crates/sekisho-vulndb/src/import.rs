@@ -189,6 +189,9 @@ impl<'a> Sink<'a> {
                 Ok(a) => self.put(&a, source)?,
                 Err(e) => self.bad(format!("{name}: {id}: {e}")),
             }
+        } else if value.get("affected").is_some_and(Value::is_array) {
+            // An OSV-shaped record without a usable id is a broken record, not an unrelated file.
+            self.bad(format!("{name}: record has no string `id`"));
         } else if debian::looks_like(&value) {
             let (recs, bad) = debian::convert(&value);
             for b in bad {

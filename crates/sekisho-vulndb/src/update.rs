@@ -313,6 +313,7 @@ pub fn update(db: &Path, opts: &UpdateOptions) -> Result<UpdateReport> {
                 .ok()
                 .map(|v| String::from_utf8_lossy(&v).into_owned());
             let before = sink.report.records;
+            let malformed_before = sink.report.malformed;
             let mut mode = "full";
             let mut newest = csv.as_deref().and_then(|c| newer_than(c, "").0);
             let mut done = false;
@@ -346,8 +347,12 @@ pub fn update(db: &Path, opts: &UpdateOptions) -> Result<UpdateReport> {
             if let Some(nw) = newest {
                 sink.builder.set_meta(&meta_key, &nw)?;
             }
-            sink.builder
-                .record_source(&src_name, "update", n, sink.report.malformed)?;
+            sink.builder.record_source(
+                &src_name,
+                "update",
+                n,
+                sink.report.malformed - malformed_before,
+            )?;
             report.push(EcosystemUpdate {
                 ecosystem: eco.clone(),
                 mode: mode.into(),

@@ -131,6 +131,16 @@ fn print_import_report(
     format: Format,
     extra: serde_json::Value,
 ) -> anyhow::Result<()> {
+    // Skipped records are named on stderr whatever the output format.
+    if r.malformed > 0 {
+        eprintln!(
+            "warning: {} malformed records skipped; first ones:",
+            r.malformed
+        );
+        for e in &r.malformed_examples {
+            eprintln!("  {e}");
+        }
+    }
     if format == Format::Json {
         let mut v = serde_json::json!({"schema_version": 1, "kind": kind, "report": r});
         if let (Some(o), Some(e)) = (v.as_object_mut(), extra.as_object()) {
@@ -149,15 +159,6 @@ fn print_import_report(
             "{} files were not advisory data and were ignored",
             r.ignored_files
         );
-    }
-    if r.malformed > 0 {
-        eprintln!(
-            "warning: {} malformed records skipped; first ones:",
-            r.malformed
-        );
-        for e in &r.malformed_examples {
-            eprintln!("  {e}");
-        }
     }
     Ok(())
 }

@@ -246,7 +246,14 @@ fn open_db(
     let Some(db) = db else {
         return Ok(None);
     };
-    if let Some(w) = db.stale_warning(sekisho_vulndb::DEFAULT_MAX_AGE) {
+    // `max_age_days` of the config file, as `db status` / `db query` honour it.
+    let max_age = sekisho_vulndb::update::load_config()
+        .ok()
+        .and_then(|c| c.max_age_days)
+        .map_or(sekisho_vulndb::DEFAULT_MAX_AGE, |d| {
+            std::time::Duration::from_secs(d * 86_400)
+        });
+    if let Some(w) = db.stale_warning(max_age) {
         warnings.push(w);
     }
     let st = db.summary().ok();

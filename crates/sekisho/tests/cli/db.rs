@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::util::{have_tool, run, sekisho, shared_data};
 
-const OSV_DIRS: &[&str] = &[
+pub(crate) const OSV_DIRS: &[&str] = &[
     "osv-go-vulndb",
     "osv-rustsec",
     "osv-pypa-json",
@@ -23,7 +23,7 @@ const OSV_DIRS: &[&str] = &[
     "osv-psf-cpython",
 ];
 
-fn json_out(args: &[&str]) -> Value {
+pub(crate) fn json_out(args: &[&str]) -> Value {
     let o = run(args);
     assert!(
         o.status.success(),
@@ -116,7 +116,7 @@ fn count_records(dirs: &[PathBuf]) -> (BTreeSet<String>, BTreeMap<String, BTreeS
 
 /// One DB holding all shared OSV data plus the converted Debian and Alpine feed fixtures,
 /// built once for the query tests.
-fn full_db() -> &'static PathBuf {
+pub(crate) fn full_db() -> &'static PathBuf {
     static DB: OnceLock<PathBuf> = OnceLock::new();
     DB.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap().keep();
@@ -410,7 +410,7 @@ fn kill_9_mid_import_leaves_old_db_usable() {
     assert!(left.is_empty(), "stale temporaries left: {left:?}");
 }
 
-fn ids_in(db: &Path, args: &[&str]) -> Vec<String> {
+pub(crate) fn ids_in(db: &Path, args: &[&str]) -> Vec<String> {
     let mut a = vec![
         "db",
         "query",
@@ -430,14 +430,14 @@ fn ids_in(db: &Path, args: &[&str]) -> Vec<String> {
 }
 
 /// A minimal HTTP/1.1 file server on 127.0.0.1 for the mirror tests; counts requests per path.
-struct Mirror {
+pub(crate) struct Mirror {
     port: u16,
     stop: std::sync::Arc<AtomicBool>,
     log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Mirror {
-    fn start(root: PathBuf) -> Mirror {
+    pub(crate) fn start(root: PathBuf) -> Mirror {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = l.local_addr().unwrap().port();
         l.set_nonblocking(true).unwrap();
@@ -479,10 +479,10 @@ impl Mirror {
         });
         Mirror { port, stop, log }
     }
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
-    fn requests(&self) -> Vec<String> {
+    pub(crate) fn requests(&self) -> Vec<String> {
         self.log.lock().unwrap().clone()
     }
 }
@@ -493,7 +493,7 @@ impl Drop for Mirror {
     }
 }
 
-fn make_zip(dir: &Path, files: &[PathBuf], out: &Path) {
+pub(crate) fn make_zip(dir: &Path, files: &[PathBuf], out: &Path) {
     let list = dir.join("zip-list.txt");
     std::fs::write(
         &list,
