@@ -197,7 +197,14 @@ pub fn run_helper(helper: &str, registry: &str) -> Result<Option<Credentials>, I
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| ImageError::invalid(&prog, format!("cannot run credential helper: {e}")))?;
+        .map_err(|e| {
+            ImageError::invalid(
+                &prog,
+                format!(
+                    "cannot run credential helper for {registry} (named in docker config.json): {e}"
+                ),
+            )
+        })?;
     if let Some(mut stdin) = child.stdin.take() {
         let _ = stdin.write_all(server.as_bytes());
     }
@@ -212,7 +219,11 @@ pub fn run_helper(helper: &str, registry: &str) -> Result<Option<Credentials>, I
         }
         return Err(ImageError::invalid(
             &prog,
-            format!("credential helper failed: {}", msg.trim()),
+            format!(
+                "credential helper failed for {registry} ({}): {}",
+                out.status,
+                msg.trim()
+            ),
         ));
     }
     #[derive(Deserialize)]

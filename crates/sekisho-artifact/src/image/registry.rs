@@ -125,16 +125,45 @@ fn build_agent(opts: &RegistryOptions) -> Result<ureq::Agent, ImageError> {
 
 type Response = ureq::http::Response<ureq::Body>;
 
+/// Whether `r` may be reached over plain HTTP: with `--insecure` (any registry), or when it is a
+/// loopback registry (`localhost`, `127.0.0.0/8`, `::1`). HTTPS is always tried first.
+/// `--insecure` additionally turns certificate verification off (see [`build_agent`]).
+pub(crate) fn may_use_plain_http(r: &Reference, insecure: bool) -> bool {
+    insecure || r.is_loopback()
+}
+
+/// A TLS certificate the server presented was rejected. Retrying cannot help, and the server
+/// does speak TLS, so falling back to plain HTTP cannot either.
+fn is_cert_error(e: &ureq::Error) -> bool {
+    let s = format!("{e} {e:?}").to_ascii_lowercase();
+    s.contains("certificate") || s.contains("unknownissuer") || s.contains("notvalidforname")
+}
+
+fn cert_message(e: &ureq::Error) -> String {
+    format!(
+        "TLS certificate not trusted ({e}); trust the registry's CA with --ca-cert FILE or SSL_CERT_FILE, or skip verification with --insecure"
+    )
+}
+
 impl Client {
     /// Connect to `r`'s registry: pick the scheme and check `/v2/` (authenticating if asked).
     pub fn connect(r: &Reference, opts: &RegistryOptions) -> Result<Arc<Self>, ImageError> {
         let agent = build_agent(opts)?;
         let host = r.api_host().to_string();
         let https = format!("https://{host}");
-        let base = if opts.insecure || r.is_loopback() {
+        let base = if may_use_plain_http(r, opts.insecure) {
             // Docker's rule: try TLS, fall back to plain HTTP for insecure or local registries.
+            // A server whose certificate we reject does speak TLS: falling back to plain HTTP
+            // would only trade the certificate error for a confusing one.
             match agent.get(format!("{https}/v2/")).call() {
                 Ok(_) => https,
+                Err(e) if is_cert_error(&e) => {
+                    return Err(ImageError::Registry {
+                        registry: r.registry.clone(),
+                        step: "ping /v2/".into(),
+                        message: cert_message(&e),
+                    });
+                }
                 Err(_) => format!("http://{host}"),
             }
         } else {
@@ -233,6 +262,7 @@ impl Client {
                     };
                     return Err(self.err(step, format!("HTTP {st}{tries}{hint}{body}")));
                 }
+                Err(e) if is_cert_error(&e) => return Err(self.err(step, cert_message(&e))),
                 Err(e) => {
                     if attempt < self.retries {
                         self.sleep(attempt, None);
@@ -484,4 +514,68 @@ pub fn open_registry(
         .repo_digests
         .push(format!("{}/{}@{digest}", r.registry, r.repository));
     Ok(img)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(s: &str) -> Reference {
+        Reference::parse(s).unwrap()
+    }
+
+    #[test]
+    fn plain_http_only_for_insecure_or_loopback() {
+        // Loopback registries may fall back to plain HTTP without --insecure.
+        for s in [
+            "127.0.0.1:5000/a:t",
+            "127.9.9.9:5000/a:t",
+            "localhost:5000/a:t",
+            "[::1]:5000/a:t",
+        ] {
+            assert!(may_use_plain_http(&r(s), false), "{s}");
+        }
+        // Anything else needs --insecure.
+        for s in [
+            "registry.example:5000/a:t",
+            "10.0.0.1:5000/a:t",
+            "localhost.example/a:t",
+            "alpine",
+        ] {
+            assert!(!may_use_plain_http(&r(s), false), "{s}");
+            assert!(may_use_plain_http(&r(s), true), "{s}");
+        }
+    }
+
+    #[test]
+    fn insecure_turns_verification_off_and_bad_ca_files_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let junk = dir.path().join("junk.pem");
+        std::fs::write(&junk, "no certificate here\n").unwrap();
+        let e = build_agent(&RegistryOptions {
+            ca_certs: vec![junk],
+            ..RegistryOptions::default()
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("junk.pem") && e.contains("no certificates"),
+            "{e}"
+        );
+        let e = build_agent(&RegistryOptions {
+            ca_certs: vec![dir.path().join("missing.pem")],
+            ..RegistryOptions::default()
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("missing.pem"), "{e}");
+        let a = build_agent(&RegistryOptions {
+            insecure: true,
+            ..RegistryOptions::default()
+        })
+        .unwrap();
+        assert!(a.config().tls_config().disable_verification());
+        let a = build_agent(&RegistryOptions::default()).unwrap();
+        assert!(!a.config().tls_config().disable_verification());
+    }
 }
