@@ -6,325 +6,20 @@
 //! In CI (env CI set) a missing tool is a failure; elsewhere the test skips with a message.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use sekisho_artifact::fs::{Capture, EntryMeta};
 use sekisho_artifact::image::auth::Credentials;
 use sekisho_artifact::image::registry::{RegistryOptions, open_registry};
-use sekisho_artifact::image::resolve::{ImageOptions, OpenedImage};
+use sekisho_artifact::image::resolve::ImageOptions;
 use sekisho_artifact::image::{Platform, archive, layout};
-use sekisho_artifact::{Inventory, collect};
-use sha2::{Digest, Sha256};
 
-fn in_ci() -> bool {
-    std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
-}
-
-fn have(tool: &str) -> bool {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        found || !in_ci(),
-        "{tool} is required in CI (.ci/apt-packages.txt)"
-    );
-    if !found {
-        eprintln!("skipping: {tool} not installed (run ./.ci/setup)");
-    }
-    found
-}
-
-fn run(cmd: &mut Command) {
-    let out = cmd.output().expect("spawn");
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A `docker-registry` on a free loopback port, killed on drop.
-struct Registry {
-    child: Child,
-    addr: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Registry {
-    fn start(htpasswd: Option<&Path>) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let addr = format!("127.0.0.1:{port}");
-        let mut cfg = format!(
-            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {addr}\n",
-            dir.path().join("data").display()
-        );
-        if let Some(h) = htpasswd {
-            cfg.push_str(&format!(
-                "auth:\n  htpasswd:\n    realm: test\n    path: {}\n",
-                h.display()
-            ));
-        }
-        let cp = dir.path().join("config.yml");
-        std::fs::write(&cp, cfg).unwrap();
-        let child = Command::new("docker-registry")
-            .arg("serve")
-            .arg(&cp)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start docker-registry");
-        for _ in 0..200 {
-            if TcpStream::connect(&addr).is_ok() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        Self {
-            child,
-            addr,
-            _dir: dir,
-        }
-    }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn write(p: &Path, s: &str) {
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, s).unwrap();
-}
-
-fn sha_hex(b: &[u8]) -> String {
-    hex::encode(Sha256::digest(b))
-}
-
-/// Add a blob to an OCI layout; returns its digest.
-fn put_blob(layout: &Path, b: &[u8]) -> String {
-    let h = sha_hex(b);
-    std::fs::write(layout.join("blobs/sha256").join(&h), b).unwrap();
-    format!("sha256:{h}")
-}
-
-fn read_blob(layout: &Path, digest: &str) -> Vec<u8> {
-    std::fs::read(layout.join("blobs/sha256").join(&digest[7..])).unwrap()
-}
-
-/// Add an `index.json` entry tagged `tag`.
-fn tag_in_index(layout: &Path, tag: &str, media_type: &str, digest: &str, size: usize) {
-    let p = layout.join("index.json");
-    let mut idx: serde_json::Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
-    idx["manifests"]
-        .as_array_mut()
-        .unwrap()
-        .push(serde_json::json!({
-            "mediaType": media_type, "digest": digest, "size": size,
-            "annotations": {"org.opencontainers.image.ref.name": tag}
-        }));
-    std::fs::write(&p, serde_json::to_vec(&idx).unwrap()).unwrap();
-}
-
-fn manifest_of(layout: &Path, tag: &str) -> (String, serde_json::Value) {
-    let idx: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
-    let d = idx["manifests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["annotations"]["org.opencontainers.image.ref.name"] == tag)
-        .unwrap()["digest"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let m = serde_json::from_slice(&read_blob(layout, &d)).unwrap();
-    (d, m)
-}
-
-/// Build the test layout: tag `t` (amd64, 3 layers with a whiteout and an opaque dir),
-/// `arm` (arm64 + one more layer), `multi` (an index of both), `zstd` (t with a zstd layer).
-fn build_layout(work: &Path) -> PathBuf {
-    let l = work.join("layout");
-    let r1 = work.join("r1");
-    write(
-        &r1.join("etc/os-release"),
-        "ID=sekisho-test\nVERSION_ID=1\n",
-    );
-    write(&r1.join("a/keep"), "keep\n");
-    write(&r1.join("a/gone"), "gone\n");
-    write(&r1.join("b/old"), "old\n");
-    std::os::unix::fs::symlink("../etc/os-release", r1.join("a/link")).unwrap();
-    write(&work.join("r2/b/new"), "new\n");
-    write(&work.join("r3/arm-only"), "arm\n");
-    let image = |tag: &str| format!("{}:{tag}", l.display());
-    run(Command::new("umoci").args(["init", "--layout"]).arg(&l));
-    run(Command::new("umoci").args(["new", "--image", &image("t")]));
-    run(Command::new("umoci")
-        .args(["insert", "--rootless", "--image", &image("t")])
-        .arg(&r1)
-        .arg("/"));
-    run(Command::new("umoci").args([
-        "insert",
-        "--rootless",
-        "--image",
-        &image("t"),
-        "--whiteout",
-        "/a/gone",
-    ]));
-    run(Command::new("umoci")
-        .args(["insert", "--rootless", "--image", &image("t"), "--opaque"])
-        .arg(work.join("r2/b"))
-        .arg("/b"));
-    run(Command::new("umoci").args([
-        "config",
-        "--image",
-        &image("t"),
-        "--config.user",
-        "app",
-        "--config.env",
-        "A=1",
-        "--config.cmd",
-        "/bin/sh",
-        "--config.label",
-        "k=v",
-        "--config.exposedports",
-        "80/tcp",
-        "--os",
-        "linux",
-        "--architecture",
-        "amd64",
-    ]));
-    run(Command::new("umoci").args([
-        "config",
-        "--image",
-        &image("t"),
-        "--tag",
-        "arm",
-        "--architecture",
-        "arm64",
-    ]));
-    run(Command::new("umoci")
-        .args(["insert", "--rootless", "--image", &image("arm")])
-        .arg(work.join("r3"))
-        .arg("/"));
-    // The multi-platform index.
-    let (d_amd, m_amd) = manifest_of(&l, "t");
-    let (d_arm, m_arm) = manifest_of(&l, "arm");
-    let size = |d: &str| read_blob(&l, d).len();
-    let index = serde_json::json!({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.index.v1+json",
-        "manifests": [
-            {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": d_amd, "size": size(&d_amd),
-             "platform": {"architecture": "amd64", "os": "linux"}},
-            {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": d_arm, "size": size(&d_arm),
-             "platform": {"architecture": "arm64", "os": "linux", "variant": "v8"}}
-        ]
-    });
-    let ib = serde_json::to_vec(&index).unwrap();
-    let di = put_blob(&l, &ib);
-    tag_in_index(
-        &l,
-        "multi",
-        "application/vnd.oci.image.index.v1+json",
-        &di,
-        ib.len(),
-    );
-    let _ = m_arm;
-    // The zstd variant: layer 0 recompressed with zstd.
-    let mut m = m_amd.clone();
-    let l0 = m["layers"][0]["digest"].as_str().unwrap().to_string();
-    let mut tar = Vec::new();
-    flate2::read::GzDecoder::new(&read_blob(&l, &l0)[..])
-        .read_to_end(&mut tar)
-        .unwrap();
-    let z = zstd::encode_all(&tar[..], 3).unwrap();
-    let dz = put_blob(&l, &z);
-    m["layers"][0]["digest"] = dz.into();
-    m["layers"][0]["size"] = z.len().into();
-    m["layers"][0]["mediaType"] = "application/vnd.oci.image.layer.v1.tar+zstd".into();
-    let mb = serde_json::to_vec(&m).unwrap();
-    let dm = put_blob(&l, &mb);
-    tag_in_index(
-        &l,
-        "zstd",
-        "application/vnd.oci.image.manifest.v1+json",
-        &dm,
-        mb.len(),
-    );
-    l
-}
-
-struct AllFiles;
-impl Capture for AllFiles {
-    fn id(&self) -> &'static str {
-        "all"
-    }
-    fn wants(&self, m: &EntryMeta) -> bool {
-        m.is_file()
-    }
-}
-
-/// The layered view as comparable data: visible files, hidden versions, symlinks.
-type View = (BTreeMap<String, String>, Vec<String>, Vec<(String, String)>);
-
-fn view(img: OpenedImage) -> (View, Inventory) {
-    let inv = collect(img.layers, &[&AllFiles], 2).unwrap();
-    let vis = inv
-        .visible("all")
-        .map(|c| {
-            (
-                c.meta.path.clone(),
-                String::from_utf8_lossy(&c.data).into_owned(),
-            )
-        })
-        .collect();
-    let hidden = inv
-        .history("all")
-        .filter(|(_, v)| !v)
-        .map(|(c, _)| c.meta.path.clone())
-        .collect();
-    let links = inv
-        .symlinks()
-        .map(|(a, b)| (a.to_string(), b.to_string()))
-        .collect();
-    ((vis, hidden, links), inv)
-}
-
-fn push(layout: &Path, tag: &str, dest: &str, creds: Option<&str>, all: bool) {
-    let mut c = Command::new("skopeo");
-    c.args(["copy", "-q", "--dest-tls-verify=false"]);
-    if all {
-        c.arg("--all");
-    }
-    if let Some(cr) = creds {
-        c.args(["--dest-creds", cr]);
-    }
-    c.arg(format!("oci:{}:{tag}", layout.display()))
-        .arg(format!("docker://{dest}"));
-    run(&mut c);
-}
+mod common;
+use common::*;
 
 #[test]
 fn every_image_source_gives_the_same_layered_view() {
@@ -434,21 +129,15 @@ fn every_image_source_gives_the_same_layered_view() {
 
     // 4. A real registry, anonymous (plain HTTP on loopback without --insecure).
     let reg = Registry::start(None);
-    push(&l, "t", &format!("{}/team/app:t", reg.addr), None, false);
+    push(&l, "t", &format!("{}/team/app:t", reg.addr), None, &[]);
     push(
         &l,
         "multi",
         &format!("{}/team/multi:1", reg.addr),
         None,
-        true,
+        &["--all"],
     );
-    push(
-        &l,
-        "zstd",
-        &format!("{}/team/zstd:1", reg.addr),
-        None,
-        false,
-    );
+    push(&l, "zstd", &format!("{}/team/zstd:1", reg.addr), None, &[]);
     let ropts = RegistryOptions {
         docker_config: Some(no_cfg.clone()),
         ..RegistryOptions::default()
@@ -496,7 +185,7 @@ fn every_image_source_gives_the_same_layered_view() {
         "t",
         &format!("{}/team/app:t", basic.addr),
         Some("alice:s3cret"),
-        false,
+        &[],
     );
     let r = format!("{}/team/app:t", basic.addr);
     let e = open_registry(&r, &ropts, &opts).unwrap_err().to_string();
@@ -586,6 +275,12 @@ fn serve(
     s503: &AtomicUsize,
     toks: &AtomicUsize,
 ) -> std::io::Result<()> {
+    // The client probes loopback registries with TLS first: a ClientHello (0x16) is refused at
+    // once, so the probe fails fast instead of waiting for a line that never comes.
+    let mut first = [0u8; 1];
+    if conn.peek(&mut first)? == 0 || first[0] == 0x16 {
+        return Ok(());
+    }
     let mut r = BufReader::new(conn.try_clone()?);
     let mut line = String::new();
     r.read_line(&mut line)?;
