@@ -122,6 +122,7 @@ pub fn gather(
     mounts: &[Mount],
     own_pid_ns: Option<u64>,
     in_host_mnt_ns: bool,
+    in_host_pid_ns: bool,
 ) -> Exposure {
     let mut e = Exposure::default();
     let mut seen = std::collections::BTreeSet::new();
@@ -176,14 +177,21 @@ pub fn gather(
         .into_iter()
         .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
         .collect();
-    e.visible_processes = pids.len();
-    e.own_namespace_processes = pids
-        .iter()
-        .filter(|p| {
-            own_pid_ns.is_some()
-                && crate::namespaces::ns_inode(host, &format!("/proc/{p}"), "pid") == own_pid_ns
-        })
-        .count();
+    // A process that exits between the listing and the namespace read is not counted (during a
+    // build hundreds do); one whose namespace link is unreadable but still exists is.
+    for p in &pids {
+        let dir = format!("/proc/{p}");
+        match crate::namespaces::ns_inode(host, &dir, "pid") {
+            Some(i) => {
+                e.visible_processes += 1;
+                if own_pid_ns == Some(i) {
+                    e.own_namespace_processes += 1;
+                }
+            }
+            None if host.exists(&dir) => e.visible_processes += 1,
+            None => {}
+        }
+    }
     // /proc mounted from an outer PID namespace shows our own PID under another number.
     let foreign_proc = proc_dir == "/proc/self"
         && host
@@ -191,7 +199,10 @@ pub fn gather(
             .ok()
             .and_then(|t| t.parse::<u32>().ok())
             .is_some_and(|n| n != host.own_pid());
-    e.host_processes_visible = foreign_proc || e.visible_processes > e.own_namespace_processes;
+    // In the host's PID namespace every process in /proc is a host process.
+    e.host_processes_visible = foreign_proc
+        || e.visible_processes > e.own_namespace_processes
+        || (in_host_pid_ns && e.visible_processes > 0);
     // Writable release_agent at the root of a cgroup v1 hierarchy (CVE-2022-0492 style escape).
     for m in mounts.iter().filter(|m| m.fstype == "cgroup") {
         let p = format!("{}/release_agent", m.mount_point.trim_end_matches('/'));

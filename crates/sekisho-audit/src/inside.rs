@@ -181,7 +181,17 @@ pub fn audit(host: &dyn Host, opts: &Options) -> Result<Report, AuditError> {
     let in_host_mnt = ns
         .iter()
         .any(|n| n.kind == "mnt" && n.shared_with_host == Some(true));
-    let exposure = exposure::gather(host, &proc_dir, &mounts, own_pid_ns, in_host_mnt);
+    let in_host_pid = ns
+        .iter()
+        .any(|n| n.kind == "pid" && n.shared_with_host == Some(true));
+    let exposure = exposure::gather(
+        host,
+        &proc_dir,
+        &mounts,
+        own_pid_ns,
+        in_host_mnt,
+        in_host_pid,
+    );
     let probes = if opts.probe && own {
         Some(run_probes(host, &st))
     } else {
@@ -195,9 +205,6 @@ pub fn audit(host: &dyn Host, opts: &Options) -> Result<Report, AuditError> {
     };
     let cg_paths: Vec<String> = cg.hierarchies.iter().map(|h| h.path.clone()).collect();
     let mut rt = runtime::detect(host, &proc_dir, own, &mounts, &cg_paths);
-    let in_host_pid = ns
-        .iter()
-        .any(|n| n.kind == "pid" && n.shared_with_host == Some(true));
     runtime::discount_stale_markers(&mut rt, in_host_mnt && in_host_pid);
     let facts = Facts {
         namespaces: &ns,

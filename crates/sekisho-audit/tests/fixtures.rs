@@ -292,3 +292,61 @@ fn tables_fit_80_columns() {
         }
     }
 }
+
+#[test]
+fn firecracker_microvm_host() {
+    // Our test machines: a Firecracker guest, audited from its own root shell.
+    let r = audit("firecracker", false);
+    let vm = &r.runtime.vm;
+    assert!(vm.detected);
+    assert_eq!(vm.hypervisor.as_deref(), Some("kvm"));
+    assert_eq!(vm.flavour.as_deref(), Some("firecracker"));
+    for e in [
+        "CPUID hypervisor bit set, vendor \"KVMKVMKVM\"",
+        "5 virtio devices in /sys/bus/virtio/devices",
+        "ACPI OEM ID FIRECK FCVMDSDT (Firecracker)",
+    ] {
+        assert!(vm.evidence.iter().any(|x| x == e), "{e}: {:?}", vm.evidence);
+    }
+    // Every namespace is the initial one (Linux 6.18 fixed inodes, mnt and net included).
+    for k in ["mnt", "pid", "net", "ipc", "uts", "user", "cgroup", "time"] {
+        assert_eq!(ns(&r, k), Some(true), "{k}");
+    }
+    // The image's /.dockerenv does not make this a docker container.
+    assert_eq!(r.runtime.name, None);
+    assert_eq!(r.runtime.confidence, "none");
+    assert!(
+        r.runtime
+            .evidence
+            .iter()
+            .any(|e| e.contains("marker file was probably left by the image")),
+        "{:?}",
+        r.runtime.evidence
+    );
+    // Hybrid v1: the memory hierarchy's path, no limit anywhere.
+    assert_eq!(r.cgroups.version, "hybrid");
+    assert!(!r.cgroups.any_limit);
+    assert_eq!(r.cgroups.limits.memory_max_bytes, None);
+    assert!(ids(&r).contains(&"no-cgroup-limits"));
+    assert!(ids(&r).contains(&"privileged"));
+    // In the host's PID namespace every listed process is a host process.
+    assert!(r.exposure.host_processes_visible);
+    assert!(!ids(&r).contains(&"host-processes-visible"));
+}
+
+#[test]
+fn stale_dockerenv_on_a_host_is_not_a_container() {
+    // Linux 6.1: mnt and net are decided against PID 1 (the host's init).
+    let r = audit("stale-dockerenv", false);
+    assert_eq!(ns(&r, "mnt"), Some(true));
+    assert_eq!(ns(&r, "pid"), Some(true));
+    assert_eq!(r.runtime.name, None);
+    assert_eq!(r.runtime.confidence, "none");
+    assert_eq!(r.runtime.container_id, None);
+    assert_eq!(r.runtime.evidence.len(), 2, "{:?}", r.runtime.evidence);
+    assert_eq!(r.runtime.evidence[0], "docker: /.dockerenv exists");
+    assert!(r.runtime.evidence[1].contains("initial mnt and pid namespaces"));
+    assert!(r.runtime.evidence[1].contains("left by the image"));
+    assert!(!r.runtime.vm.detected);
+    assert!(!r.summary.contains("docker"), "{}", r.summary);
+}
