@@ -395,9 +395,11 @@ fn bwrap_cmd(extra: &[String]) -> Command {
         "/dev",
         "--tmpfs",
         "/tmp",
-        "--",
-    ])
-    .args(extra);
+    ]);
+    // The fresh /tmp hides a checkout that lives under /tmp: bind the binary back in.
+    let b = bin();
+    c.arg("--ro-bind").arg(&b).arg(&b);
+    c.arg("--").args(extra);
     c
 }
 
