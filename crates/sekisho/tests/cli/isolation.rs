@@ -185,6 +185,14 @@ fn fail_on_gates_and_usage_errors() {
 #[test]
 fn pid_option_audits_another_process() {
     let mut child = Command::new("sleep").arg("20").spawn().unwrap();
+    // Until the child has exec'd, its comm is still the forking test thread's name.
+    let comm = format!("/proc/{}/comm", child.id());
+    for _ in 0..500 {
+        if std::fs::read_to_string(&comm).is_ok_and(|c| c.trim() == "sleep") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     let out = run(&[
         "isolation",
         "--pid",
