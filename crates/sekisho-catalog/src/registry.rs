@@ -58,8 +58,15 @@ pub fn os_captures() -> Vec<Box<dyn Capture>> {
 }
 
 /// Every capture of `catalogers`, flattened (OS detection's not included; see [`os_captures`]).
+/// Captures with the same id are the same capture (the Go and Rust catalogers share the one that
+/// reads executables), so each id appears once and every file is read and held once.
 pub fn all_captures(catalogers: &[Box<dyn Cataloger>]) -> Vec<Box<dyn Capture>> {
-    catalogers.iter().flat_map(|c| c.captures()).collect()
+    let mut seen = std::collections::HashSet::new();
+    catalogers
+        .iter()
+        .flat_map(|c| c.captures())
+        .filter(|c| seen.insert(c.id()))
+        .collect()
 }
 
 /// Run `catalogers` over an already collected inventory with a given context, then drop

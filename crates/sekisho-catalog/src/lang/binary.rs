@@ -70,6 +70,13 @@ pub fn elf_section<'a>(data: &'a [u8], name: &str) -> Option<&'a [u8]> {
     data.get(start..end)
 }
 
+/// File range (offset, size) of the ELF section named `name`, if the file has one.
+pub fn elf_section_range(data: &[u8], name: &str) -> Option<(u64, u64)> {
+    use object::{Object, ObjectSection};
+    let file = object::File::parse(data).ok()?;
+    file.section_by_name(name)?.file_range()
+}
+
 /// Read `len` bytes at virtual address `addr` of an ELF file, via its loadable segments.
 pub fn read_vaddr(data: &[u8], addr: u64, len: u64) -> Option<&[u8]> {
     use object::{Object, ObjectSegment};
@@ -97,4 +104,248 @@ pub fn read_vaddr(data: &[u8], addr: u64, len: u64) -> Option<&[u8]> {
         }
     }
     None
+}
+
+/// Executables up to this size are kept whole while they are read. Larger ones are read as a
+/// stream into a sparse buffer that keeps only what the parsers need (see [`read_elf_bounded`]),
+/// so a 200 MB Go binary costs a few MB of memory, not 200.
+pub const KEEP_WHOLE: u64 = 16 << 20;
+/// Kept from the start of a large executable: the ELF header and program headers.
+const HEAD: u64 = 64 << 10;
+/// Kept from the end: the section header table, `.shstrtab` and late non-alloc sections such as
+/// cargo-auditable's `.dep-v0`.
+const TAIL: u64 = 8 << 20;
+/// Kept after each 16-byte-aligned Go build-info magic: the 32-byte header and the inline
+/// version and module strings (Go >= 1.18).
+const GO_WINDOW: u64 = 1 << 20;
+/// At most this many magic hits get a window (a binary embedding `debug/buildinfo` has the
+/// magic in its read-only data too).
+const GO_HITS: usize = 8;
+const CHUNK: usize = 64 << 10;
+
+/// An executable as the parsers see it: either whole, or a sparse copy of the file in which only
+/// `kept` byte ranges hold the file's bytes (the rest reads as zeros and is never resident).
+pub struct ElfImage {
+    pub data: Vec<u8>,
+    /// `None` when `data` is the whole file.
+    pub kept: Option<Vec<(u64, u64)>>,
+}
+
+impl ElfImage {
+    /// Whether the file bytes `[off, off + len)` are really in `data`.
+    pub fn holds(&self, off: u64, len: u64) -> bool {
+        let Some(end) = off.checked_add(len) else {
+            return false;
+        };
+        match &self.kept {
+            None => end <= self.data.len() as u64,
+            Some(r) => r.iter().any(|&(a, b)| off >= a && end <= b),
+        }
+    }
+
+    /// Sparse images cannot answer every question: the section header table must be in the kept
+    /// tail for section lookups to mean anything.
+    pub fn check_sections(&self) -> Result<(), String> {
+        if self.kept.is_none() {
+            return Ok(());
+        }
+        match shdr_range(&self.data) {
+            None => Ok(()), // no section headers: parsers fall back to scanning
+            Some((off, len)) if self.holds(off, len) => Ok(()),
+            Some((off, _)) => Err(format!(
+                "section headers at byte {off} of this {} byte executable lie outside what is kept while streaming",
+                self.data.len()
+            )),
+        }
+    }
+}
+
+/// File range of the ELF section header table, from the ELF header.
+fn shdr_range(d: &[u8]) -> Option<(u64, u64)> {
+    if d.len() < 64 || &d[..4] != b"\x7fELF" {
+        return None;
+    }
+    let is64 = d[4] == 2;
+    let big = d[5] == 2;
+    let u16_at = |o: usize| -> u64 {
+        let a = [d[o], d[o + 1]];
+        u64::from(if big {
+            u16::from_be_bytes(a)
+        } else {
+            u16::from_le_bytes(a)
+        })
+    };
+    let u32_at = |o: usize| -> u64 {
+        let a = [d[o], d[o + 1], d[o + 2], d[o + 3]];
+        u64::from(if big {
+            u32::from_be_bytes(a)
+        } else {
+            u32::from_le_bytes(a)
+        })
+    };
+    let u64_at = |o: usize| -> u64 {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(&d[o..o + 8]);
+        if big {
+            u64::from_be_bytes(a)
+        } else {
+            u64::from_le_bytes(a)
+        }
+    };
+    let (shoff, shentsize, shnum) = if is64 {
+        (u64_at(0x28), u16_at(0x3a), u16_at(0x3c))
+    } else {
+        (u32_at(0x20), u16_at(0x2e), u16_at(0x30))
+    };
+    if shoff == 0 || shnum == 0 {
+        return None;
+    }
+    Some((shoff, shentsize.checked_mul(shnum)?))
+}
+
+/// Read an ELF executable with bounded memory: `None` (after reading only the magic) when it is
+/// not one. Up to [`KEEP_WHOLE`] bytes the file is kept whole; a larger one is streamed once
+/// into a zeroed (lazily allocated) buffer of its size, keeping the head, the tail and a window
+/// after each aligned Go build-info magic. The entry's size must be known (`meta.size`).
+pub fn read_elf_bounded(meta: &EntryMeta, r: &mut dyn Read) -> io::Result<Option<ElfImage>> {
+    if meta.size <= KEEP_WHOLE {
+        return Ok(read_elf(meta, r)?.map(|data| ElfImage { data, kept: None }));
+    }
+    if meta.size > MAX_BINARY {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("larger than the {MAX_BINARY} byte binary limit"),
+        ));
+    }
+    let size = meta.size;
+    let mut chunk = vec![0u8; CHUNK];
+    let mut off: u64 = 0;
+    let mut data: Vec<u8> = Vec::new();
+    let mut go_hits: Vec<u64> = Vec::new();
+    let tail_start = size.saturating_sub(TAIL);
+    loop {
+        let mut n = 0;
+        while n < CHUNK {
+            match r.read(&mut chunk[n..]) {
+                Ok(0) => break,
+                Ok(k) => n += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if off == 0 {
+            if n < 4 || &chunk[..4] != b"\x7fELF" {
+                return Ok(None);
+            }
+            // Zeroed allocation: pages never written are never resident.
+            data = vec![0u8; usize::try_from(size).map_err(io::Error::other)?];
+        }
+        if n == 0 {
+            break;
+        }
+        if off + n as u64 > size {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("longer than its {size} byte size"),
+            ));
+        }
+        let c = &chunk[..n];
+        // Chunks start at multiples of 64 KiB, so aligned offsets stay aligned and a 14-byte
+        // magic at an aligned offset never straddles two chunks.
+        let mut i = 0;
+        while i + 14 <= n && go_hits.len() < GO_HITS {
+            if &c[i..i + 14] == super::golang::MAGIC {
+                go_hits.push(off + i as u64);
+            }
+            i += 16;
+        }
+        let keep = off < HEAD
+            || off + n as u64 > tail_start
+            || go_hits
+                .iter()
+                .any(|&h| off + n as u64 > h && off < h + GO_WINDOW);
+        if keep {
+            data[off as usize..off as usize + n].copy_from_slice(c);
+        }
+        off += n as u64;
+        if n < CHUNK {
+            break;
+        }
+    }
+    if off < size {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("ends after {off} of its {size} bytes"),
+        ));
+    }
+    let mut kept = vec![(0, HEAD.min(size)), (tail_start, size)];
+    for h in go_hits {
+        // Whole chunks were copied: widen to the chunk grid.
+        let a = h - h % CHUNK as u64;
+        let b = (h + GO_WINDOW).div_ceil(CHUNK as u64) * CHUNK as u64;
+        kept.push((a, b.min(size)));
+    }
+    Ok(Some(ElfImage {
+        data,
+        kept: Some(kept),
+    }))
+}
+
+/// What one read of an executable found, for both the Go and the Rust cataloger (one capture, so
+/// the file is read and held once).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ElfFacts {
+    /// Go build info, or why it could not be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub go: Option<Result<super::golang::BuildInfo, String>>,
+    /// cargo-auditable dependency JSON, or why it could not be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rust: Option<Result<String, String>>,
+}
+
+/// Capture id of [`ElfCapture`].
+pub const ELF_CAPTURE: &str = "elf-binary-v2";
+
+/// The one capture for compiled executables: reads each ELF once with bounded memory and keeps
+/// only the Go build info and the cargo-auditable data.
+pub struct ElfCapture;
+
+impl sekisho_artifact::Capture for ElfCapture {
+    fn id(&self) -> &'static str {
+        ELF_CAPTURE
+    }
+    fn wants(&self, meta: &EntryMeta) -> bool {
+        wants_binary(meta)
+    }
+    fn max_size(&self) -> u64 {
+        MAX_BINARY
+    }
+    fn capture(&self, meta: &EntryMeta, r: &mut dyn Read) -> io::Result<Option<Vec<u8>>> {
+        let Some(elf) = read_elf_bounded(meta, r)? else {
+            return Ok(None);
+        };
+        let facts = elf_facts(&elf);
+        if facts.go.is_none() && facts.rust.is_none() {
+            return Ok(None);
+        }
+        serde_json::to_vec(&facts)
+            .map(Some)
+            .map_err(io::Error::other)
+    }
+}
+
+/// Extract the Go build info and the cargo-auditable data of an executable.
+pub fn elf_facts(elf: &ElfImage) -> ElfFacts {
+    if let Err(e) = elf.check_sections() {
+        // Without trustworthy section headers nothing can be said: report it for both.
+        return ElfFacts {
+            go: Some(Err(e.clone())),
+            rust: None,
+        };
+    }
+    let go = super::golang::extract_buildinfo_from(elf).transpose();
+    let rust = super::rust::extract_auditable_from(elf)
+        .map(|o| o.map(|v| String::from_utf8_lossy(&v).into_owned()))
+        .transpose();
+    ElfFacts { go, rust }
 }

@@ -15,17 +15,16 @@
 //!
 //! The capture keeps only the extracted strings, serialised as JSON `{"go": …, "mod": …}`.
 
-use std::io::{self, Read};
-
-use sekisho_artifact::{Capture, EntryMeta, Inventory};
+use sekisho_artifact::{Capture, Inventory};
 use serde::{Deserialize, Serialize};
 
-use super::binary::{MAX_BINARY, elf_section, read_elf, read_vaddr, wants_binary};
+use super::binary::{
+    ELF_CAPTURE, ElfCapture, ElfFacts, ElfImage, elf_section, elf_section_range, read_vaddr,
+};
 use super::{Format, LangError, Parsed, SimpleCataloger, emit, file_name, package};
 use crate::model::{Catalog, Package, PackageKind};
 use crate::registry::{Cataloger, Context};
 
-const BINARY: &str = "go-binary";
 /// Build-info magic.
 pub const MAGIC: &[u8; 14] = b"\xff Go buildinf:";
 /// Longest version or module string accepted.
@@ -53,33 +52,6 @@ pub struct BuildInfo {
     /// Module info, sentinels removed (may be empty: built outside module mode).
     #[serde(rename = "mod")]
     pub modinfo: String,
-}
-
-struct BuildInfoCapture;
-
-impl Capture for BuildInfoCapture {
-    fn id(&self) -> &'static str {
-        BINARY
-    }
-    fn wants(&self, meta: &EntryMeta) -> bool {
-        wants_binary(meta)
-    }
-    fn max_size(&self) -> u64 {
-        MAX_BINARY
-    }
-    fn capture(&self, meta: &EntryMeta, r: &mut dyn Read) -> io::Result<Option<Vec<u8>>> {
-        let Some(elf) = read_elf(meta, r)? else {
-            return Ok(None);
-        };
-        match extract_buildinfo(&elf) {
-            Ok(Some(bi)) => Ok(Some(serde_json::to_vec(&bi).map_err(io::Error::other)?)),
-            Ok(None) => Ok(None),
-            Err(e) => Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("Go build info: {e}"),
-            )),
-        }
-    }
 }
 
 fn uvarint(b: &[u8]) -> Option<(u64, usize)> {
@@ -136,6 +108,30 @@ fn strip_sentinels(m: &[u8]) -> &[u8] {
     }
 }
 
+/// The inline (Go >= 1.18) header at `h`: the version and module strings that follow it, and
+/// how many bytes of `h` they used.
+fn parse_inline(h: &[u8]) -> Result<(Vec<u8>, Vec<u8>, usize), String> {
+    let mut rest = h.get(32..).ok_or("build info header is cut short")?;
+    let mut used = 32;
+    let mut strings = Vec::with_capacity(2);
+    for what in ["version", "module info"] {
+        let (len, n) = uvarint(rest).ok_or_else(|| format!("bad {what} length"))?;
+        if len > MAX_STRING {
+            return Err(format!("{what} string of {len} bytes is too long"));
+        }
+        let len = len as usize;
+        let s = rest
+            .get(n..n + len)
+            .ok_or_else(|| format!("{what} string runs past the end of the file"))?;
+        strings.push(s.to_vec());
+        rest = &rest[n + len..];
+        used += n + len;
+    }
+    let m = strings.pop().unwrap_or_default();
+    let v = strings.pop().unwrap_or_default();
+    Ok((v, strip_sentinels(&m).to_vec(), used))
+}
+
 /// Extract the build info of a Go ELF binary. `Ok(None)` when it has none (not a Go binary).
 pub fn extract_buildinfo(elf: &[u8]) -> Result<Option<BuildInfo>, String> {
     let region = elf_section(elf, ".go.buildinfo");
@@ -149,23 +145,8 @@ pub fn extract_buildinfo(elf: &[u8]) -> Result<Option<BuildInfo>, String> {
     let flags = h[15];
     let big = flags & 1 != 0;
     let (go, modinfo) = if flags & 2 != 0 {
-        let mut rest = &h[32..];
-        let mut strings = Vec::with_capacity(2);
-        for what in ["version", "module info"] {
-            let (len, n) = uvarint(rest).ok_or_else(|| format!("bad {what} length"))?;
-            if len > MAX_STRING {
-                return Err(format!("{what} string of {len} bytes is too long"));
-            }
-            let len = len as usize;
-            let s = rest
-                .get(n..n + len)
-                .ok_or_else(|| format!("{what} string runs past the end of the file"))?;
-            strings.push(s.to_vec());
-            rest = &rest[n + len..];
-        }
-        let m = strings.pop().unwrap_or_default();
-        let v = strings.pop().unwrap_or_default();
-        (v, strip_sentinels(&m).to_vec())
+        let (v, m, _) = parse_inline(h)?;
+        (v, m)
     } else {
         if ptr_size != 4 && ptr_size != 8 {
             return Err(format!("pointer size {ptr_size}"));
@@ -196,6 +177,65 @@ pub fn extract_buildinfo(elf: &[u8]) -> Result<Option<BuildInfo>, String> {
     }))
 }
 
+/// [`extract_buildinfo`] on an executable read with bounded memory. A sparse image (a large
+/// file) holds only its head, tail and the windows after aligned build-info magics: the inline
+/// format (Go >= 1.18) is read from the window; the older pointer format, which points anywhere
+/// in the file, is reported as not read rather than guessed.
+pub fn extract_buildinfo_from(elf: &ElfImage) -> Result<Option<BuildInfo>, String> {
+    let Some(kept) = &elf.kept else {
+        return extract_buildinfo(&elf.data);
+    };
+    let data = &elf.data;
+    let at = match elf_section_range(data, ".go.buildinfo") {
+        Some((off, size)) => {
+            let (o, n) = (
+                usize::try_from(off).map_err(|e| e.to_string())?,
+                usize::try_from(size).map_err(|e| e.to_string())?,
+            );
+            let Some(i) = data.get(o..o.saturating_add(n)).and_then(find_magic) else {
+                return Ok(None);
+            };
+            o + i
+        }
+        None => {
+            let mut found = None;
+            for &(a, b) in kept {
+                if let Some(i) = data.get(a as usize..b as usize).and_then(find_magic) {
+                    found = Some(a as usize + i);
+                    break;
+                }
+            }
+            match found {
+                Some(x) => x,
+                None => return Ok(None),
+            }
+        }
+    };
+    if !elf.holds(at as u64, 32) {
+        return Err(format!(
+            "build info header at byte {at} lies outside what is kept while streaming"
+        ));
+    }
+    let h = &data[at..];
+    if h[15] & 2 == 0 {
+        return Err(format!(
+            "build info in the pre-Go-1.18 pointer format in a {} byte executable: not read (only executables up to {} bytes are read whole)",
+            data.len(),
+            super::binary::KEEP_WHOLE
+        ));
+    }
+    let (go, modinfo, used) = parse_inline(h)?;
+    if !elf.holds(at as u64, used as u64) {
+        return Err(format!(
+            "build info strings ({used} bytes) run past what is kept while streaming"
+        ));
+    }
+    Ok(Some(BuildInfo {
+        go: String::from_utf8_lossy(&go).into_owned(),
+        modinfo: String::from_utf8_lossy(&modinfo).into_owned(),
+    }))
+}
+
 impl Cataloger for GoCataloger {
     fn name(&self) -> &'static str {
         "go"
@@ -206,7 +246,7 @@ impl Cataloger for GoCataloger {
             formats: FORMATS,
         }
         .captures();
-        v.push(Box::new(BuildInfoCapture));
+        v.push(Box::new(ElfCapture));
         v
     }
     fn catalog(&self, inv: &Inventory, ctx: &Context, out: &mut Catalog) {
@@ -215,8 +255,21 @@ impl Cataloger for GoCataloger {
             formats: FORMATS,
         }
         .catalog(inv, ctx, out);
-        for c in inv.visible(BINARY) {
-            let res = serde_json::from_slice::<BuildInfo>(&c.data)
+        for c in inv.visible(ELF_CAPTURE) {
+            let facts = match serde_json::from_slice::<ElfFacts>(&c.data) {
+                Ok(f) => f,
+                Err(e) => {
+                    emit(
+                        "go",
+                        c,
+                        Err(LangError::invalid(&c.meta.path, "executable facts", e)),
+                        out,
+                    );
+                    continue;
+                }
+            };
+            let Some(go) = facts.go else { continue };
+            let res = go
                 .map_err(|e| LangError::invalid(&c.meta.path, "Go build info", e))
                 .map(|bi| {
                     let mut p = parse_buildinfo(&bi);

@@ -7,20 +7,18 @@
 //!   `{"packages": [{"name", "version", "source", "kind", "dependencies", "root"}]}`. The capture
 //!   keeps only the inflated JSON (capped at [`MAX_AUDIT_JSON`]).
 
-use std::io::{self, Read};
+use std::io::Read;
 
-use sekisho_artifact::{Capture, EntryMeta, Inventory};
+use sekisho_artifact::{Capture, Inventory};
 use serde::Deserialize;
 
-use super::binary::{MAX_BINARY, elf_section, read_elf, wants_binary};
+use super::binary::{ELF_CAPTURE, ElfCapture, ElfFacts, ElfImage, elf_section, elf_section_range};
 use super::{Format, LangError, Parsed, SimpleCataloger, emit, file_name, package};
 use crate::model::{Catalog, PackageKind};
 use crate::registry::{Cataloger, Context};
 
 /// Largest inflated `.dep-v0` JSON accepted (cargo-auditable itself caps at 8 MiB).
 pub const MAX_AUDIT_JSON: u64 = 8 << 20;
-
-const BINARY: &str = "rust-binary";
 
 static FORMATS: &[Format] = &[Format {
     capture: "rust-cargo-lock",
@@ -36,28 +34,6 @@ pub fn cataloger() -> Box<dyn Cataloger> {
     Box::new(RustCataloger)
 }
 
-struct AuditableCapture;
-
-impl Capture for AuditableCapture {
-    fn id(&self) -> &'static str {
-        BINARY
-    }
-    fn wants(&self, meta: &EntryMeta) -> bool {
-        wants_binary(meta)
-    }
-    fn max_size(&self) -> u64 {
-        MAX_BINARY
-    }
-    fn capture(&self, meta: &EntryMeta, r: &mut dyn Read) -> io::Result<Option<Vec<u8>>> {
-        let Some(elf) = read_elf(meta, r)? else {
-            return Ok(None);
-        };
-        extract_auditable(&elf)
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}", meta.path)))
-    }
-}
-
-/// The inflated cargo-auditable JSON of an ELF binary, `None` when it has no `.dep-v0`.
 pub fn extract_auditable(elf: &[u8]) -> Result<Option<Vec<u8>>, String> {
     let Some(sec) = elf_section(elf, ".dep-v0") else {
         return Ok(None);
@@ -75,6 +51,23 @@ pub fn extract_auditable(elf: &[u8]) -> Result<Option<Vec<u8>>, String> {
     Ok(Some(out))
 }
 
+/// [`extract_auditable`] on an executable read with bounded memory: the `.dep-v0` section must
+/// lie in what was kept (it is a late non-alloc section, so it is in the kept tail in practice).
+pub fn extract_auditable_from(elf: &ElfImage) -> Result<Option<Vec<u8>>, String> {
+    if elf.kept.is_some() {
+        match elf_section_range(&elf.data, ".dep-v0") {
+            None => return Ok(None),
+            Some((off, len)) if !elf.holds(off, len) => {
+                return Err(format!(
+                    ".dep-v0 section at byte {off} ({len} bytes) lies outside what is kept while streaming"
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    extract_auditable(&elf.data)
+}
+
 impl Cataloger for RustCataloger {
     fn name(&self) -> &'static str {
         "rust"
@@ -85,7 +78,7 @@ impl Cataloger for RustCataloger {
             formats: FORMATS,
         }
         .captures();
-        v.push(Box::new(AuditableCapture));
+        v.push(Box::new(ElfCapture));
         v
     }
     fn catalog(&self, inv: &Inventory, ctx: &Context, out: &mut Catalog) {
@@ -94,13 +87,21 @@ impl Cataloger for RustCataloger {
             formats: FORMATS,
         }
         .catalog(inv, ctx, out);
-        for c in inv.visible(BINARY) {
-            let res = parse_auditable_json(&c.meta.path, &c.data).map(|mut p| {
-                for pkg in &mut p.packages {
-                    pkg.files = vec![c.meta.path.clone()];
-                }
-                p
-            });
+        for c in inv.visible(ELF_CAPTURE) {
+            // Decoding errors are reported once, by the Go cataloger.
+            let Ok(facts) = serde_json::from_slice::<ElfFacts>(&c.data) else {
+                continue;
+            };
+            let Some(rust) = facts.rust else { continue };
+            let res = rust
+                .map_err(|e| super::LangError::invalid(&c.meta.path, "cargo-auditable data", e))
+                .and_then(|json| parse_auditable_json(&c.meta.path, json.as_bytes()))
+                .map(|mut p| {
+                    for pkg in &mut p.packages {
+                        pkg.files = vec![c.meta.path.clone()];
+                    }
+                    p
+                });
             emit("rust", c, res, out);
         }
     }
