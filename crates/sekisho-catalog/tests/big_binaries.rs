@@ -163,3 +163,65 @@ fn a_stream_shorter_than_its_size_is_an_error() {
         .expect("error");
     assert!(e.to_string().contains("ends after"), "{e}");
 }
+
+/// Small limits reach the sparse path with a crafted file: an ELF64 header, an inline (Go >=
+/// 1.18) build-info header far from head and tail, and filler. The streamed read gives what the
+/// whole read gives, and a header whose strings run past the kept window is an error, not a
+/// truncated answer.
+#[test]
+fn sparse_path_with_small_limits_matches_the_whole_read() {
+    use sekisho_catalog::lang::binary::{SparseLimits, read_elf_bounded_with};
+    let lim = SparseLimits {
+        keep_whole: 1024,
+        head: 256,
+        tail: 256,
+        go_window: 512,
+        chunk: 128,
+    };
+    let build = |modinfo_len: usize| {
+        let mut f = vec![0x5au8; 8192];
+        f[..64].fill(0);
+        f[..4].copy_from_slice(b"\x7fELF");
+        f[4] = 2;
+        f[5] = 1;
+        f[6] = 1;
+        let at = 4096;
+        f[at..at + 14].copy_from_slice(b"\xff Go buildinf:");
+        f[at + 14] = 8;
+        f[at + 15] = 2; // inline strings
+        f[at + 16..at + 32].fill(0);
+        let version = b"go1.22.1";
+        let modinfo = vec![b'm'; modinfo_len];
+        let mut p = at + 32;
+        f[p] = version.len() as u8;
+        p += 1;
+        f[p..p + version.len()].copy_from_slice(version);
+        p += version.len();
+        // uvarint of modinfo_len (< 16384)
+        f[p] = (modinfo_len as u8 & 0x7f) | 0x80;
+        f[p + 1] = (modinfo_len >> 7) as u8;
+        p += 2;
+        f[p..p + modinfo_len].copy_from_slice(&modinfo);
+        f
+    };
+    let mut meta = EntryMeta::file("usr/bin/crafted", 8192);
+    meta.mode = 0o755;
+
+    let f = build(200);
+    let whole = extract_buildinfo(&f).unwrap().unwrap();
+    let img = read_elf_bounded_with(&meta, &mut f.as_slice(), &lim)
+        .unwrap()
+        .unwrap();
+    let kept: u64 = img.kept.as_ref().unwrap().iter().map(|(a, b)| b - a).sum();
+    assert!(kept < 2048, "kept {kept}");
+    assert_eq!(elf_facts(&img).go, Some(Ok(whole)));
+
+    // Strings longer than the window: reported, not read as zeros.
+    let f = build(1500);
+    assert!(extract_buildinfo(&f).unwrap().is_some());
+    let img = read_elf_bounded_with(&meta, &mut f.as_slice(), &lim)
+        .unwrap()
+        .unwrap();
+    let err = elf_facts(&img).go.unwrap().unwrap_err();
+    assert!(err.contains("kept while streaming"), "{err}");
+}

@@ -259,8 +259,7 @@ pub fn render_scan(report: &ScanReport, out: &mut dyn Write, color: bool) -> io:
         if !t.target.notes.is_empty() {
             writeln!(out, "Notes ({}):", t.target.notes.len())?;
             for n in &t.target.notes {
-                let layer = n.layer.map(|l| format!("layer {l}: ")).unwrap_or_default();
-                writeln!(out, "  - {layer}{}: {}", n.subject, n.message)?;
+                writeln!(out, "  - {}", crate::model::note_text(n))?;
             }
         }
         let ignored: Vec<_> = t
@@ -345,8 +344,7 @@ pub fn render_sbom(report: &SbomReport, out: &mut dyn Write, color: bool) -> io:
         if !t.notes.is_empty() {
             writeln!(out, "Notes ({}):", t.notes.len())?;
             for n in &t.notes {
-                let layer = n.layer.map(|l| format!("layer {l}: ")).unwrap_or_default();
-                writeln!(out, "  - {layer}{}: {}", n.subject, n.message)?;
+                writeln!(out, "  - {}", crate::model::note_text(n))?;
             }
         }
         writeln!(out)?;

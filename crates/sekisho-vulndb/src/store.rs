@@ -885,15 +885,7 @@ impl Db {
             self.sql(self.conn.query_row(q, [], |r| r.get::<_, i64>(0)))
                 .map(|n| n as u64)
         };
-        let updated_at = self.meta("updated_at")?;
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        let age_seconds = updated_at
-            .as_deref()
-            .and_then(parse_rfc3339)
-            .map(|t| now.saturating_sub(t));
+        let base = self.summary()?;
         let group = |q: &str| -> Result<Vec<EcosystemCount>> {
             let mut st = self.sql(self.conn.prepare(q))?;
             let rows = self.sql(st.query_map([], |r| {
@@ -931,13 +923,6 @@ impl Db {
             .collect::<rusqlite::Result<_>>()
             .map_err(|e| DbError::sql(&self.path, e))?;
         Ok(Status {
-            path: self.path.clone(),
-            schema_version: SCHEMA_VERSION,
-            built_at: self.meta("built_at")?,
-            updated_at,
-            age_seconds,
-            size_bytes: std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0),
-            advisories: count("SELECT COUNT(*) FROM advisories")?,
             withdrawn: count("SELECT COUNT(*) FROM advisories WHERE withdrawn")?,
             non_security: count("SELECT COUNT(*) FROM advisories WHERE NOT security")?,
             without_package: count(
@@ -947,6 +932,7 @@ impl Db {
             ecosystems,
             releases,
             sources,
+            ..base
         })
     }
 

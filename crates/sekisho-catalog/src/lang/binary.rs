@@ -110,18 +110,39 @@ pub fn read_vaddr(data: &[u8], addr: u64, len: u64) -> Option<&[u8]> {
 /// stream into a sparse buffer that keeps only what the parsers need (see [`read_elf_bounded`]),
 /// so a 200 MB Go binary costs a few MB of memory, not 200.
 pub const KEEP_WHOLE: u64 = 16 << 20;
-/// Kept from the start of a large executable: the ELF header and program headers.
-const HEAD: u64 = 64 << 10;
-/// Kept from the end: the section header table, `.shstrtab` and late non-alloc sections such as
-/// cargo-auditable's `.dep-v0`.
-const TAIL: u64 = 8 << 20;
-/// Kept after each 16-byte-aligned Go build-info magic: the 32-byte header and the inline
-/// version and module strings (Go >= 1.18).
-const GO_WINDOW: u64 = 1 << 20;
 /// At most this many magic hits get a window (a binary embedding `debug/buildinfo` has the
 /// magic in its read-only data too).
 const GO_HITS: usize = 8;
-const CHUNK: usize = 64 << 10;
+
+/// How [`read_elf_bounded_with`] keeps a large executable. The defaults are what scans use;
+/// tests and the fuzz target use small values to reach the sparse path with small inputs.
+#[derive(Debug, Clone, Copy)]
+pub struct SparseLimits {
+    /// Files up to this size are kept whole.
+    pub keep_whole: u64,
+    /// Kept from the start: the ELF header and program headers.
+    pub head: u64,
+    /// Kept from the end: the section header table, `.shstrtab` and late non-alloc sections such
+    /// as cargo-auditable's `.dep-v0`.
+    pub tail: u64,
+    /// Kept after each 16-byte-aligned Go build-info magic: the 32-byte header and the inline
+    /// version and module strings (Go >= 1.18).
+    pub go_window: u64,
+    /// Read size; a multiple of 16 so an aligned 14-byte magic never straddles two chunks.
+    pub chunk: usize,
+}
+
+impl Default for SparseLimits {
+    fn default() -> Self {
+        Self {
+            keep_whole: KEEP_WHOLE,
+            head: 64 << 10,
+            tail: 8 << 20,
+            go_window: 1 << 20,
+            chunk: 64 << 10,
+        }
+    }
+}
 
 /// An executable as the parsers see it: either whole, or a sparse copy of the file in which only
 /// `kept` byte ranges hold the file's bytes (the rest reads as zeros and is never resident).
@@ -149,19 +170,31 @@ impl ElfImage {
         if self.kept.is_none() {
             return Ok(());
         }
-        match shdr_range(&self.data) {
-            None => Ok(()), // no section headers: parsers fall back to scanning
-            Some((off, len)) if self.holds(off, len) => Ok(()),
-            Some((off, _)) => Err(format!(
-                "section headers at byte {off} of this {} byte executable lie outside what is kept while streaming",
-                self.data.len()
-            )),
+        let Some((sht, names)) = shdr_range(&self.data) else {
+            return Ok(()); // no section headers: parsers fall back to scanning
+        };
+        // Section names live in `.shstrtab`: without it every lookup would silently miss.
+        for (what, (off, len)) in [("section headers", Some(sht)), ("section names", names)]
+            .into_iter()
+            .filter_map(|(w, r)| r.map(|r| (w, r)))
+        {
+            if !self.holds(off, len) {
+                return Err(format!(
+                    "{what} at byte {off} of this {} byte executable lie outside what is kept while streaming",
+                    self.data.len()
+                ));
+            }
         }
+        Ok(())
     }
 }
 
-/// File range of the ELF section header table, from the ELF header.
-fn shdr_range(d: &[u8]) -> Option<(u64, u64)> {
+/// A byte range of a file: (offset, length).
+type FileRange = (u64, u64);
+
+/// File ranges of the ELF section header table and of the section-name table (`.shstrtab`, when
+/// its header is readable), from the ELF header.
+fn shdr_range(d: &[u8]) -> Option<(FileRange, Option<FileRange>)> {
     if d.len() < 64 || &d[..4] != b"\x7fELF" {
         return None;
     }
@@ -192,15 +225,32 @@ fn shdr_range(d: &[u8]) -> Option<(u64, u64)> {
             u64::from_le_bytes(a)
         }
     };
-    let (shoff, shentsize, shnum) = if is64 {
-        (u64_at(0x28), u16_at(0x3a), u16_at(0x3c))
+    let (shoff, shentsize, shnum, shstrndx) = if is64 {
+        (u64_at(0x28), u16_at(0x3a), u16_at(0x3c), u16_at(0x3e))
     } else {
-        (u32_at(0x20), u16_at(0x2e), u16_at(0x30))
+        (u32_at(0x20), u16_at(0x2e), u16_at(0x30), u16_at(0x32))
     };
     if shoff == 0 || shnum == 0 {
         return None;
     }
-    Some((shoff, shentsize.checked_mul(shnum)?))
+    let sht = (shoff, shentsize.checked_mul(shnum)?);
+    // The `.shstrtab` header: its offset and size fields.
+    let names = (|| {
+        if shstrndx >= shnum {
+            return None;
+        }
+        let at = usize::try_from(shoff.checked_add(shstrndx.checked_mul(shentsize)?)?).ok()?;
+        let need = if is64 { 0x28 } else { 0x18 };
+        if at.checked_add(need)? > d.len() {
+            return None;
+        }
+        Some(if is64 {
+            (u64_at(at + 0x18), u64_at(at + 0x20))
+        } else {
+            (u32_at(at + 0x10), u32_at(at + 0x14))
+        })
+    })();
+    Some((sht, names))
 }
 
 /// Read an ELF executable with bounded memory: `None` (after reading only the magic) when it is
@@ -208,9 +258,19 @@ fn shdr_range(d: &[u8]) -> Option<(u64, u64)> {
 /// into a zeroed (lazily allocated) buffer of its size, keeping the head, the tail and a window
 /// after each aligned Go build-info magic. The entry's size must be known (`meta.size`).
 pub fn read_elf_bounded(meta: &EntryMeta, r: &mut dyn Read) -> io::Result<Option<ElfImage>> {
-    if meta.size <= KEEP_WHOLE {
+    read_elf_bounded_with(meta, r, &SparseLimits::default())
+}
+
+/// [`read_elf_bounded`] with explicit limits.
+pub fn read_elf_bounded_with(
+    meta: &EntryMeta,
+    r: &mut dyn Read,
+    lim: &SparseLimits,
+) -> io::Result<Option<ElfImage>> {
+    if meta.size <= lim.keep_whole {
         return Ok(read_elf(meta, r)?.map(|data| ElfImage { data, kept: None }));
     }
+    let chunk_len = lim.chunk.max(16) / 16 * 16;
     if meta.size > MAX_BINARY {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
@@ -218,14 +278,14 @@ pub fn read_elf_bounded(meta: &EntryMeta, r: &mut dyn Read) -> io::Result<Option
         ));
     }
     let size = meta.size;
-    let mut chunk = vec![0u8; CHUNK];
+    let mut chunk = vec![0u8; chunk_len];
     let mut off: u64 = 0;
     let mut data: Vec<u8> = Vec::new();
     let mut go_hits: Vec<u64> = Vec::new();
-    let tail_start = size.saturating_sub(TAIL);
+    let tail_start = size.saturating_sub(lim.tail);
     loop {
         let mut n = 0;
-        while n < CHUNK {
+        while n < chunk_len {
             match r.read(&mut chunk[n..]) {
                 Ok(0) => break,
                 Ok(k) => n += k,
@@ -250,25 +310,27 @@ pub fn read_elf_bounded(meta: &EntryMeta, r: &mut dyn Read) -> io::Result<Option
             ));
         }
         let c = &chunk[..n];
-        // Chunks start at multiples of 64 KiB, so aligned offsets stay aligned and a 14-byte
-        // magic at an aligned offset never straddles two chunks.
+        // Chunks start at multiples of 16, so aligned offsets stay aligned and a 14-byte magic
+        // at an aligned offset never straddles two chunks.
         let mut i = 0;
-        while i + 14 <= n && go_hits.len() < GO_HITS {
-            if &c[i..i + 14] == super::golang::MAGIC {
+        while i + 14 <= n {
+            // Past the cap, a `.go.buildinfo` header outside every window is reported by the
+            // parser (it checks what is kept), never read as zeros.
+            if go_hits.len() < GO_HITS && &c[i..i + 14] == super::golang::MAGIC {
                 go_hits.push(off + i as u64);
             }
             i += 16;
         }
-        let keep = off < HEAD
+        let keep = off < lim.head
             || off + n as u64 > tail_start
             || go_hits
                 .iter()
-                .any(|&h| off + n as u64 > h && off < h + GO_WINDOW);
+                .any(|&h| off + n as u64 > h && off < h + lim.go_window);
         if keep {
             data[off as usize..off as usize + n].copy_from_slice(c);
         }
         off += n as u64;
-        if n < CHUNK {
+        if n < chunk_len {
             break;
         }
     }
@@ -278,11 +340,12 @@ pub fn read_elf_bounded(meta: &EntryMeta, r: &mut dyn Read) -> io::Result<Option
             format!("ends after {off} of its {size} bytes"),
         ));
     }
-    let mut kept = vec![(0, HEAD.min(size)), (tail_start, size)];
+    let mut kept = vec![(0, lim.head.min(size)), (tail_start, size)];
     for h in go_hits {
         // Whole chunks were copied: widen to the chunk grid.
-        let a = h - h % CHUNK as u64;
-        let b = (h + GO_WINDOW).div_ceil(CHUNK as u64) * CHUNK as u64;
+        let c = chunk_len as u64;
+        let a = h - h % c;
+        let b = (h + lim.go_window).div_ceil(c) * c;
         kept.push((a, b.min(size)));
     }
     Ok(Some(ElfImage {

@@ -188,6 +188,11 @@ pub fn extract_buildinfo_from(elf: &ElfImage) -> Result<Option<BuildInfo>, Strin
     let data = &elf.data;
     let at = match elf_section_range(data, ".go.buildinfo") {
         Some((off, size)) => {
+            if !elf.holds(off, size.min(32)) {
+                return Err(format!(
+                    ".go.buildinfo section at byte {off} lies outside what is kept while streaming"
+                ));
+            }
             let (o, n) = (
                 usize::try_from(off).map_err(|e| e.to_string())?,
                 usize::try_from(size).map_err(|e| e.to_string())?,
