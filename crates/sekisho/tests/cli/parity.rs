@@ -1,0 +1,312 @@
+//! JSON parity across the move of the scan pipeline into `sekisho-scan` (issue 13): the JSON of
+//! every kind of existing scan is compared with the output the CLI gave BEFORE the move
+//! (commit 780a90c), committed under `tests/cli/parity/`. The only differences allowed are the
+//! fields the finding model added, listed in [`ADDED`]; everything else must be byte-identical
+//! after normalising times, temp paths and the tool version.
+//!
+//! Re-bless (only when a change to the JSON is intended and documented in docs/json-schema.md):
+//! `SEKISHO_BLESS_PARITY=1 cargo test -p sekisho --test cli parity`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::db::full_db;
+use crate::report::normalize;
+use crate::util::{have_tool, sekisho, shared_data, workspace, write};
+
+/// Keys the finding model added to existing documents (issue 13): each finding's `kind`.
+const ADDED: &[&str] = &["kind"];
+
+fn golden_dir() -> PathBuf {
+    workspace().join("crates/sekisho/tests/cli/parity")
+}
+
+/// Remove the added keys from every finding (shown and suppressed) of a scan document.
+fn strip_added(v: &mut Value) {
+    let Some(targets) = v.get_mut("targets").and_then(Value::as_array_mut) else {
+        return;
+    };
+    for t in targets {
+        if let Some(fs) = t.get_mut("findings").and_then(Value::as_array_mut) {
+            for f in fs {
+                if let Some(o) = f.as_object_mut() {
+                    for k in ADDED {
+                        o.remove(*k);
+                    }
+                }
+            }
+        }
+        if let Some(ss) = t.get_mut("suppressed").and_then(Value::as_array_mut) {
+            for s in ss {
+                if let Some(o) = s.get_mut("finding").and_then(Value::as_object_mut) {
+                    for k in ADDED {
+                        o.remove(*k);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Every finding of the document carries `kind: "vulnerability"`.
+fn assert_kinds(v: &Value, name: &str) {
+    for t in v["targets"].as_array().into_iter().flatten() {
+        let shown = t["findings"].as_array().into_iter().flatten();
+        let hidden = t["suppressed"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|s| &s["finding"]);
+        for f in shown.chain(hidden) {
+            assert_eq!(
+                f["kind"], "vulnerability",
+                "{name}: finding without kind: {f}"
+            );
+        }
+    }
+}
+
+/// Run one scan, normalise it and compare it with (or, blessing, write) its golden file.
+fn check(name: &str, args: &[&str], cwd: &Path, roots: &[&Path]) {
+    let out = sekisho()
+        .args(args)
+        .args(["--format", "json", "--offline", "--quiet", "--db"])
+        .arg(full_db())
+        .current_dir(cwd)
+        .output()
+        .unwrap();
+    let code = out.status.code().unwrap_or(-1);
+    let mut text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        code == 0 || code == 1,
+        "{name}: exit {code}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for r in roots {
+        text = text.replace(r.to_str().unwrap(), "[ROOT]");
+    }
+    let norm = normalize(&text, cwd);
+    let mut v: Value = serde_json::from_str(&norm).unwrap();
+    // Layer digests and sizes depend on the files' mtimes in the test tree.
+    for t in v["targets"].as_array_mut().into_iter().flatten() {
+        for l in t["layers"].as_array_mut().into_iter().flatten() {
+            for k in ["digest", "diff_id", "size"] {
+                if l.get(k).is_some_and(|x| !x.is_null()) {
+                    l[k] = Value::String(format!("[{}]", k.to_uppercase()));
+                }
+            }
+        }
+    }
+    let file = golden_dir().join(format!("{name}.json"));
+    if std::env::var_os("SEKISHO_BLESS_PARITY").is_some() {
+        fs::create_dir_all(golden_dir()).unwrap();
+        fs::write(&file, serde_json::to_string_pretty(&v).unwrap() + "\n").unwrap();
+        return;
+    }
+    assert_kinds(&v, name);
+    strip_added(&mut v);
+    let want: Value = serde_json::from_str(
+        &fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display())),
+    )
+    .unwrap();
+    if v != want {
+        let got = serde_json::to_string_pretty(&v).unwrap();
+        let exp = serde_json::to_string_pretty(&want).unwrap();
+        let first = got
+            .lines()
+            .zip(exp.lines())
+            .enumerate()
+            .find(|(_, (a, b))| a != b)
+            .map(|(i, (a, b))| format!("line {}: got {a:?}, want {b:?}", i + 1))
+            .unwrap_or_else(|| "lengths differ".into());
+        panic!("{name}: JSON differs from the pre-pipeline output: {first}");
+    }
+}
+
+/// A Debian 12 root: the real dpkg status of the shared fixture and an old `requests`.
+fn debian_tree(root: &Path) {
+    let d = shared_data().join("fixtures-debian12-local");
+    write(
+        root,
+        "etc/os-release",
+        &fs::read_to_string(d.join("etc_os-release")).unwrap(),
+    );
+    write(
+        root,
+        "var/lib/dpkg/status",
+        &fs::read_to_string(d.join("var_lib_dpkg_status")).unwrap(),
+    );
+    write(
+        root,
+        "usr/lib/python3/dist-packages/requests-2.19.0.dist-info/METADATA",
+        "Metadata-Version: 2.1\nName: requests\nVersion: 2.19.0\nLicense: Apache-2.0\n\n",
+    );
+    write(
+        root,
+        "srv/app/Cargo.lock",
+        "version = 3\n\n[[package]]\nname = \"smallvec\"\nversion = \"1.6.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n",
+    );
+}
+
+fn run_ok(c: &mut Command) {
+    let o = c.output().unwrap();
+    assert!(
+        o.status.success(),
+        "{c:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn scan_json_is_unchanged_by_the_pipeline_move() {
+    let w = tempfile::tempdir().unwrap();
+    let cwd = w.path().join("cwd");
+    fs::create_dir_all(&cwd).unwrap();
+    let root = w.path().join("root");
+    debian_tree(&root);
+    let repo = shared_data().join("fixtures-trivy/integration/testdata/fixtures/repo");
+    let repo = repo.canonicalize().unwrap();
+    let roots: [&Path; 2] = [&root, &repo];
+
+    // rootfs: OS packages (dpkg, source packages) and language packages.
+    check(
+        "rootfs-debian",
+        &["rootfs", root.to_str().unwrap()],
+        &cwd,
+        &roots,
+    );
+    // rootfs of lockfiles in every language ecosystem.
+    check(
+        "rootfs-lockfiles",
+        &["rootfs", repo.to_str().unwrap()],
+        &cwd,
+        &roots,
+    );
+    // Policy: filters and statuses move suppressed findings; the ignore file and VEX too.
+    write(
+        &cwd,
+        "ignore.txt",
+        "CVE-2018-18074 reason=\"parity test\"\nCVE-2023-32681 package=requests exp:2020-01-01\n",
+    );
+    write(
+        &cwd,
+        "vex.json",
+        r#"{"@context":"https://openvex.dev/ns/v0.2.0","@id":"https://example.invalid/vex/1","author":"parity","timestamp":"2026-01-01T00:00:00Z","version":1,"statements":[{"vulnerability":{"name":"CVE-2018-18074"},"products":[{"@id":"pkg:pypi/requests@2.19.0"}],"status":"not_affected","justification":"vulnerable_code_not_in_execute_path"}]}"#,
+    );
+    check(
+        "rootfs-debian-vex",
+        &["rootfs", root.to_str().unwrap(), "--vex", "vex.json"],
+        &cwd,
+        &roots,
+    );
+    check(
+        "rootfs-debian-policy",
+        &[
+            "rootfs",
+            root.to_str().unwrap(),
+            "--severity",
+            "HIGH,CRITICAL,UNKNOWN",
+            "--ignore-unfixed",
+            "--ignore-file",
+            "ignore.txt",
+        ],
+        &cwd,
+        &roots,
+    );
+    check(
+        "rootfs-debian-all-statuses",
+        &["rootfs", root.to_str().unwrap(), "--show-all-statuses"],
+        &cwd,
+        &roots,
+    );
+
+    // scan-sbom of the CycloneDX SBOM of the Debian root.
+    let bom = cwd.join("bom.json");
+    run_ok(
+        sekisho()
+            .args([
+                "sbom",
+                "rootfs",
+                root.to_str().unwrap(),
+                "--quiet",
+                "--output",
+            ])
+            .arg(&bom),
+    );
+    check("scan-sbom", &["scan-sbom", "bom.json"], &cwd, &roots);
+
+    // Images: an OCI layout (umoci) and a docker-archive (skopeo) of the same root.
+    if have_tool("umoci") && have_tool("skopeo") {
+        let l = w.path().join("layout");
+        let image = format!("{}:t", l.display());
+        run_ok(Command::new("umoci").args(["init", "--layout"]).arg(&l));
+        run_ok(Command::new("umoci").args(["new", "--image", &image]));
+        run_ok(
+            Command::new("umoci")
+                .args(["insert", "--rootless", "--image", &image])
+                .arg(&root)
+                .arg("/"),
+        );
+        run_ok(Command::new("umoci").args([
+            "config",
+            "--image",
+            &image,
+            "--os",
+            "linux",
+            "--architecture",
+            "amd64",
+            "--created",
+            "2026-01-01T00:00:00Z",
+            "--history.created",
+            "2026-01-01T00:00:00Z",
+        ]));
+        let arch = w.path().join("image.docker.tar");
+        run_ok(Command::new("skopeo").args([
+            "copy",
+            "-q",
+            &format!("oci:{image}"),
+            &format!("docker-archive:{}:parity/debian:t", arch.display()),
+        ]));
+        let mut roots2 = roots.to_vec();
+        roots2.push(w.path());
+        check(
+            "image-oci-dir",
+            &["image", "--no-cache", "--oci-dir", &image],
+            &cwd,
+            &roots2,
+        );
+        check(
+            "image-input",
+            &["image", "--no-cache", "--input", arch.to_str().unwrap()],
+            &cwd,
+            &roots2,
+        );
+    }
+
+    // vm: a bare ext4 filesystem made from the root (no partition table).
+    if have_tool("mkfs.ext4") || Path::new("/usr/sbin/mkfs.ext4").exists() {
+        let disk = w.path().join("root.ext4");
+        run_ok(Command::new("truncate").args(["-s", "64M"]).arg(&disk));
+        run_ok(
+            Command::new("/usr/sbin/mkfs.ext4")
+                .args([
+                    "-q",
+                    "-F",
+                    "-L",
+                    "root",
+                    "-U",
+                    "2f6c0e9e-1b8e-4d25-9c1c-000000000001",
+                ])
+                .env("E2FSPROGS_FAKE_TIME", "1767225600")
+                .arg("-d")
+                .arg(&root)
+                .arg(&disk),
+        );
+        let mut roots2 = roots.to_vec();
+        roots2.push(w.path());
+        check("vm-ext4", &["vm", disk.to_str().unwrap()], &cwd, &roots2);
+    }
+}
