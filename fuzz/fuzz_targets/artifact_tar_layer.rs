@@ -6,9 +6,9 @@ use std::io::Read;
 use std::sync::Arc;
 
 use libfuzzer_sys::fuzz_target;
-use sekisho_artifact::fs::{LayerInfo, LayerSource};
 use sekisho_artifact::image::tar_layer::{MemBlob, walk_tar_bytes};
 use sekisho_artifact::image::{Limits, TarLayer};
+use sekisho_artifact::{LayerInfo, LayerSource};
 
 fn limits() -> Limits {
     Limits {

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use libfuzzer_sys::fuzz_target;
-use sekisho_disk::dev::{BlockDev, Dev, MemDev};
+use sekisho_disk::dev::{Dev, MemDev};
 
 fuzz_target!(|data: &[u8]| {
     let file: Dev = Arc::new(MemDev::new(data.to_vec()));

@@ -7,10 +7,10 @@
 
 use std::time::Instant;
 
-use sekisho_artifact::fs::{Capture, EntryMeta};
 use sekisho_artifact::image::registry::{RegistryOptions, open_registry};
 use sekisho_artifact::image::resolve::ImageOptions;
 use sekisho_artifact::image::{Platform, archive, layout};
+use sekisho_artifact::{Capture, EntryMeta};
 use sekisho_artifact::{CollectOptions, collect_with};
 
 struct Catalogish;

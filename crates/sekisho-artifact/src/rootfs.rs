@@ -8,7 +8,7 @@ use std::io;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
-use crate::fs::{EntryKind, EntryMeta, LayerInfo, LayerSource, Note, Visitor, WalkError};
+use crate::layer::{EntryKind, EntryMeta, LayerInfo, LayerSource, Note, Visitor, WalkError};
 use crate::path::MAX_DEPTH;
 
 /// A directory tree walked as one layer.
@@ -195,7 +195,7 @@ impl io::Read for LazyFile<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fs::{Capture, collect};
+    use crate::{Capture, collect};
 
     struct All;
     impl Capture for All {

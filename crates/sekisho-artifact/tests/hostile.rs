@@ -5,9 +5,9 @@
 use std::io::{Read, Write};
 use std::sync::Arc;
 
-use sekisho_artifact::fs::{Capture, EntryMeta, LayerInfo, LayerSource};
 use sekisho_artifact::image::tar_layer::{MemBlob, walk_tar_bytes};
 use sekisho_artifact::image::{BlobOpener, ImageError, Limits, TarLayer};
+use sekisho_artifact::{Capture, EntryMeta, LayerInfo, LayerSource};
 use sekisho_artifact::{Inventory, WalkError, collect};
 use sha2::{Digest, Sha256};
 

@@ -303,3 +303,58 @@ impl Host for FixtureHost {
         self.get("pid").and_then(|p| p.parse().ok()).unwrap_or(1)
     }
 }
+
+/// A host whose syscall probes run in a helper process (see [`crate::sys::probe_in`]) whenever
+/// this process has other threads: a forked child of a threaded process carries only the
+/// forking thread, and a server's threads need not share one seccomp filter. Everything else is
+/// the inner host's. Single-threaded callers keep the forked probes.
+pub struct HelperProbes<'a> {
+    pub inner: &'a dyn Host,
+    /// An executable that runs [`crate::sys::helper_main`] first thing (the `sekisho` binary).
+    pub exe: std::path::PathBuf,
+    /// Use the helper even when this process is single-threaded (tests).
+    pub always: bool,
+}
+
+impl Host for HelperProbes<'_> {
+    fn read(&self, path: &str, cap: usize) -> io::Result<Vec<u8>> {
+        self.inner.read(path, cap)
+    }
+    fn read_link(&self, path: &str) -> io::Result<String> {
+        self.inner.read_link(path)
+    }
+    fn list_dir(&self, path: &str) -> io::Result<Vec<String>> {
+        self.inner.list_dir(path)
+    }
+    fn kind(&self, path: &str) -> Option<FileKind> {
+        self.inner.kind(path)
+    }
+    fn writable(&self, path: &str) -> bool {
+        self.inner.writable(path)
+    }
+    fn openable(&self, path: &str) -> bool {
+        self.inner.openable(path)
+    }
+    fn uname(&self) -> Option<Uname> {
+        self.inner.uname()
+    }
+    fn cpuid(&self) -> Option<Cpuid> {
+        self.inner.cpuid()
+    }
+    fn kernel_log_head(&self) -> Option<String> {
+        self.inner.kernel_log_head()
+    }
+    fn probe(&self, sc: Syscall, attempt: Attempt) -> Option<Outcome> {
+        if self.always || crate::sys::threads() != Some(1) {
+            Some(crate::sys::probe_in(&self.exe, sc, attempt))
+        } else {
+            self.inner.probe(sc, attempt)
+        }
+    }
+    fn own_env(&self, key: &str) -> Option<String> {
+        self.inner.own_env(key)
+    }
+    fn own_pid(&self) -> u32 {
+        self.inner.own_pid()
+    }
+}

@@ -36,6 +36,10 @@ pub mod render;
 pub mod runtime;
 mod sys;
 
+/// The probe helper (see [`host::HelperProbes`]): call [`probe_helper_main`] first thing in
+/// `main` of the binary that serves as helper.
+pub use sys::{HELPER_ARG as PROBE_HELPER_ARG, helper_main as probe_helper_main};
+
 /// Why an audit could not run at all (individual unreadable files become notes instead).
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {

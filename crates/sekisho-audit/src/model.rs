@@ -244,26 +244,11 @@ pub struct Runtime {
     pub vm: Vm,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Info,
-    Low,
-    Medium,
-    High,
-    Critical,
-}
+/// The shared severity scale (`sekisho-finding`); the audit's JSON writes it in lower case.
+pub use sekisho_finding::Severity;
 
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Info => "info",
-            Self::Low => "low",
-            Self::Medium => "medium",
-            Self::High => "high",
-            Self::Critical => "critical",
-        }
-    }
+fn lower<S: serde::Serializer>(s: &Severity, ser: S) -> Result<S::Ok, S::Error> {
+    ser.serialize_str(s.as_lower())
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -271,9 +256,28 @@ pub struct Finding {
     /// Stable kebab-case check ID (see `sekisho isolation --help`).
     pub id: String,
     pub wall: &'static str,
+    #[serde(serialize_with = "lower")]
     pub severity: Severity,
     pub message: String,
     pub advice: String,
+}
+
+impl Finding {
+    /// This finding in the shared finding model (`kind: "isolation"`), with the rule's why and
+    /// the wall's evidence.
+    pub fn to_isolation(&self, evidence: &[String]) -> sekisho_finding::Isolation {
+        let rule = crate::checks::rule(&self.id);
+        sekisho_finding::Isolation {
+            id: self.id.clone(),
+            severity: self.severity,
+            title: self.message.clone(),
+            why: rule.map_or_else(|| self.message.clone(), |r| r.why.to_string()),
+            fix: self.advice.clone(),
+            wall: self.wall.to_string(),
+            evidence: evidence.to_vec(),
+            location: sekisho_finding::Location::logical(format!("wall:{}", self.wall)),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

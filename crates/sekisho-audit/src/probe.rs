@@ -44,11 +44,50 @@ pub enum Syscall {
     InitModule,
 }
 
+impl Syscall {
+    pub const ALL: [Syscall; 13] = [
+        Self::Unshare,
+        Self::Mount,
+        Self::Keyctl,
+        Self::AddKey,
+        Self::Bpf,
+        Self::PerfEventOpen,
+        Self::Ptrace,
+        Self::KexecLoad,
+        Self::OpenByHandleAt,
+        Self::Userfaultfd,
+        Self::IoUringSetup,
+        Self::Setns,
+        Self::InitModule,
+    ];
+
+    pub fn from_name(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.name() == s)
+    }
+}
+
 /// Which of the two attempts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Attempt {
     Real,
     Canary,
+}
+
+impl Attempt {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Real => "real",
+            Self::Canary => "canary",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Self> {
+        match s {
+            "real" => Some(Self::Real),
+            "canary" => Some(Self::Canary),
+            _ => None,
+        }
+    }
 }
 
 /// How a probe child ended.

@@ -208,6 +208,94 @@ fn call(sc: Syscall, attempt: Attempt, ns_fd: libc::c_int) -> libc::c_long {
     }
 }
 
+/// How many threads this process runs (`Threads:` of `/proc/self/status`), when readable.
+pub fn threads() -> Option<usize> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    s.lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// The first argument a probe helper is started with (see [`helper_main`]).
+pub const HELPER_ARG: &str = "__sekisho-probe-helper";
+
+/// Run one probe in a fresh helper process, `exe HELPER_ARG <syscall> <attempt>`, which makes
+/// the call and exits with its errno ([`helper_main`]); the exit status means what a forked
+/// child's would. For callers with other threads: a fresh process is single-threaded and
+/// inherits the seccomp filter, namespaces, cgroups and LSM label (capabilities follow exec's
+/// rules: docs/isolation.md says where they can differ).
+pub fn probe_in(exe: &std::path::Path, sc: Syscall, attempt: Attempt) -> Outcome {
+    use std::os::unix::process::ExitStatusExt;
+    let child = std::process::Command::new(exe)
+        .arg(HELPER_ARG)
+        .arg(sc.name())
+        .arg(attempt.name())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    let Ok(mut child) = child else {
+        return Outcome::ProbeFailed;
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match child.try_wait() {
+            Ok(Some(st)) => {
+                return match (st.code(), st.signal()) {
+                    (Some(0), _) => Outcome::Ok,
+                    // 254/253: the helper did not understand its arguments or is not one.
+                    (Some(c), _) if c >= 253 => Outcome::ProbeFailed,
+                    (Some(c), _) => Outcome::Errno(c),
+                    (None, Some(sig)) => Outcome::Signal(sig),
+                    _ => Outcome::ProbeFailed,
+                };
+            }
+            Ok(None) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_micros(500));
+            }
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Outcome::ProbeFailed;
+            }
+        }
+    }
+}
+
+/// The probe helper's body: when `args` (after the program name) are `HELPER_ARG <syscall>
+/// <attempt>`, make the call and exit with its errno (0 on success; 254 for bad arguments).
+/// Returns without doing anything when `args` do not start with [`HELPER_ARG`]; a binary calls
+/// this first thing in `main`.
+pub fn helper_main(args: &[String]) {
+    if args.first().map(String::as_str) != Some(HELPER_ARG) {
+        return;
+    }
+    let parsed = (
+        args.get(1).and_then(|s| Syscall::from_name(s)),
+        args.get(2).and_then(|s| Attempt::from_name(s)),
+    );
+    let (Some(sc), Some(attempt)) = parsed else {
+        std::process::exit(254);
+    };
+    let ns_path = c"/proc/self/ns/uts";
+    let ns_fd = if sc == Syscall::Setns {
+        // SAFETY: a valid NUL-terminated path; the process exits right after.
+        unsafe { libc::open(ns_path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) }
+    } else {
+        -1
+    };
+    let r = call(sc, attempt, ns_fd);
+    let code = if r >= 0 {
+        0
+    } else {
+        std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(252)
+    };
+    // SAFETY: terminate at once, as a forked probe child does.
+    unsafe { libc::_exit(code.clamp(0, 252)) }
+}
+
 /// Run one probe in a forked child and report how the call ended.
 pub fn probe(sc: Syscall, attempt: Attempt) -> Outcome {
     let ns_path = c"/proc/self/ns/uts";

@@ -14,9 +14,12 @@
 pub mod lang;
 pub mod model;
 pub mod os;
+pub mod purl;
 pub mod registry;
 
-pub use model::{Catalog, Language, OsInfo, Package, PackageKind, SourcePackage};
+pub use model::{
+    Catalog, Language, OsInfo, Package, PackageKind, PackageLookup, SourcePackage, assign_ids,
+};
 pub use registry::{
     Cataloger, Context, all_captures, analyze, catalog_inventory, dedupe_owned, default_catalogers,
     os_captures, os_catalogers, scan, scan_with,

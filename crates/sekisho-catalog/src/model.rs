@@ -77,6 +77,11 @@ pub struct SourcePackage {
 /// One installed (or locked) package.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Package {
+    /// Stable ID inside its target (`pkg-` and 16 hex digits), set by [`assign_ids`]: the same
+    /// package at the same place gets the same ID in every scan, so findings, stored reports and
+    /// the server can name it without relying on list positions.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub id: String,
     pub name: String,
     /// Full version as the ecosystem writes it (dpkg/rpm include epoch as `E:` when non-zero).
     pub version: String,
@@ -111,4 +116,81 @@ pub struct Catalog {
     pub layers: Vec<LayerInfo>,
     /// What was skipped or not understood, and why.
     pub notes: Vec<Note>,
+}
+
+impl Package {
+    /// The ID this package would get: a hash of what identifies it (kind, name, version, arch,
+    /// purl, where it was found). [`assign_ids`] makes it unique within a list.
+    pub fn natural_id(&self) -> String {
+        let locs = self.locations.join("\n");
+        let kind = format!("{:?}", self.kind);
+        format!(
+            "pkg-{}",
+            sekisho_finding::fnv_hex(&[
+                &kind,
+                &self.name,
+                &self.version,
+                self.arch.as_deref().unwrap_or(""),
+                &self.purl,
+                &locs,
+            ])
+        )
+    }
+}
+
+/// Give every package without one a stable ID, unique within `packages` (a repeat of an
+/// identical package gets `-2`, `-3`, … in list order). IDs already set are kept.
+pub fn assign_ids(packages: &mut [Package]) {
+    let mut seen = std::collections::HashSet::new();
+    for p in packages.iter() {
+        if !p.id.is_empty() {
+            seen.insert(p.id.clone());
+        }
+    }
+    for p in packages.iter_mut() {
+        if !p.id.is_empty() {
+            continue;
+        }
+        let base = p.natural_id();
+        let mut id = base.clone();
+        let mut n = 2;
+        while !seen.insert(id.clone()) {
+            id = format!("{base}-{n}");
+            n += 1;
+        }
+        p.id = id;
+    }
+}
+
+/// Find a target's packages by the names findings use: the stable ID first; a list index only
+/// when the finding has no ID (documents written before IDs) and that package agrees. Never
+/// panics on a hostile or stale reference: a miss is `None`.
+pub struct PackageLookup<'a> {
+    packages: &'a [Package],
+    by_id: std::collections::HashMap<&'a str, usize>,
+}
+
+impl<'a> PackageLookup<'a> {
+    pub fn new(packages: &'a [Package]) -> Self {
+        let by_id = packages
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| !p.id.is_empty())
+            .map(|(i, p)| (p.id.as_str(), i))
+            .collect();
+        Self { packages, by_id }
+    }
+
+    /// The package `id` names, or (without an ID) the one at `index`.
+    pub fn get(&self, id: &str, index: usize) -> Option<&'a Package> {
+        self.position(id, index).map(|i| &self.packages[i])
+    }
+
+    /// The position of the package [`Self::get`] finds.
+    pub fn position(&self, id: &str, index: usize) -> Option<usize> {
+        if !id.is_empty() {
+            return self.by_id.get(id).copied();
+        }
+        (index < self.packages.len()).then_some(index)
+    }
 }

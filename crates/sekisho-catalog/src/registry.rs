@@ -102,6 +102,7 @@ pub fn catalog_inventory(
             &b.locations,
         ))
     });
+    crate::model::assign_ids(&mut out.packages);
     out
 }
 

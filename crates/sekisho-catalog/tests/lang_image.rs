@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use sekisho_artifact::rootfs::DirLayer;
 use sekisho_artifact::{
-    Capture, EntryKind, EntryMeta, LayerInfo, LayerSource, Note, WalkError, fs::Visitor,
+    Capture, EntryKind, EntryMeta, LayerInfo, LayerSource, Note, Visitor, WalkError,
 };
 use sekisho_catalog::{Catalog, Context, all_captures, catalog_inventory, default_catalogers};
 

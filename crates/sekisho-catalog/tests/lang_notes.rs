@@ -4,7 +4,7 @@
 
 use std::io::Read;
 
-use sekisho_artifact::{Capture, EntryMeta, LayerInfo, LayerSource, Note, WalkError, fs::Visitor};
+use sekisho_artifact::{Capture, EntryMeta, LayerInfo, LayerSource, Note, Visitor, WalkError};
 use sekisho_catalog::{Catalog, Context, all_captures, catalog_inventory, default_catalogers};
 
 struct Mem {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use sekisho_artifact::{
-    CollectOptions, EntryKind, EntryMeta, LayerInfo, LayerSource, Note, WalkError, fs::Visitor,
+    CollectOptions, EntryKind, EntryMeta, LayerInfo, LayerSource, Note, Visitor, WalkError,
     rootfs::DirLayer,
 };
 use sekisho_catalog::os::{apk, dpkg, rpm};
@@ -94,7 +94,7 @@ fn layers(ls: Vec<Vec<(EntryMeta, Vec<u8>)>>) -> Vec<Box<dyn LayerSource>> {
         .collect()
 }
 
-fn opts() -> CollectOptions {
+fn opts() -> CollectOptions<'static> {
     CollectOptions {
         threads: 2,
         cache_dir: None,
@@ -270,6 +270,7 @@ fn dpkg_layers_ownership_licenses_and_dedupe() {
     // One report per package: a PyPI package whose metadata dpkg owns is dropped.
     let mut c2 = cat.clone();
     let py = |loc: &str| Package {
+        id: String::new(),
         name: "foo".into(),
         version: "2.0".into(),
         kind: PackageKind::Python,

@@ -80,7 +80,7 @@ impl LayerSource for FsLayer {
 
     fn walk(
         &mut self,
-        visit: &mut sekisho_artifact::fs::Visitor<'_>,
+        visit: &mut sekisho_artifact::Visitor<'_>,
         notes: &mut Vec<Note>,
     ) -> Result<(), WalkError> {
         let layer = self.info.description.clone().unwrap_or_default();

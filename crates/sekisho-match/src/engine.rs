@@ -23,8 +23,8 @@ use sekisho_version::osv::{Affected, Event, RangeType};
 use sekisho_version::{Ecosystem, EcosystemName};
 
 use crate::model::{
-    AdvisorySource, Candidate, Coverage, Finding, Rating, RatingMethod, Severity, SourceError,
-    Status, choose_severity,
+    AdvisorySource, Candidate, Coverage, Rating, RatingMethod, Severity, SourceError, Status,
+    Vulnerability, choose_severity,
 };
 
 /// The name, version and ecosystem a package is looked up under.
@@ -46,24 +46,6 @@ pub enum Unmatchable {
     UnknownEcosystem(String),
     /// A version that cannot be compared (`(devel)` Go builds, empty).
     NoVersion(String),
-}
-
-/// PEP 503 name normalisation: lowercase, runs of `-`, `_`, `.` become one `-`.
-pub fn normalize_pypi(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut sep = false;
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            sep = true;
-        } else {
-            if sep && !out.is_empty() {
-                out.push('-');
-            }
-            sep = false;
-            out.extend(c.to_lowercase());
-        }
-    }
-    out
 }
 
 /// The key a package is matched under (see the module docs for the rules).
@@ -96,7 +78,10 @@ pub fn match_key(pkg: &Package) -> Result<MatchKey, Unmatchable> {
             }
             (pkg.name.clone(), v.to_string())
         }
-        PackageKind::Python => (normalize_pypi(&pkg.name), pkg.version.clone()),
+        PackageKind::Python => (
+            sekisho_version::name::pep503(&pkg.name),
+            pkg.version.clone(),
+        ),
         _ => (pkg.name.clone(), pkg.version.clone()),
     };
     if version.trim().is_empty() {
@@ -299,7 +284,7 @@ struct Hit {
 #[derive(Debug, Clone, Default)]
 pub struct MatchOutput {
     /// One finding per (package, vulnerability), advisories merged.
-    pub findings: Vec<Finding>,
+    pub findings: Vec<Vulnerability>,
     /// Per ecosystem: packages and whether the DB had data.
     pub coverage: Vec<Coverage>,
     /// What could not be matched, and why.
@@ -402,7 +387,11 @@ pub fn match_catalog(
                 status,
             });
         }
-        out.findings.extend(merge_hits(idx, &key, hits));
+        out.findings
+            .extend(merge_hits(idx, &key, hits).into_iter().map(|mut f| {
+                f.package_id.clone_from(&pkg.id);
+                f
+            }));
     }
     if unknown_os > 0 {
         out.notes.push(Note::new(
@@ -425,7 +414,7 @@ pub fn match_catalog(
 }
 
 /// Merge hits that share an ID (id ∪ aliases ∪ upstream) into findings.
-fn merge_hits(pkg: usize, key: &MatchKey, hits: Vec<Hit>) -> Vec<Finding> {
+fn merge_hits(pkg: usize, key: &MatchKey, hits: Vec<Hit>) -> Vec<Vulnerability> {
     // Union-find over hits by shared ID.
     let n = hits.len();
     let mut parent: Vec<usize> = (0..n).collect();
@@ -460,7 +449,7 @@ fn merge_hits(pkg: usize, key: &MatchKey, hits: Vec<Hit>) -> Vec<Finding> {
         let r = find(&mut parent, i);
         groups.entry(r).or_default().push(hit);
     }
-    let mut findings: Vec<Finding> = groups
+    let mut findings: Vec<Vulnerability> = groups
         .into_values()
         .map(|g| merge_group(pkg, key, &g))
         .collect();
@@ -468,7 +457,7 @@ fn merge_hits(pkg: usize, key: &MatchKey, hits: Vec<Hit>) -> Vec<Finding> {
     findings
 }
 
-fn merge_group(pkg: usize, key: &MatchKey, group: &[&Hit]) -> Finding {
+fn merge_group(pkg: usize, key: &MatchKey, group: &[&Hit]) -> Vulnerability {
     let advisories: BTreeSet<String> = group.iter().map(|h| h.cand.id.clone()).collect();
     let mut all: BTreeSet<String> = BTreeSet::new();
     let mut related: BTreeSet<String> = BTreeSet::new();
@@ -550,12 +539,13 @@ fn merge_group(pkg: usize, key: &MatchKey, group: &[&Hit]) -> Finding {
             }
         }
     }
-    Finding {
+    Vulnerability {
         id: primary,
         advisories,
         aliases,
         related: related.into_iter().collect(),
         package: pkg,
+        package_id: String::new(),
         matched_name: key.name.clone(),
         matched_version: key.version.clone(),
         ecosystem: key.ecosystem.clone(),
@@ -578,10 +568,10 @@ mod tests {
     #[test]
     fn pypi_names_normalise() {
         assert_eq!(
-            normalize_pypi("Django_REST.framework"),
+            sekisho_version::name::pep503("Django_REST.framework"),
             "django-rest-framework"
         );
-        assert_eq!(normalize_pypi("a--b"), "a-b");
+        assert_eq!(sekisho_version::name::pep503("a--b"), "a-b");
     }
 
     #[test]

@@ -13,7 +13,7 @@ use serde_json::Value;
 use sekisho_artifact::Note;
 use sekisho_catalog::{Catalog, OsInfo, Package, PackageKind, SourcePackage};
 
-use crate::purl::Purl;
+use sekisho_catalog::purl::Purl;
 
 /// Upper bound on an SBOM's size (bytes).
 pub const MAX_SBOM_BYTES: usize = 512 << 20;
@@ -250,6 +250,7 @@ fn package_from_purl(
         })
         .unwrap_or_else(|| vec![location.to_string()]);
     Some(Package {
+        id: String::new(),
         name,
         version,
         kind,
@@ -281,15 +282,17 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Catalog, SbomError> {
         file: file.to_string(),
         source,
     })?;
-    if v.get("bomFormat").and_then(Value::as_str) == Some("CycloneDX") {
-        parse_cyclonedx(file, &v)
+    let mut cat = if v.get("bomFormat").and_then(Value::as_str) == Some("CycloneDX") {
+        parse_cyclonedx(file, &v)?
     } else if v.get("spdxVersion").and_then(Value::as_str).is_some() {
-        parse_spdx(file, &v)
+        parse_spdx(file, &v)?
     } else {
-        Err(invalid(
+        return Err(invalid(
             "neither CycloneDX (`bomFormat`) nor SPDX JSON (`spdxVersion`)".into(),
-        ))
-    }
+        ));
+    };
+    sekisho_catalog::assign_ids(&mut cat.packages);
+    Ok(cat)
 }
 
 fn props_of(c: &Value) -> Vec<(String, String)> {

@@ -6,15 +6,18 @@ use sekisho_vulndb::severity;
 use sekisho_vulndb::{Advisory, Db};
 use serde_json::Value;
 
-use crate::model::{AdvisorySource, Candidate, Rating, RatingMethod, Severity, SourceError};
+use crate::model::{
+    AdvisorySource, Candidate, Rating, RatingMethod, Severity, SourceError, SourceErrorKind,
+};
 
-fn sev(r: severity::Rating) -> Severity {
-    match r {
-        severity::Rating::Unknown => Severity::Unknown,
-        severity::Rating::Low => Severity::Low,
-        severity::Rating::Medium => Severity::Medium,
-        severity::Rating::High => Severity::High,
-        severity::Rating::Critical => Severity::Critical,
+/// The kind of a DB error.
+fn kind_of(e: &sekisho_vulndb::DbError) -> SourceErrorKind {
+    use sekisho_vulndb::DbError as E;
+    match e {
+        E::Missing(_) | E::Io { .. } | E::Sqlite { .. } => SourceErrorKind::Unavailable,
+        E::Incompatible { .. } => SourceErrorKind::Corrupt,
+        E::Ecosystem(_) => SourceErrorKind::Invalid,
+        _ => SourceErrorKind::Other,
     }
 }
 
@@ -36,7 +39,7 @@ pub fn ratings(
         .unwrap_or("distro")
         .to_ascii_lowercase();
     if let Some(u) = str_at(es, "urgency") {
-        let r = sev(severity::debian_urgency(u));
+        let r = severity::debian_urgency(u);
         if r != Severity::Unknown {
             out.push(Rating {
                 source: distro.clone(),
@@ -48,7 +51,7 @@ pub fn ratings(
         }
     }
     for s in adv.severity.iter().filter(|s| s.kind == "Ubuntu") {
-        let r = sev(severity::ubuntu_priority(&s.score));
+        let r = severity::ubuntu_priority(&s.score);
         if r != Severity::Unknown {
             out.push(Rating {
                 source: "ubuntu".into(),
@@ -75,7 +78,7 @@ pub fn ratings(
                     .map(|(w, _)| w.trim().to_string())
             });
         if let Some(w) = word {
-            let r = sev(severity::redhat_severity(&w));
+            let r = severity::redhat_severity(&w);
             if r != Severity::Unknown {
                 out.push(Rating {
                     source: distro.clone(),
@@ -95,7 +98,7 @@ pub fn ratings(
             _ => continue,
         };
         let score = severity::cvss_score(&s.score);
-        let severity = score.map_or(Severity::Unknown, |sc| sev(severity::rating_from_score(sc)));
+        let severity = score.map_or(Severity::Unknown, Severity::from_cvss_score);
         out.push(Rating {
             source: adv.id.clone(),
             method,
@@ -106,13 +109,13 @@ pub fn ratings(
     }
     if let Some(w) = str_at(adv.database_specific.as_ref(), "severity")
         && !out.iter().any(|r| r.method == RatingMethod::Distro)
-        && let Some(r) = severity::Rating::parse(w)
+        && let Some(r) = severity::parse_word(w)
     {
         out.push(Rating {
             source: adv.id.clone(),
             method: RatingMethod::Advisory,
             score: None,
-            severity: sev(r),
+            severity: r,
             vector: Some(w.to_string()),
         });
     }
@@ -138,9 +141,9 @@ fn references(adv: &Advisory) -> Vec<String> {
 
 impl AdvisorySource for Db {
     fn candidates(&self, ecosystem: &str, package: &str) -> Result<Vec<Candidate>, SourceError> {
-        let list = self
-            .lookup(ecosystem, package)
-            .map_err(|e| SourceError(e.to_string()))?;
+        let list = self.lookup(ecosystem, package).map_err(|e| {
+            SourceError::new(kind_of(&e), format!("looking up {ecosystem} {package}"), e)
+        })?;
         Ok(list
             .iter()
             .map(|c| {
@@ -176,6 +179,6 @@ impl AdvisorySource for Db {
 
     fn has_data_for(&self, ecosystem: &str) -> Result<bool, SourceError> {
         self.has_data(ecosystem)
-            .map_err(|e| SourceError(e.to_string()))
+            .map_err(|e| SourceError::new(kind_of(&e), format!("checking for {ecosystem} data"), e))
     }
 }

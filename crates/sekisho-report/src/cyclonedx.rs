@@ -10,8 +10,8 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde_json::{Map, Value, json};
 
-use sekisho_catalog::Package;
-use sekisho_match::{Finding, RatingMethod, Severity, Status};
+use sekisho_catalog::{Package, PackageLookup};
+use sekisho_finding::{Finding, RatingMethod, Severity, Status, Vulnerability};
 
 use crate::license;
 use crate::model::{SbomReport, ScanReport, Target, note_text, uuid_v4};
@@ -251,11 +251,12 @@ fn cdx_severity(s: Severity) -> &'static str {
         Severity::High => "high",
         Severity::Medium => "medium",
         Severity::Low => "low",
+        Severity::Info => "info",
         Severity::Unknown => "unknown",
     }
 }
 
-fn ratings(f: &Finding) -> Vec<Value> {
+fn ratings(f: &Vulnerability) -> Vec<Value> {
     f.ratings
         .iter()
         .map(|r| {
@@ -306,23 +307,38 @@ fn source_of(id: &str) -> Value {
     json!({"name": name, "url": url})
 }
 
-/// A CycloneDX 1.6 BOM of `report` with its findings as `vulnerabilities` (one per vulnerability
-/// ID, affecting every package it was found in).
+/// A CycloneDX 1.6 BOM of `report` with its findings as `vulnerabilities`: one per vulnerability
+/// ID, affecting every package it was found in; and one per other finding (a misconfiguration, a
+/// secret, drift, an isolation wall), rated on the same scale, with its fix as the
+/// `recommendation`, affecting a `file` component for its file (or the target), and its kind and
+/// location as `sekisho:*` properties.
 pub fn vulnerability_document(report: &ScanReport) -> Value {
     let targets: Vec<&Target> = report.targets.iter().map(|t| &t.target).collect();
     let (mut doc, refs) = bom(&report.tool, &report.created, &targets);
     // One vulnerability entry per (id, status/analysis); affects lists package refs.
     let mut by_id: BTreeMap<String, (Value, Vec<Value>)> = BTreeMap::new();
+    let mut checks: Vec<Value> = Vec::new();
+    let mut files: BTreeMap<String, Value> = BTreeMap::new();
     for (ti, t) in report.targets.iter().enumerate() {
-        let shown = t.findings.iter();
+        let lookup = PackageLookup::new(&t.target.packages);
+        let target_ref = target_bom_ref(report, ti);
+        for f in &t.findings {
+            if !matches!(f, Finding::Vulnerability(_)) {
+                checks.push(check_entry(f, &t.target.name, &target_ref, &mut files));
+            }
+        }
+        let shown = t.findings.iter().filter_map(Finding::as_vulnerability);
         // VEX'd findings are part of the answer too: they carry an analysis.
         let vexed = t
             .suppressed
             .iter()
-            .filter(|s| s.finding.vex.is_some())
-            .map(|s| &s.finding);
+            .filter_map(|s| s.finding.as_vulnerability())
+            .filter(|f| f.vex.is_some());
         for f in shown.chain(vexed) {
-            let Some(pref) = refs[ti].get(f.package) else {
+            let Some(pos) = lookup.position(&f.package_id, f.package) else {
+                continue;
+            };
+            let Some(pref) = refs[ti].get(pos) else {
                 continue;
             };
             let key = format!(
@@ -330,7 +346,7 @@ pub fn vulnerability_document(report: &ScanReport) -> Value {
                 f.id,
                 f.vex.as_ref().map_or("", |v| v.status.as_str())
             );
-            let pkg = &t.target.packages[f.package];
+            let pkg = &t.target.packages[pos];
             let affect = json!({
                 "ref": pref,
                 "versions": [{"version": pkg.version, "status": if f.vex.is_some() { "unaffected" } else { "affected" }}],
@@ -417,6 +433,113 @@ pub fn vulnerability_document(report: &ScanReport) -> Value {
         v["affects"] = Value::Array(affects);
         vulns.push(v);
     }
+    for mut c in checks {
+        let mut r = c["bom-ref"].as_str().unwrap_or("finding").to_string();
+        let base = r.clone();
+        let mut n = 1;
+        while !seen_refs.insert(r.clone()) {
+            n += 1;
+            r = format!("{base}#{n}");
+        }
+        c["bom-ref"] = json!(r);
+        vulns.push(c);
+    }
+    if !files.is_empty()
+        && let Some(Value::Array(comps)) = doc.get_mut("components")
+    {
+        comps.extend(files.into_values());
+    }
     doc.insert("vulnerabilities".into(), Value::Array(vulns));
     Value::Object(doc)
+}
+
+/// The bom-ref of target `ti` (the metadata component with one target, else its own component).
+fn target_bom_ref(_report: &ScanReport, ti: usize) -> String {
+    format!("target-{ti}")
+}
+
+/// A `vulnerabilities[]` entry for a finding that is not a vulnerability.
+fn check_entry(
+    f: &Finding,
+    target: &str,
+    target_ref: &str,
+    files: &mut BTreeMap<String, Value>,
+) -> Value {
+    let loc = f.location().cloned().unwrap_or_default();
+    let affects_ref = match &loc.path {
+        Some(p) => {
+            let r = format!("file:{}", sekisho_finding::fnv_hex(&[target, p]));
+            files.entry(r.clone()).or_insert_with(|| {
+                json!({
+                    "type": "file",
+                    "bom-ref": r,
+                    "name": p,
+                    "properties": [prop("sekisho:target", target)],
+                })
+            });
+            r
+        }
+        None => target_ref.to_string(),
+    };
+    let mut props = vec![
+        prop("sekisho:kind", f.kind().as_str()),
+        prop("sekisho:location", loc.display()),
+    ];
+    if let Some(l) = &loc.layer {
+        props.push(prop("sekisho:layer", l.index.to_string()));
+        if let Some(d) = &l.digest {
+            props.push(prop("sekisho:layer_digest", d.clone()));
+        }
+    }
+    match f {
+        Finding::Misconfiguration(m) => {
+            props.push(prop("sekisho:file_type", m.file_type.clone()));
+            if let Some(o) = &m.object {
+                props.push(prop("sekisho:object", o.clone()));
+            }
+            if let Some(v) = &m.value {
+                props.push(prop("sekisho:value", v.clone()));
+            }
+        }
+        Finding::Secret(s) => {
+            props.push(prop("sekisho:redacted", s.redacted.clone()));
+            props.push(prop("sekisho:fingerprint", s.fingerprint.clone()));
+            props.push(prop("sekisho:present", s.present.to_string()));
+            if let Some(d) = &s.deleted_in {
+                props.push(prop("sekisho:deleted_in_layer", d.index.to_string()));
+            }
+            if let Some(v) = &s.vendor {
+                props.push(prop("sekisho:vendor_package", v.package.clone()));
+            }
+        }
+        Finding::Drift(d) => {
+            props.push(prop(
+                "sekisho:change",
+                serde_json::to_value(d.change)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+            ));
+            props.push(prop("sekisho:class", d.class.clone()));
+            props.push(prop("sekisho:detail", d.detail.clone()));
+        }
+        Finding::Isolation(i) => {
+            props.push(prop("sekisho:wall", i.wall.clone()));
+            for e in &i.evidence {
+                props.push(prop("sekisho:evidence", e.clone()));
+            }
+        }
+        Finding::Vulnerability(_) => {}
+    }
+    json!({
+        "bom-ref": format!("{}-{}", f.kind().as_str(), f.fingerprint(target, None)),
+        "id": f.id(),
+        "source": {"name": "sekisho"},
+        "ratings": [{"source": {"name": "sekisho"}, "severity": cdx_severity(f.severity()), "method": "other"}],
+        "description": f.title(),
+        "detail": f.why(),
+        "recommendation": f.fix(),
+        "affects": [{"ref": affects_ref}],
+        "properties": props,
+    })
 }

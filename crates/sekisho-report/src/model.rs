@@ -1,6 +1,10 @@
 //! The report documents: everything a renderer needs, and exactly what sekisho's JSON output is
 //! (kinds `scan` and `sbom`, schema version 1; documented in `docs/json-schema.md`). Every other
-//! format can be re-rendered from the JSON.
+//! format can be re-rendered from the JSON, and a document read back from JSON (a stored report,
+//! possibly hostile) renders without trusting any reference in it.
+//!
+//! A scan's findings are of every kind the scan ran ([`sekisho_finding::Finding`], tagged by
+//! `kind`): vulnerabilities, misconfigurations, secrets, drift and isolation findings.
 
 use std::collections::BTreeMap;
 
@@ -8,7 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use sekisho_artifact::{LayerInfo, Note};
 use sekisho_catalog::{OsInfo, Package};
-use sekisho_match::{Coverage, Finding, Severity, Suppressed};
+use sekisho_finding::{Coverage, Finding, Kind, Severity};
+use sekisho_policy::Suppressed;
 
 /// The version of the `scan` and `sbom` JSON documents.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -119,7 +124,12 @@ pub struct ScanTarget {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     pub total: usize,
+    /// Counts per severity: always the five vulnerability severities, plus `INFO` when any
+    /// finding is informational.
     pub by_severity: BTreeMap<Severity, usize>,
+    /// Counts per kind of finding, when the scan found anything but vulnerabilities.
+    #[serde(default, skip_serializing_if = "only_vulnerabilities")]
+    pub by_kind: BTreeMap<Kind, usize>,
     /// Findings not shown, by reason kind (`vex`, `ignored`, `status`, `severity`, `unfixed`).
     pub suppressed: BTreeMap<String, usize>,
     /// Ecosystems (with release) the DB had no advisory data for.
@@ -137,6 +147,12 @@ pub struct ScanReport {
     /// False when no vulnerability data was available at all: packages are listed but were not
     /// checked (exit code 3).
     pub vulnerability_data: bool,
+    /// The scanners that ran (`vuln`, `secret`, `config`); written when it is not just `vuln`.
+    #[serde(
+        default = "default_scanners",
+        skip_serializing_if = "is_default_scanners"
+    )]
+    pub scanners: Vec<String>,
     #[serde(default)]
     pub db: Option<DbInfo>,
     pub targets: Vec<ScanTarget>,
@@ -163,6 +179,7 @@ impl ScanReport {
             tool,
             created,
             vulnerability_data,
+            scanners: default_scanners(),
             db,
             targets,
             summary,
@@ -171,23 +188,39 @@ impl ScanReport {
     }
 }
 
+fn default_scanners() -> Vec<String> {
+    vec!["vuln".to_string()]
+}
+
+fn is_default_scanners(s: &[String]) -> bool {
+    s.len() == 1 && s[0] == "vuln"
+}
+
+impl ScanReport {
+    /// Whether the `vuln` scanner ran.
+    pub fn vulnerabilities_scanned(&self) -> bool {
+        self.scanners.iter().any(|s| s == "vuln")
+    }
+}
+
+fn only_vulnerabilities(m: &BTreeMap<Kind, usize>) -> bool {
+    m.keys().all(|k| *k == Kind::Vulnerability)
+}
+
 /// Compute the summary of `targets`.
 pub fn summarize(targets: &[ScanTarget]) -> Summary {
     let mut s = Summary::default();
-    for sev in Severity::ALL {
+    for sev in Severity::VULNERABILITY {
         s.by_severity.insert(sev, 0);
     }
     for t in targets {
         for f in &t.findings {
             s.total += 1;
-            *s.by_severity.entry(f.severity).or_default() += 1;
+            *s.by_severity.entry(f.severity()).or_default() += 1;
+            *s.by_kind.entry(f.kind()).or_default() += 1;
         }
         for x in &t.suppressed {
-            let kind = serde_json::to_value(&x.reason)
-                .ok()
-                .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_string))
-                .unwrap_or_else(|| "other".into());
-            *s.suppressed.entry(kind).or_default() += 1;
+            *s.suppressed.entry(x.reason.kind().to_string()).or_default() += 1;
         }
         for c in &t.coverage {
             if !c.has_data && !s.no_data_for.contains(&c.ecosystem) {
@@ -221,26 +254,7 @@ impl SbomReport {
     }
 }
 
-/// The current time as RFC 3339 UTC (`2026-11-26T01:02:03Z`). `SOURCE_DATE_EPOCH` overrides it
-/// for reproducible output.
-pub fn now_rfc3339() -> String {
-    let secs = std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|s| s.parse::<u64>().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs())
-        });
-    rfc3339(secs)
-}
-
-/// Seconds since the epoch as RFC 3339 UTC.
-pub fn rfc3339(secs: u64) -> String {
-    let d = sekisho_match::ignore::Date::from_days((secs / 86_400) as i64);
-    let t = secs % 86_400;
-    format!("{d}T{:02}:{:02}:{:02}Z", t / 3600, t / 60 % 60, t % 60)
-}
+pub use sekisho_finding::time::rfc3339;
 
 /// A random (v4) UUID, for CycloneDX serial numbers and SPDX namespaces.
 pub fn uuid_v4() -> String {
@@ -274,9 +288,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn times_and_uuids() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(1_764_119_045), "2025-11-26T01:04:05Z");
+    fn uuids() {
         let u = uuid_v4();
         assert_eq!(u.len(), 36);
         assert_eq!(&u[14..15], "4");

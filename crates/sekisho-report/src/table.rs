@@ -1,4 +1,5 @@
-//! Human-readable tables (the default format): findings grouped by target and package, severities
+//! Human-readable tables (the default format): vulnerabilities grouped by target and package, then
+//! one table per other kind of finding (misconfigurations, secrets, drift, isolation), severities
 //! coloured unless `NO_COLOR`, a summary line with counts per severity, and plain lines for what
 //! could not be checked ("no advisory data for Debian:13") and what was not shown.
 
@@ -6,9 +7,11 @@ use std::io::{self, Write};
 
 use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table, presets};
 
-use sekisho_match::{Finding, Severity, Status, SuppressReason};
+use sekisho_catalog::PackageLookup;
+use sekisho_finding::{Finding, Kind, Severity, Status, Vulnerability};
+use sekisho_policy::SuppressReason;
 
-use crate::model::{SbomReport, ScanReport, Target};
+use crate::model::{SbomReport, ScanReport, ScanTarget, Target};
 
 fn new_table(color: bool) -> Table {
     let mut t = Table::new();
@@ -28,6 +31,7 @@ fn sev_color(s: Severity) -> Color {
         Severity::High => Color::DarkRed,
         Severity::Medium => Color::Yellow,
         Severity::Low => Color::Blue,
+        Severity::Info => Color::Cyan,
         Severity::Unknown => Color::Grey,
     }
 }
@@ -66,7 +70,7 @@ fn middle_cut(s: &str, max: usize) -> String {
     format!("{a}…{b}")
 }
 
-fn status_text(f: &Finding) -> String {
+fn status_text(f: &Vulnerability) -> String {
     match &f.vex {
         Some(v) => format!("{} (VEX)", v.status),
         None => f.status.to_string(),
@@ -98,14 +102,111 @@ fn os_line(t: &Target) -> String {
     }
 }
 
-/// Counts line: `Total: 5 (CRITICAL: 1, HIGH: 2, MEDIUM: 1, LOW: 1, UNKNOWN: 0)`.
-pub fn counts_line(findings: &[&Finding]) -> String {
+/// Counts line: `Total: 5 (CRITICAL: 1, HIGH: 2, MEDIUM: 1, LOW: 1, UNKNOWN: 0)`; `INFO` is listed
+/// when a finding has it.
+pub fn counts_line(severities: &[Severity]) -> String {
     let mut parts = Vec::new();
     for s in Severity::ALL {
-        let n = findings.iter().filter(|f| f.severity == s).count();
+        let n = severities.iter().filter(|x| **x == s).count();
+        if s == Severity::Info && n == 0 {
+            continue;
+        }
         parts.push(format!("{s}: {n}"));
     }
-    format!("Total: {} ({})", findings.len(), parts.join(", "))
+    format!("Total: {} ({})", severities.len(), parts.join(", "))
+}
+
+/// The vulnerabilities among a target's findings.
+fn vulns(findings: &[Finding]) -> Vec<&Vulnerability> {
+    findings
+        .iter()
+        .filter_map(Finding::as_vulnerability)
+        .collect()
+}
+
+fn sevs(fs: &[&Vulnerability]) -> Vec<Severity> {
+    fs.iter().map(|f| f.severity).collect()
+}
+
+/// One table per kind of finding other than vulnerabilities.
+fn render_checks(t: &ScanTarget, out: &mut dyn Write, color: bool) -> io::Result<()> {
+    for kind in Kind::ALL.into_iter().filter(|k| *k != Kind::Vulnerability) {
+        let mut fs: Vec<&Finding> = t.findings.iter().filter(|f| f.kind() == kind).collect();
+        if fs.is_empty() {
+            continue;
+        }
+        fs.sort_by(|a, b| {
+            b.severity()
+                .cmp(&a.severity())
+                .then_with(|| {
+                    a.location()
+                        .map(|l| l.display())
+                        .cmp(&b.location().map(|l| l.display()))
+                })
+                .then_with(|| a.id().cmp(b.id()))
+        });
+        let s: Vec<Severity> = fs.iter().map(|f| f.severity()).collect();
+        writeln!(out, "{}: {}", kind.heading(), counts_line(&s))?;
+        let mut table = new_table(color);
+        let third = match kind {
+            Kind::Secret => "Match",
+            Kind::Drift => "Change",
+            Kind::Isolation => "Wall",
+            _ => "Value",
+        };
+        table.set_header(vec!["Severity", "ID", "Where", third, "Title / fix"]);
+        for f in fs {
+            let loc = f.location().map(|l| {
+                let mut s = middle_cut(&l.display(), 60);
+                if let Some(layer) = &l.layer {
+                    s.push_str(&format!("\nlayer {}", layer.index));
+                }
+                s
+            });
+            let third = match f {
+                Finding::Misconfiguration(m) => m
+                    .value
+                    .as_deref()
+                    .map(|v| truncate(v, 40))
+                    .unwrap_or_default(),
+                Finding::Secret(x) => {
+                    let mut c = x.redacted.clone();
+                    match (&x.deleted_in, x.present) {
+                        (Some(d), _) => c.push_str(&format!("\ndeleted in layer {}", d.index)),
+                        (None, false) => c.push_str("\nnot in the final filesystem"),
+                        _ => {}
+                    }
+                    if let Some(v) = &x.vendor {
+                        c.push_str(&format!("\nvendor: {}", v.package));
+                    }
+                    c
+                }
+                Finding::Drift(d) => format!(
+                    "{}\n{}",
+                    serde_json::to_value(d.change)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default(),
+                    d.class
+                ),
+                Finding::Isolation(i) => i.wall.clone(),
+                Finding::Vulnerability(_) => String::new(),
+            };
+            table.add_row(vec![
+                sev_cell(f.severity(), color),
+                Cell::new(f.id()),
+                Cell::new(loc.unwrap_or_default()),
+                Cell::new(third),
+                Cell::new(format!(
+                    "{}\nfix: {}",
+                    truncate(&f.title(), 70),
+                    truncate(&f.fix(), 70)
+                )),
+            ]);
+        }
+        writeln!(out, "{table}")?;
+    }
+    Ok(())
 }
 
 fn suppressed_line(report: &ScanReport) -> Option<String> {
@@ -133,6 +234,9 @@ fn suppressed_line(report: &ScanReport) -> Option<String> {
             get("unfixed")
         ));
     }
+    if get("inline") > 0 {
+        parts.push(format!("{} suppressed in the file", get("inline")));
+    }
     let hint = if get("vex") + get("status") > 0 {
         " (--show-all-statuses lists them)"
     } else {
@@ -146,7 +250,8 @@ fn suppressed_line(report: &ScanReport) -> Option<String> {
 /// # Errors
 /// When writing fails.
 pub fn render_scan(report: &ScanReport, out: &mut dyn Write, color: bool) -> io::Result<()> {
-    if !report.vulnerability_data {
+    let vuln = report.vulnerabilities_scanned();
+    if vuln && !report.vulnerability_data {
         writeln!(
             out,
             "No vulnerability data was available: the packages below were NOT checked for vulnerabilities."
@@ -159,17 +264,27 @@ pub fn render_scan(report: &ScanReport, out: &mut dyn Write, color: bool) -> io:
     }
     for t in &report.targets {
         writeln!(out, "{} ({})", t.target.name, os_line(&t.target))?;
-        let fs: Vec<&Finding> = t.findings.iter().collect();
-        writeln!(
-            out,
-            "Packages: {}; vulnerabilities: {}",
-            t.target.packages.len(),
-            if report.vulnerability_data {
-                counts_line(&fs)
-            } else {
-                "not checked".to_string()
-            }
-        )?;
+        let lookup = PackageLookup::new(&t.target.packages);
+        let fs: Vec<&Vulnerability> = vulns(&t.findings);
+        if vuln {
+            writeln!(
+                out,
+                "Packages: {}; vulnerabilities: {}",
+                t.target.packages.len(),
+                if report.vulnerability_data {
+                    counts_line(&sevs(&fs))
+                } else {
+                    "not checked".to_string()
+                }
+            )?;
+        } else {
+            writeln!(
+                out,
+                "Packages: {} (not checked for vulnerabilities: scanners {})",
+                t.target.packages.len(),
+                report.scanners.join(",")
+            )?;
+        }
         for c in t.coverage.iter().filter(|c| !c.has_data) {
             writeln!(
                 out,
@@ -179,7 +294,7 @@ pub fn render_scan(report: &ScanReport, out: &mut dyn Write, color: bool) -> io:
                 if c.packages == 1 { "" } else { "s" }
             )?;
         }
-        if !report.vulnerability_data {
+        if vuln && !report.vulnerability_data {
             render_packages(&t.target, out, color)?;
         } else if !fs.is_empty() {
             let mut table = new_table(color);
@@ -192,22 +307,36 @@ pub fn render_scan(report: &ScanReport, out: &mut dyn Write, color: bool) -> io:
                 "Fixed in",
                 "Title",
             ]);
-            let mut order: Vec<&Finding> = fs.clone();
+            // Findings whose package the report does not hold (a hostile or stale stored
+            // report) sort last, under the name the advisory matched.
+            let pos = |f: &Vulnerability| lookup.position(&f.package_id, f.package);
+            let mut order: Vec<&Vulnerability> = fs.clone();
             order.sort_by(|a, b| {
-                let pa = &t.target.packages[a.package];
-                let pb = &t.target.packages[b.package];
-                pa.name
-                    .cmp(&pb.name)
-                    .then(pa.version.cmp(&pb.version))
-                    .then(a.package.cmp(&b.package))
+                let key = |f: &Vulnerability| {
+                    let p = lookup.get(&f.package_id, f.package);
+                    (
+                        p.is_none(),
+                        p.map_or(f.matched_name.as_str(), |p| p.name.as_str())
+                            .to_string(),
+                        p.map_or(f.matched_version.as_str(), |p| p.version.as_str())
+                            .to_string(),
+                        pos(f),
+                    )
+                };
+                key(a)
+                    .cmp(&key(b))
                     .then(b.severity.cmp(&a.severity))
                     .then(a.id.cmp(&b.id))
             });
-            let mut last: Option<usize> = None;
+            let mut last: Option<Option<usize>> = None;
             for f in order {
-                let p = &t.target.packages[f.package];
-                let first = last != Some(f.package);
-                last = Some(f.package);
+                let p = lookup.get(&f.package_id, f.package);
+                let first = last != Some(pos(f));
+                last = Some(pos(f));
+                let (pname, pversion) = p
+                    .map_or((f.matched_name.as_str(), f.matched_version.as_str()), |p| {
+                        (p.name.as_str(), p.version.as_str())
+                    });
                 let mut ids = f.id.clone();
                 let others: Vec<&String> = f.advisories.iter().filter(|a| **a != f.id).collect();
                 if !others.is_empty() {
@@ -221,14 +350,19 @@ pub fn render_scan(report: &ScanReport, out: &mut dyn Write, color: bool) -> io:
                     ));
                 }
                 let pkg_cell = if first {
-                    let mut c = p.name.clone();
-                    if p.name != f.matched_name {
+                    let mut c = pname.to_string();
+                    if pname != f.matched_name {
                         c.push_str(&format!("\n(source {})", f.matched_name));
                     }
                     // Language packages: where it was found, so two copies of one package (two
                     // virtualenvs, two lockfiles) read as two rows for a reason.
-                    if let (false, Some(loc)) = (p.kind.is_os(), p.locations.first()) {
+                    if let Some(p) = p
+                        && let (false, Some(loc)) = (p.kind.is_os(), p.locations.first())
+                    {
                         c.push_str(&format!("\n{}", middle_cut(loc, 96)));
+                    }
+                    if p.is_none() {
+                        c.push_str("\n(package not in the report)");
                     }
                     c
                 } else {
@@ -246,7 +380,7 @@ pub fn render_scan(report: &ScanReport, out: &mut dyn Write, color: bool) -> io:
                     sev_cell(f.severity, color),
                     status_cell,
                     Cell::new(if first {
-                        p.version.clone()
+                        pversion.to_string()
                     } else {
                         String::new()
                     }),
@@ -256,6 +390,7 @@ pub fn render_scan(report: &ScanReport, out: &mut dyn Write, color: bool) -> io:
             }
             writeln!(out, "{table}")?;
         }
+        render_checks(t, out, color)?;
         if !t.target.notes.is_empty() {
             writeln!(out, "Notes ({}):", t.target.notes.len())?;
             for n in &t.target.notes {
@@ -273,11 +408,19 @@ pub fn render_scan(report: &ScanReport, out: &mut dyn Write, color: bool) -> io:
             })
             .collect();
         for (file, line, reason, f) in ignored {
+            let what = match f {
+                Finding::Vulnerability(v) => lookup
+                    .get(&v.package_id, v.package)
+                    .map_or(v.matched_name.clone(), |p| p.name.clone()),
+                other => other
+                    .location()
+                    .map(|l| l.display())
+                    .unwrap_or_else(|| other.kind().to_string()),
+            };
             writeln!(
                 out,
-                "  ignored {} in {} ({file}:{line}{})",
-                f.id,
-                t.target.packages[f.package].name,
+                "  ignored {} in {what} ({file}:{line}{})",
+                f.id(),
                 reason
                     .as_deref()
                     .map(|r| format!(": {r}"))
@@ -287,7 +430,12 @@ pub fn render_scan(report: &ScanReport, out: &mut dyn Write, color: bool) -> io:
         writeln!(out)?;
     }
     if report.targets.len() > 1 {
-        let all: Vec<&Finding> = report.targets.iter().flat_map(|t| &t.findings).collect();
+        let all: Vec<Severity> = report
+            .targets
+            .iter()
+            .flat_map(|t| vulns(&t.findings))
+            .map(|f| f.severity)
+            .collect();
         writeln!(out, "All targets: {}", counts_line(&all))?;
     }
     if let Some(l) = suppressed_line(report) {

@@ -8,10 +8,11 @@ use serde_json::{Value, json};
 
 use sekisho_artifact::Note;
 use sekisho_catalog::{OsInfo, Package, PackageKind, SourcePackage};
-use sekisho_match::{
-    Coverage, Finding, Rating, RatingMethod, Severity, Status, SuppressReason, Suppressed,
-    VexApplied,
+use sekisho_finding::{
+    Change, Coverage, Drift, Finding, Isolation, LayerRef, Location, Misconfiguration, Rating,
+    RatingMethod, Secret, Severity, Status, VexApplied, Vulnerability,
 };
+use sekisho_policy::{SuppressReason, Suppressed};
 use sekisho_report::{
     SbomFormat, SbomReport, ScanFormat, ScanReport, ScanTarget, Target, Tool, render_sbom,
     render_scan,
@@ -56,6 +57,7 @@ fn validate(schema_file: &str, doc: &Value) {
 
 fn pkg(name: &str, version: &str, kind: PackageKind, eco: &str, purl: &str) -> Package {
     Package {
+        id: String::new(),
         name: name.into(),
         version: version.into(),
         kind,
@@ -115,13 +117,14 @@ fn sample_target() -> Target {
     }
 }
 
-fn finding(id: &str, package: usize, sev: Severity, fixed: Option<&str>) -> Finding {
-    Finding {
+fn finding(id: &str, package: usize, sev: Severity, fixed: Option<&str>) -> Vulnerability {
+    Vulnerability {
         id: id.into(),
         advisories: vec![format!("GHSA-{}", &id[4..])],
         aliases: vec!["PYSEC-2018-1".into()],
         related: vec![],
         package,
+        package_id: String::new(),
         matched_name: "requests".into(),
         matched_version: "2.19.0".into(),
         ecosystem: "PyPI".into(),
@@ -168,15 +171,15 @@ fn sample_scan() -> ScanReport {
     let target = ScanTarget {
         target: sample_target(),
         findings: vec![
-            finding("CVE-2018-18074", 1, Severity::High, Some("2.20.0")),
-            finding("CVE-2099-0001", 0, Severity::Low, None),
+            finding("CVE-2018-18074", 1, Severity::High, Some("2.20.0")).into(),
+            finding("CVE-2099-0001", 0, Severity::Low, None).into(),
         ],
         suppressed: vec![Suppressed {
             reason: SuppressReason::Vex {
                 document: "app.vex.json".into(),
                 status: Status::NotAffected,
             },
-            finding: vexed,
+            finding: vexed.into(),
         }],
         coverage: vec![
             Coverage {
@@ -334,4 +337,189 @@ fn json_round_trips() {
     let mut coloured = Vec::new();
     render_scan(&r, ScanFormat::Table, &mut coloured, true).unwrap();
     assert!(String::from_utf8(coloured).unwrap().contains('\u{1b}'));
+}
+
+/// A report holding every kind of finding, as an image scan with secret and config scanners
+/// would write it.
+fn mixed_scan() -> ScanReport {
+    let mut r = sample_scan();
+    let layer = Some(LayerRef {
+        index: 1,
+        digest: Some(format!("sha256:{}", "ab".repeat(32))),
+        created_by: Some("COPY . /app".into()),
+    });
+    let t = &mut r.targets[0];
+    let mut at = Location::at("app/deploy/web.yaml", 12, 9).in_layer(layer.clone());
+    at.logical = Some("Deployment default/web container app".into());
+    t.findings.push(Finding::Misconfiguration(Misconfiguration {
+        id: "run-as-root".into(),
+        aliases: vec!["KSV012".into()],
+        severity: Severity::Medium,
+        title: "Container may run as root".into(),
+        why: "A container running as root is root on the host once a wall fails.".into(),
+        fix: "Set securityContext.runAsNonRoot: true.".into(),
+        location: at,
+        file_type: "kubernetes".into(),
+        object: Some("Deployment default/web".into()),
+        value: Some("runAsUser: 0".into()),
+    }));
+    t.findings.push(Finding::Secret(Secret {
+        id: "github-pat".into(),
+        severity: Severity::Critical,
+        title: "GitHub personal access token".into(),
+        why: "Anyone who pulls the image can act as the token's owner.".into(),
+        fix: "Revoke the token and rebuild without it.".into(),
+        location: Location::at("root/.config/gh/hosts.yml", 3, 17).in_layer(layer),
+        redacted: "ghp_****".into(),
+        fingerprint: "0123456789abcdef".into(),
+        deleted_in: Some(LayerRef {
+            index: 2,
+            ..LayerRef::default()
+        }),
+        present: false,
+        vendor: None,
+    }));
+    t.findings.push(Finding::Secret(Secret {
+        id: "aws-access-key".into(),
+        severity: Severity::High,
+        title: "AWS access key".into(),
+        why: "w".into(),
+        fix: "f".into(),
+        location: Location::logical("config:Env"),
+        redacted: "AKIA****".into(),
+        fingerprint: "fedcba9876543210".into(),
+        deleted_in: None,
+        present: true,
+        vendor: None,
+    }));
+    t.findings.push(Finding::Drift(Drift {
+        id: "drift-executable".into(),
+        severity: Severity::High,
+        title: "New executable".into(),
+        why: "w".into(),
+        fix: "f".into(),
+        location: Location::file("usr/local/bin/nc"),
+        change: Change::Added,
+        class: "executable".into(),
+        detail: "ELF, 34 KB".into(),
+    }));
+    t.findings.push(Finding::Isolation(Isolation {
+        id: "no-seccomp".into(),
+        severity: Severity::High,
+        title: "no seccomp filter".into(),
+        why: "w".into(),
+        fix: "f".into(),
+        wall: "seccomp".into(),
+        evidence: vec!["Seccomp: 0".into()],
+        location: Location::logical("wall:seccomp"),
+    }));
+    r.summary = sekisho_report::model::summarize(&r.targets);
+    r
+}
+
+#[test]
+fn sarif_with_every_kind_is_valid() {
+    let doc = render_scan_json(&mixed_scan(), ScanFormat::Sarif);
+    validate("sarif-2.1.0-schema.json", &doc);
+    let run = &doc["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    // Every rule has a security-severity for dashboards.
+    for r in rules {
+        assert!(r["properties"]["security-severity"].is_string(), "{r}");
+    }
+    let results = run["results"].as_array().unwrap();
+    let by_rule = |id: &str| results.iter().find(|r| r["ruleId"] == id).unwrap();
+    // Levels: error for HIGH and CRITICAL, warning for MEDIUM, note below.
+    assert_eq!(by_rule("run-as-root")["level"], "warning");
+    assert_eq!(by_rule("github-pat")["level"], "error");
+    assert_eq!(by_rule("CVE-2099-0001")["level"], "note");
+    // A file finding has the exact line and column; a field has a logical location.
+    let region = &by_rule("run-as-root")["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(
+        (region["startLine"].as_u64(), region["startColumn"].as_u64()),
+        (Some(12), Some(9))
+    );
+    assert_eq!(
+        by_rule("aws-access-key")["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
+        "config:Env"
+    );
+    assert_eq!(by_rule("github-pat")["properties"]["deleted_in_layer"], 2);
+}
+
+#[test]
+fn cyclonedx_and_json_with_every_kind() {
+    let r = mixed_scan();
+    let doc = render_scan_json(&r, ScanFormat::CycloneDx);
+    validate("cyclonedx-1.6/bom-1.6.schema.json", &doc);
+    let kinds: Vec<String> = doc["vulnerabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| {
+            v["properties"]
+                .as_array()?
+                .iter()
+                .find(|p| p["name"] == "sekisho:kind")?["value"]
+                .as_str()
+                .map(str::to_string)
+        })
+        .collect();
+    for k in ["misconfiguration", "secret", "drift", "isolation"] {
+        assert!(kinds.iter().any(|x| x == k), "{k} missing: {kinds:?}");
+    }
+    let json = render_scan_json(&r, ScanFormat::Json);
+    let fs = json["targets"][0]["findings"].as_array().unwrap();
+    let mut kinds: Vec<&str> = fs.iter().map(|f| f["kind"].as_str().unwrap()).collect();
+    kinds.dedup();
+    assert_eq!(
+        kinds,
+        vec![
+            "vulnerability",
+            "misconfiguration",
+            "secret",
+            "drift",
+            "isolation"
+        ]
+    );
+    assert_eq!(json["summary"]["by_kind"]["secret"], 2);
+    // Every kind re-renders from JSON.
+    let back: ScanReport = serde_json::from_value(json.clone()).unwrap();
+    for f in [ScanFormat::Json, ScanFormat::Sarif] {
+        assert_eq!(render_scan_json(&r, f), render_scan_json(&back, f));
+    }
+    let mut table = Vec::new();
+    render_scan(&back, ScanFormat::Table, &mut table, false).unwrap();
+    let text = String::from_utf8(table).unwrap();
+    for h in [
+        "Misconfigurations:",
+        "Secrets:",
+        "Drift:",
+        "Isolation:",
+        "app/deploy/web.yaml:12:9",
+        "ghp_****",
+    ] {
+        assert!(text.contains(h), "{h} missing:\n{text}");
+    }
+}
+
+#[test]
+fn stored_reports_with_dangling_package_references_render() {
+    // A stored (possibly hostile) report whose findings name packages it does not hold.
+    let mut doc = render_scan_json(&sample_scan(), ScanFormat::Json);
+    doc["targets"][0]["findings"][0]["package"] = json!(999_999);
+    doc["targets"][0]["findings"][1]["package_id"] = json!("pkg-nonexistent");
+    doc["targets"][0]["suppressed"][0]["finding"]["package"] = json!(usize::MAX);
+    let back: ScanReport = serde_json::from_value(doc).unwrap();
+    for f in [
+        ScanFormat::Table,
+        ScanFormat::Json,
+        ScanFormat::Sarif,
+        ScanFormat::CycloneDx,
+    ] {
+        let mut out = Vec::new();
+        render_scan(&back, f, &mut out, false).unwrap();
+        assert!(!out.is_empty());
+    }
+    let sarif = render_scan_json(&back, ScanFormat::Sarif);
+    validate("sarif-2.1.0-schema.json", &sarif);
 }

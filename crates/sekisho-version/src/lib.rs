@@ -28,6 +28,7 @@ pub mod ecosystem;
 pub mod error;
 pub mod go;
 pub mod maven;
+pub mod name;
 pub mod npm;
 pub mod nuget;
 pub mod osv;

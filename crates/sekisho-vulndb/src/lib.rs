@@ -10,7 +10,7 @@
 //! ```no_run
 //! use sekisho_vulndb::{Db, QueryOptions, default_db_path};
 //! # fn main() -> Result<(), sekisho_vulndb::DbError> {
-//! let db = Db::open(&default_db_path())?;          // read-only; safe while updates swap files
+//! let db = Db::open(&default_db_path(std::path::Path::new("/root/.cache")))?;          // read-only; safe while updates swap files
 //! if !db.has_data("Debian:13")? {
 //!     eprintln!("no advisory data for Debian:13");
 //! }

@@ -154,56 +154,9 @@ pub fn release(eco: Ecosystem, r: &str) -> String {
     }
 }
 
-/// Normalise a package name of `eco`: PEP 503 for PyPI, `group:artifact` for Maven, module paths
-/// for Go, case-folding where the ecosystem is case-insensitive.
+/// Normalise a package name of `eco` (see [`sekisho_version::name::normalize`]).
 pub fn package(eco_name: &str, name: &str) -> String {
-    let name = name.trim();
-    let Ok(n) = EcosystemName::parse(eco_name) else {
-        return name.to_string();
-    };
-    match n.ecosystem {
-        Ecosystem::PyPI => {
-            let mut out = String::with_capacity(name.len());
-            let mut sep = false;
-            for c in name.chars() {
-                if c == '-' || c == '_' || c == '.' {
-                    sep = true;
-                } else {
-                    if sep && !out.is_empty() {
-                        out.push('-');
-                    }
-                    sep = false;
-                    out.extend(c.to_lowercase());
-                }
-            }
-            out
-        }
-        Ecosystem::CratesIo => name.to_ascii_lowercase().replace('_', "-"),
-        Ecosystem::Go => {
-            let s = name
-                .strip_prefix("https://")
-                .or_else(|| name.strip_prefix("http://"))
-                .unwrap_or(name);
-            s.trim_end_matches('/').to_string()
-        }
-        Ecosystem::Maven => {
-            let s = if name.contains(':') {
-                name.to_string()
-            } else {
-                name.replacen('/', ":", 1)
-            };
-            s.to_ascii_lowercase()
-        }
-        Ecosystem::Npm
-        | Ecosystem::NuGet
-        | Ecosystem::Packagist
-        | Ecosystem::Debian
-        | Ecosystem::Ubuntu
-        | Ecosystem::Alpine
-        | Ecosystem::Wolfi
-        | Ecosystem::Chainguard => name.to_ascii_lowercase(),
-        _ => name.to_string(),
-    }
+    sekisho_version::name::normalize(eco_name, name)
 }
 
 /// The full lookup key of a package of the OSV ecosystem string `eco` (e.g. `Debian:bookworm`).

@@ -12,6 +12,7 @@
 //! database-specific word (GHSA `database_specific.severity`), else UNKNOWN.
 
 use serde::Serialize;
+
 use serde_json::Value;
 
 use crate::model::Advisory;
@@ -19,61 +20,19 @@ use sekisho_version::osv::Affected;
 
 pub use crate::cvss4::score as cvss4_score;
 
-/// The rating scale every source maps onto. Ordered: `Unknown < Low < … < Critical`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Rating {
-    Unknown,
-    Low,
-    Medium,
-    High,
-    Critical,
-}
+pub use sekisho_finding::Severity;
 
-impl Rating {
-    /// Upper-case name (`HIGH`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Unknown => "UNKNOWN",
-            Self::Low => "LOW",
-            Self::Medium => "MEDIUM",
-            Self::High => "HIGH",
-            Self::Critical => "CRITICAL",
-        }
-    }
-
-    /// Parse the names of this scale and common synonyms (`moderate`, `important`).
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s.trim().to_ascii_lowercase().as_str() {
-            "unknown" => Self::Unknown,
-            "low" | "negligible" => Self::Low,
-            "medium" | "moderate" => Self::Medium,
-            "high" | "important" => Self::High,
-            "critical" => Self::Critical,
-            _ => return None,
-        })
-    }
-}
-
-impl std::fmt::Display for Rating {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// CVSS qualitative rating of a base score (0.0 has no qualitative rank here: UNKNOWN).
-pub fn rating_from_score(score: f64) -> Rating {
-    if score >= 9.0 {
-        Rating::Critical
-    } else if score >= 7.0 {
-        Rating::High
-    } else if score >= 4.0 {
-        Rating::Medium
-    } else if score > 0.0 {
-        Rating::Low
-    } else {
-        Rating::Unknown
-    }
+/// The rating words of advisory databases and distributions, with their common synonyms
+/// (`moderate`, `important`, `negligible`); `None` for any other word.
+pub fn parse_word(s: &str) -> Option<Severity> {
+    Some(match s.trim().to_ascii_lowercase().as_str() {
+        "unknown" => Severity::Unknown,
+        "low" | "negligible" => Severity::Low,
+        "medium" | "moderate" => Severity::Medium,
+        "high" | "important" => Severity::High,
+        "critical" => Severity::Critical,
+        _ => return None,
+    })
 }
 
 /// CVSS v3.1 `Roundup`: smallest number with one decimal ≥ the input, avoiding float artefacts.
@@ -180,7 +139,7 @@ pub fn cvss_score(vector: &str) -> Option<f64> {
 
 /// Debian security-tracker urgency (`low`, `medium`, `high`, `unimportant`, `end-of-life`,
 /// `not yet assigned`; a `**` suffix marks an NVD-derived value) to the rating scale.
-pub fn debian_urgency(u: &str) -> Rating {
+pub fn debian_urgency(u: &str) -> Severity {
     match u
         .trim()
         .trim_end_matches('*')
@@ -188,27 +147,27 @@ pub fn debian_urgency(u: &str) -> Rating {
         .to_ascii_lowercase()
         .as_str()
     {
-        "unimportant" | "low" => Rating::Low,
-        "medium" => Rating::Medium,
-        "high" => Rating::High,
-        _ => Rating::Unknown,
+        "unimportant" | "low" => Severity::Low,
+        "medium" => Severity::Medium,
+        "high" => Severity::High,
+        _ => Severity::Unknown,
     }
 }
 
 /// Ubuntu CVE-tracker priority (`negligible`, `low`, `medium`, `high`, `critical`, `untriaged`).
-pub fn ubuntu_priority(p: &str) -> Rating {
-    Rating::parse(p).unwrap_or(Rating::Unknown)
+pub fn ubuntu_priority(p: &str) -> Severity {
+    parse_word(p).unwrap_or(Severity::Unknown)
 }
 
 /// Red Hat / AlmaLinux / Rocky severity (`Low`, `Moderate`, `Important`, `Critical`).
-pub fn redhat_severity(s: &str) -> Rating {
-    Rating::parse(s).unwrap_or(Rating::Unknown)
+pub fn redhat_severity(s: &str) -> Severity {
+    parse_word(s).unwrap_or(Severity::Unknown)
 }
 
 /// One severity judgement with where it came from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Assessment {
-    pub rating: Rating,
+    pub rating: Severity,
     /// The computed CVSS base score, when the rating came from a vector.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub score: Option<f64>,
@@ -237,7 +196,7 @@ pub fn assess(adv: &Advisory, affected: Option<&Affected>) -> Assessment {
     let es = affected.and_then(|a| a.ecosystem_specific.as_ref());
     if let Some(u) = str_at(es, "urgency") {
         let r = debian_urgency(u);
-        if r != Rating::Unknown {
+        if r != Severity::Unknown {
             return Assessment {
                 rating: r,
                 score: None,
@@ -248,7 +207,7 @@ pub fn assess(adv: &Advisory, affected: Option<&Affected>) -> Assessment {
     }
     if let Some(p) = adv.severity.iter().find(|s| s.kind == "Ubuntu") {
         let r = ubuntu_priority(&p.score);
-        if r != Rating::Unknown {
+        if r != Severity::Unknown {
             return Assessment {
                 rating: r,
                 score: None,
@@ -265,7 +224,7 @@ pub fn assess(adv: &Advisory, affected: Option<&Affected>) -> Assessment {
             .any(|p| adv.id.starts_with(p))
     {
         let r = redhat_severity(s);
-        if r != Rating::Unknown {
+        if r != Severity::Unknown {
             return Assessment {
                 rating: r,
                 score: None,
@@ -280,7 +239,7 @@ pub fn assess(adv: &Advisory, affected: Option<&Affected>) -> Assessment {
         .iter()
         .any(|p| adv.id.starts_with(p))
         && let Some((word, _)) = adv.summary.as_deref().and_then(|s| s.split_once(':'))
-        && let Some(r) = Rating::parse(word)
+        && let Some(r) = parse_word(word)
     {
         return Assessment {
             rating: r,
@@ -298,7 +257,7 @@ pub fn assess(adv: &Advisory, affected: Option<&Affected>) -> Assessment {
             .max_by(|a, b| a.0.total_cmp(&b.0));
         if let Some((sc, v)) = best {
             return Assessment {
-                rating: rating_from_score(sc),
+                rating: Severity::from_cvss_score(sc),
                 score: Some(sc),
                 vector: Some(v.clone()),
                 source: if kind == "CVSS_V4" {
@@ -310,7 +269,7 @@ pub fn assess(adv: &Advisory, affected: Option<&Affected>) -> Assessment {
         }
     }
     if let Some(s) = str_at(adv.database_specific.as_ref(), "severity")
-        && let Some(r) = Rating::parse(s)
+        && let Some(r) = parse_word(s)
     {
         return Assessment {
             rating: r,
@@ -320,7 +279,7 @@ pub fn assess(adv: &Advisory, affected: Option<&Affected>) -> Assessment {
         };
     }
     Assessment {
-        rating: Rating::Unknown,
+        rating: Severity::Unknown,
         score: None,
         vector: None,
         source: "none",
@@ -359,13 +318,13 @@ mod tests {
 
     #[test]
     fn scales() {
-        assert_eq!(rating_from_score(9.8), Rating::Critical);
-        assert_eq!(rating_from_score(7.0), Rating::High);
-        assert_eq!(rating_from_score(6.9), Rating::Medium);
-        assert_eq!(rating_from_score(0.1), Rating::Low);
-        assert_eq!(debian_urgency("high**"), Rating::High);
-        assert_eq!(debian_urgency("not yet assigned"), Rating::Unknown);
-        assert_eq!(ubuntu_priority("negligible"), Rating::Low);
-        assert_eq!(redhat_severity("Important"), Rating::High);
+        assert_eq!(Severity::from_cvss_score(9.8), Severity::Critical);
+        assert_eq!(Severity::from_cvss_score(7.0), Severity::High);
+        assert_eq!(Severity::from_cvss_score(6.9), Severity::Medium);
+        assert_eq!(Severity::from_cvss_score(0.1), Severity::Low);
+        assert_eq!(debian_urgency("high**"), Severity::High);
+        assert_eq!(debian_urgency("not yet assigned"), Severity::Unknown);
+        assert_eq!(ubuntu_priority("negligible"), Severity::Low);
+        assert_eq!(redhat_severity("Important"), Severity::High);
     }
 }

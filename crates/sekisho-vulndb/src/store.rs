@@ -11,10 +11,9 @@
 //! at any point leaves the previous DB untouched; stale temporaries of dead processes are removed
 //! by the next builder.
 
-use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
@@ -61,19 +60,10 @@ CREATE INDEX affected_adv ON affected(adv);
 CREATE INDEX advisories_flags ON advisories(withdrawn, security);
 ";
 
-/// Where the DB lives by default: `$XDG_CACHE_HOME/sekisho/db.sqlite`, else
-/// `~/.cache/sekisho/db.sqlite`.
-pub fn default_db_path() -> PathBuf {
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .filter(|v| !v.is_empty())
-                .map(|h| PathBuf::from(h).join(".cache"))
-        })
-        .unwrap_or_else(|| PathBuf::from(".cache"));
-    base.join("sekisho").join("db.sqlite")
+/// Where the DB lives by default inside a cache directory (`$XDG_CACHE_HOME`, else
+/// `~/.cache`): `<cache>/sekisho/db.sqlite`. The caller reads the environment.
+pub fn default_db_path(cache_home: &Path) -> PathBuf {
+    cache_home.join("sekisho").join("db.sqlite")
 }
 
 pub(crate) fn now_rfc3339() -> String {
@@ -536,15 +526,70 @@ impl Status {
 type CandList = Arc<[Candidate]>;
 
 /// A read-only handle on a DB file. Opening never blocks an update: updates rename a new file
-/// over the path and this handle keeps reading the file it opened. Not `Sync` (it caches decoded
-/// rows); open one per thread.
+/// over the path and this handle keeps reading the file it opened (its connections hold it open;
+/// a further connection is opened only while the path still names that file, see [`Db::conn`]).
+///
+/// `Send + Sync`: one handle can serve many threads (a server's scans and re-matches). Each
+/// query takes a connection from a small pool (SQLite connections are not shareable across
+/// threads), and the decoded-row caches are behind locks that are never held across a query.
 pub struct Db {
-    conn: Connection,
+    pool: Mutex<Vec<Connection>>,
+    /// Signalled when a connection goes back to the pool.
+    returned: std::sync::Condvar,
     path: PathBuf,
-    keys: RefCell<Option<HashSet<Key>>>,
-    releases: RefCell<HashMap<(String, String), bool>>,
-    advs: RefCell<HashMap<i64, Arc<Advisory>>>,
-    cache: RefCell<HashMap<Key, CandList>>,
+    /// Identity of the file the handle opened (device, inode): a pooled connection is only
+    /// opened on the same file, so a swap mid-scan never mixes two DBs.
+    ident: Option<(u64, u64)>,
+    keys: OnceLock<HashSet<Key>>,
+    releases: Mutex<HashMap<(String, String), bool>>,
+    advs: Mutex<HashMap<i64, Arc<Advisory>>>,
+    cache: Mutex<HashMap<Key, CandList>>,
+}
+
+/// Most connections a [`Db`] keeps open at once.
+const POOL_MAX: usize = 8;
+
+/// A pooled connection; returned to the pool when dropped.
+pub(crate) struct Conn<'a> {
+    db: &'a Db,
+    conn: Option<Connection>,
+}
+
+impl std::ops::Deref for Conn<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.conn.as_ref().expect("connection present until drop")
+    }
+}
+
+impl Drop for Conn<'_> {
+    fn drop(&mut self) {
+        if let Some(c) = self.conn.take() {
+            let mut pool = lock(&self.db.pool);
+            if pool.len() < POOL_MAX {
+                pool.push(c);
+            }
+            self.db.returned.notify_one();
+        }
+    }
+}
+
+/// Lock a mutex; a poisoned lock (a panic elsewhere) still guards consistent data here, since
+/// every critical section only inserts or reads whole values.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn file_ident(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+fn open_ro(path: &Path) -> rusqlite::Result<Connection> {
+    Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
 }
 
 impl std::fmt::Debug for Db {
@@ -567,11 +612,8 @@ impl Db {
         if !path.is_file() {
             return Err(DbError::Missing(path.to_path_buf()));
         }
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|e| DbError::sql(path, e))?;
+        let ident = file_ident(path);
+        let conn = open_ro(path).map_err(|e| DbError::sql(path, e))?;
         let ver: Option<String> = conn
             .query_row(
                 "SELECT value FROM meta WHERE key = 'schema_version'",
@@ -601,12 +643,44 @@ impl Db {
             }
         }
         Ok(Db {
-            conn,
+            pool: Mutex::new(vec![conn]),
+            returned: std::sync::Condvar::new(),
             path: path.to_path_buf(),
-            keys: RefCell::new(None),
-            releases: RefCell::new(HashMap::new()),
-            advs: RefCell::new(HashMap::new()),
-            cache: RefCell::new(HashMap::new()),
+            ident,
+            keys: OnceLock::new(),
+            releases: Mutex::new(HashMap::new()),
+            advs: Mutex::new(HashMap::new()),
+            cache: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// A connection from the pool, or a new one on the same file. When the file at `path` is no
+    /// longer the one this handle opened (a `db update` renamed a new one over it), a new
+    /// connection would read the new file, so the caller waits for a pooled one instead: one
+    /// handle never mixes two DBs.
+    pub(crate) fn conn(&self) -> Result<Conn<'_>> {
+        let mut pool = lock(&self.pool);
+        loop {
+            if let Some(c) = pool.pop() {
+                return Ok(Conn {
+                    db: self,
+                    conn: Some(c),
+                });
+            }
+            if self.ident.is_none() || file_ident(&self.path) == self.ident {
+                break;
+            }
+            // Every connection is in use (at least one exists: the handle opened it).
+            pool = self
+                .returned
+                .wait(pool)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        drop(pool);
+        let c = open_ro(&self.path).map_err(|e| DbError::sql(&self.path, e))?;
+        Ok(Conn {
+            db: self,
+            conn: Some(c),
         })
     }
 
@@ -624,9 +698,9 @@ impl Db {
     /// # Errors
     /// SQLite errors.
     pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        let conn = self.conn()?;
         self.sql(
-            self.conn
-                .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
                 .optional(),
         )
     }
@@ -638,29 +712,28 @@ impl Db {
     /// SQLite errors.
     pub fn has_data(&self, ecosystem: &str) -> Result<bool> {
         let (eco, rel) = normalize::ecosystem(ecosystem);
-        if let Some(b) = self.releases.borrow().get(&(eco.clone(), rel.clone())) {
+        if let Some(b) = lock(&self.releases).get(&(eco.clone(), rel.clone())) {
             return Ok(*b);
         }
+        let conn = self.conn()?;
         let b = self.sql(
-            self.conn
-                .prepare_cached(
-                    "SELECT 1 FROM affected WHERE ecosystem = ?1 AND release = ?2 LIMIT 1",
-                )
-                .and_then(|mut s| s.exists(params![eco, rel])),
+            conn.prepare_cached(
+                "SELECT 1 FROM affected WHERE ecosystem = ?1 AND release = ?2 LIMIT 1",
+            )
+            .and_then(|mut s| s.exists(params![eco, rel])),
         )?;
-        self.releases.borrow_mut().insert((eco, rel), b);
+        lock(&self.releases).insert((eco, rel), b);
         Ok(b)
     }
 
-    fn load_keys(&self) -> Result<()> {
-        if self.keys.borrow().is_some() {
-            return Ok(());
+    fn load_keys(&self) -> Result<&HashSet<Key>> {
+        if let Some(k) = self.keys.get() {
+            return Ok(k);
         }
         let mut set = HashSet::new();
-        let mut st = self.sql(
-            self.conn
-                .prepare("SELECT DISTINCT ecosystem, release, name FROM affected"),
-        )?;
+        let conn = self.conn()?;
+        let mut st =
+            self.sql(conn.prepare("SELECT DISTINCT ecosystem, release, name FROM affected"))?;
         let rows = self.sql(st.query_map([], |r| {
             Ok(Key {
                 ecosystem: r.get(0)?,
@@ -671,17 +744,19 @@ impl Db {
         for k in rows {
             set.insert(self.sql(k)?);
         }
-        *self.keys.borrow_mut() = Some(set);
-        Ok(())
+        drop(st);
+        drop(conn);
+        // Two threads may load at once; either set is the same.
+        Ok(self.keys.get_or_init(|| set))
     }
 
     fn advisory_by_rid(&self, rid: i64) -> Result<Arc<Advisory>> {
-        if let Some(a) = self.advs.borrow().get(&rid) {
+        if let Some(a) = lock(&self.advs).get(&rid) {
             return Ok(a.clone());
         }
+        let conn = self.conn()?;
         let (rec, _): (String, i64) = self.sql(
-            self.conn
-                .prepare_cached("SELECT record, rid FROM advisories WHERE rid = ?1")
+            conn.prepare_cached("SELECT record, rid FROM advisories WHERE rid = ?1")
                 .and_then(|mut s| s.query_row([rid], |r| Ok((r.get(0)?, r.get(1)?)))),
         )?;
         let a: Advisory = serde_json::from_str(&rec).map_err(|e| DbError::Incompatible {
@@ -689,7 +764,7 @@ impl Db {
             reason: format!("stored record {rid} does not decode: {e}"),
         })?;
         let a = Arc::new(a);
-        self.advs.borrow_mut().insert(rid, a.clone());
+        lock(&self.advs).insert(rid, a.clone());
         Ok(a)
     }
 
@@ -709,15 +784,15 @@ impl Db {
     /// # Errors
     /// As [`Db::lookup`].
     pub fn lookup_key(&self, key: &Key) -> Result<Arc<[Candidate]>> {
-        self.load_keys()?;
-        if !self.keys.borrow().as_ref().is_some_and(|k| k.contains(key)) {
+        if !self.load_keys()?.contains(key) {
             return Ok(Arc::from(Vec::new()));
         }
-        if let Some(c) = self.cache.borrow().get(key) {
+        if let Some(c) = lock(&self.cache).get(key) {
             return Ok(c.clone());
         }
         let rows: Vec<(i64, String, String, bool, bool)> = {
-            let mut st = self.sql(self.conn.prepare_cached(
+            let conn = self.conn()?;
+            let mut st = self.sql(conn.prepare_cached(
                 "SELECT a.adv, a.raw_ecosystem, a.entry, v.security, v.withdrawn
                  FROM affected a JOIN advisories v ON v.rid = a.adv
                  WHERE a.ecosystem = ?1 AND a.release = ?2 AND a.name = ?3
@@ -750,7 +825,7 @@ impl Db {
             });
         }
         let out: CandList = Arc::from(out);
-        let mut cache = self.cache.borrow_mut();
+        let mut cache = lock(&self.cache);
         if cache.len() >= CACHE_MAX {
             cache.clear();
         }
@@ -763,19 +838,17 @@ impl Db {
     /// # Errors
     /// SQLite errors or a stored row that does not decode.
     pub fn advisory(&self, id: &str) -> Result<Option<Advisory>> {
+        let conn = self.conn()?;
         let rid: Option<i64> = self.sql(
-            self.conn
-                .query_row("SELECT rid FROM advisories WHERE id = ?1", [id], |r| {
-                    r.get(0)
-                })
-                .optional(),
+            conn.query_row("SELECT rid FROM advisories WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional(),
         )?;
         let Some(rid) = rid else { return Ok(None) };
         let mut a = (*self.advisory_by_rid(rid)?).clone();
-        let mut st = self.sql(
-            self.conn
-                .prepare("SELECT entry FROM affected WHERE adv = ?1 ORDER BY rowid"),
-        )?;
+        let mut st =
+            self.sql(conn.prepare("SELECT entry FROM affected WHERE adv = ?1 ORDER BY rowid"))?;
         let rows = self.sql(st.query_map([rid], |r| r.get::<_, String>(0)))?;
         for r in rows {
             let e = self.sql(r)?;
@@ -791,14 +864,16 @@ impl Db {
     /// # Errors
     /// SQLite errors, or the first error `f` returns.
     pub fn for_each_advisory(&self, mut f: impl FnMut(Advisory) -> Result<()>) -> Result<()> {
-        let mut st = self.sql(self.conn.prepare("SELECT id FROM advisories ORDER BY id"))?;
-        let ids: Vec<String> = self
-            .sql(st.query_map([], |r| r.get(0)))?
-            .collect::<rusqlite::Result<_>>()
-            .map_err(|e| DbError::sql(&self.path, e))?;
+        let ids: Vec<String> = {
+            let conn = self.conn()?;
+            let mut st = self.sql(conn.prepare("SELECT id FROM advisories ORDER BY id"))?;
+            self.sql(st.query_map([], |r| r.get(0)))?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(|e| DbError::sql(&self.path, e))?
+        };
         for id in ids {
             if let Some(a) = self.advisory(&id)? {
-                self.advs.borrow_mut().clear();
+                lock(&self.advs).clear();
                 f(a)?;
             }
         }
@@ -881,13 +956,14 @@ impl Db {
     /// # Errors
     /// SQLite errors.
     pub fn status(&self) -> Result<Status> {
+        let base = self.summary()?;
+        let conn = self.conn()?;
         let count = |q: &str| -> Result<u64> {
-            self.sql(self.conn.query_row(q, [], |r| r.get::<_, i64>(0)))
+            self.sql(conn.query_row(q, [], |r| r.get::<_, i64>(0)))
                 .map(|n| n as u64)
         };
-        let base = self.summary()?;
         let group = |q: &str| -> Result<Vec<EcosystemCount>> {
-            let mut st = self.sql(self.conn.prepare(q))?;
+            let mut st = self.sql(conn.prepare(q))?;
             let rows = self.sql(st.query_map([], |r| {
                 Ok(EcosystemCount {
                     ecosystem: r.get(0)?,
@@ -907,7 +983,7 @@ impl Db {
             "SELECT ecosystem, release, COUNT(DISTINCT adv), COUNT(DISTINCT name) FROM affected
              WHERE ecosystem <> '' AND release <> '' GROUP BY ecosystem, release ORDER BY ecosystem, release",
         )?;
-        let mut st = self.sql(self.conn.prepare(
+        let mut st = self.sql(conn.prepare(
             "SELECT name, kind, imported_at, records, malformed FROM sources ORDER BY name",
         ))?;
         let sources = self
@@ -951,7 +1027,7 @@ impl Db {
             .as_deref()
             .and_then(parse_rfc3339)
             .map(|t| now.saturating_sub(t));
-        let advisories = self.sql(self.conn.query_row(
+        let advisories = self.sql(self.conn()?.query_row(
             "SELECT COUNT(*) FROM advisories",
             [],
             |r| r.get::<_, i64>(0),
@@ -997,6 +1073,34 @@ impl Db {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_handle_is_shared_by_threads() {
+        fn is_sync<T: Send + Sync>() {}
+        is_sync::<Db>();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite");
+        let mut b = Builder::begin(&path, true).unwrap();
+        let rec: Advisory = serde_json::from_str(
+            r#"{"id":"PYSEC-1","modified":"2024-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"PyPI","name":"Foo_Bar"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"2.0"}]}]}]}"#,
+        )
+        .unwrap();
+        b.put(&rec, "test").unwrap();
+        b.commit().unwrap();
+        let db = Db::open(&path).unwrap();
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                s.spawn(|| {
+                    for _ in 0..50 {
+                        let c = db.lookup("PyPI", "foo-bar").unwrap();
+                        assert_eq!(c.len(), 1);
+                        assert!(db.has_data("PyPI").unwrap());
+                    }
+                });
+            }
+        });
+        assert!(lock(&db.pool).len() <= POOL_MAX);
+    }
 
     #[test]
     fn time_round_trip() {

@@ -68,32 +68,17 @@ struct ConfigFile {
     db: Config,
 }
 
-/// Path of the config file.
-pub fn config_path() -> Option<PathBuf> {
-    std::env::var_os("XDG_CONFIG_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .filter(|v| !v.is_empty())
-                .map(|h| PathBuf::from(h).join(".config"))
-        })
-        .map(|d| d.join("sekisho").join("config.toml"))
-}
-
-/// Load the `[db]` section of the config file (defaults when there is no file).
+/// Load the `[db]` section of the config file at `path` (defaults when there is no file). The
+/// caller finds the file (`$XDG_CONFIG_HOME/sekisho/config.toml`) and loads it once.
 ///
 /// # Errors
 /// [`DbError::Config`] when the file exists but does not parse.
-pub fn load_config() -> Result<Config> {
-    let Some(p) = config_path() else {
-        return Ok(Config::default());
-    };
-    let Ok(text) = std::fs::read_to_string(&p) else {
+pub fn load_config(path: &Path) -> Result<Config> {
+    let Ok(text) = std::fs::read_to_string(path) else {
         return Ok(Config::default());
     };
     let f: ConfigFile = toml::from_str(&text).map_err(|e| DbError::Config {
-        path: p.clone(),
+        path: path.to_path_buf(),
         reason: e.to_string(),
     })?;
     Ok(f.db)
@@ -112,6 +97,8 @@ pub struct UpdateOptions {
     pub full: bool,
     /// Progress bar on stderr.
     pub progress: bool,
+    /// The config file's `[db]` section (source and ecosystem defaults).
+    pub config: Config,
 }
 
 /// What happened to one ecosystem.
@@ -246,7 +233,7 @@ impl Drop for RemoveOnDrop {
 /// # Errors
 /// Download, verification, SQLite and file-system errors.
 pub fn update(db: &Path, opts: &UpdateOptions) -> Result<UpdateReport> {
-    let cfg = load_config()?;
+    let cfg = &opts.config;
     let source = opts
         .source
         .clone()

@@ -10,6 +10,9 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // The isolation audit's probe helper: a fresh process that makes one syscall and exits.
+    let args: Vec<String> = std::env::args().skip(1).take(3).collect();
+    sekisho_audit::probe_helper_main(&args);
     let cli = cli::Cli::parse();
     match cmd::run(cli) {
         Ok(code) => code,

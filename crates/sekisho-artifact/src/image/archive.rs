@@ -13,7 +13,6 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
 
-use crate::fs::{EntryKind, LayerInfo, LayerSource, Note};
 use crate::image::config::parse_config;
 use crate::image::layout::select_ref;
 use crate::image::manifest::{Index, parse_docker_manifest};
@@ -22,6 +21,7 @@ use crate::image::tar_layer::{
     BlobOpener, Compression, FileBlob, Limits, TarInput, TarLayer, walk_tar,
 };
 use crate::image::{Digest, ImageError, MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES, read_capped};
+use crate::layer::{EntryKind, LayerInfo, LayerSource, Note};
 use crate::path;
 
 /// A seekable file as tar input; the position is shared so the visitor can see member offsets.
@@ -83,7 +83,7 @@ impl ArchiveStore {
         let mut members = BTreeMap::new();
         let mut notes: Vec<Note> = Vec::new();
         {
-            let mut visit = |m: &crate::fs::EntryMeta, _r: &mut dyn Read| -> io::Result<()> {
+            let mut visit = |m: &crate::layer::EntryMeta, _r: &mut dyn Read| -> io::Result<()> {
                 let e = match &m.kind {
                     EntryKind::File => Member::File {
                         offset: pos.get(),

@@ -165,12 +165,16 @@ impl DockerConfig {
     }
 }
 
-/// Where Docker keeps its config.
-pub fn docker_config_path() -> Option<PathBuf> {
-    if let Some(d) = std::env::var_os("DOCKER_CONFIG") {
-        return Some(PathBuf::from(d).join("config.json"));
+/// Where Docker keeps its config: `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`.
+/// The caller passes the environment's values.
+pub fn docker_config_path(
+    docker_config: Option<&std::path::Path>,
+    home: Option<&std::path::Path>,
+) -> Option<PathBuf> {
+    if let Some(d) = docker_config {
+        return Some(d.join("config.json"));
     }
-    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".docker/config.json"))
+    home.map(|h| h.join(".docker/config.json"))
 }
 
 /// Ask `docker-credential-<helper>` for `registry`'s credentials. `Ok(None)` when it has none.
@@ -245,18 +249,13 @@ pub fn run_helper(helper: &str, registry: &str) -> Result<Option<Credentials>, I
     }))
 }
 
-/// Credentials for `registry` from Docker's config (helpers first, then `auths`).
+/// Credentials for `registry` from the Docker config file `config` (helpers first, then
+/// `auths`). A missing file has none.
 pub fn from_docker_config(
     registry: &str,
-    config: Option<&std::path::Path>,
+    config: &std::path::Path,
 ) -> Result<Option<Credentials>, ImageError> {
-    let path = match config {
-        Some(p) => p.to_path_buf(),
-        None => match docker_config_path() {
-            Some(p) => p,
-            None => return Ok(None),
-        },
-    };
+    let path = config.to_path_buf();
     let bytes = match std::fs::read(&path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),

@@ -8,7 +8,7 @@
 //!
 //! Every blob is streamed once and its sha256 checked while it streams; nothing is extracted.
 //!
-//! [`LayerSource`]: crate::fs::LayerSource
+//! [`LayerSource`]: crate::layer::LayerSource
 
 pub mod archive;
 pub mod auth;

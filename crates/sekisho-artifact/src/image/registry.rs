@@ -22,12 +22,17 @@ use crate::image::{Digest, ImageError, MAX_MANIFEST_BYTES, read_capped};
 pub struct RegistryOptions {
     /// Allow plain HTTP and skip TLS verification.
     pub insecure: bool,
-    /// Explicit credentials (`--username` + `--password-stdin`); otherwise Docker's config.
+    /// Explicit credentials (`--username` + `--password-stdin`); otherwise `docker_config`.
     pub credentials: Option<Credentials>,
-    /// Extra CA certificate files (PEM). `SSL_CERT_FILE` is added when set.
+    /// Extra CA certificate files (PEM), on top of the system bundle (the CLI adds
+    /// `SSL_CERT_FILE`).
     pub ca_certs: Vec<PathBuf>,
-    /// Docker config file to read credentials from (default: `$DOCKER_CONFIG`, `~/.docker`).
+    /// Docker config file to read credentials from (and run its credential helpers). `None`:
+    /// send no credentials at all (a server pulling tenant-named references must never send its
+    /// own). Nothing here is read from the environment: the caller decides.
     pub docker_config: Option<PathBuf>,
+    /// The proxy for this registry, if any.
+    pub proxy: ProxySettings,
     /// Attempts per request after the first, on 429/5xx/connection errors.
     pub retries: u32,
     /// First backoff delay; doubled each retry.
@@ -41,9 +46,107 @@ impl Default for RegistryOptions {
             credentials: None,
             ca_certs: Vec::new(),
             docker_config: None,
+            proxy: ProxySettings::default(),
             retries: 4,
             backoff: Duration::from_millis(250),
         }
+    }
+}
+
+/// Proxy settings, as `HTTPS_PROXY`/`ALL_PROXY`/`HTTP_PROXY` and `NO_PROXY` spell them (the
+/// caller reads the environment, the library never does).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProxySettings {
+    /// Proxy URL (`http://proxy:3128`, `socks5://…`).
+    pub url: Option<String>,
+    /// Comma-separated hosts that bypass the proxy: `example.com` (and its subdomains),
+    /// `.example.com` (subdomains), `*` (everything), IPs and `IP/prefix` ranges, optionally with
+    /// `:port`.
+    pub no_proxy: Option<String>,
+}
+
+impl ProxySettings {
+    /// Whether a request to `host` (without port) on `port` goes through the proxy.
+    pub fn applies_to(&self, host: &str, port: u16) -> bool {
+        if self.url.is_none() {
+            return false;
+        }
+        let Some(np) = &self.no_proxy else {
+            return true;
+        };
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_ascii_lowercase();
+        !np.split(',')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .any(|e| {
+                if e == "*" {
+                    return true;
+                }
+                let (pat, pport) = split_port(e);
+                if pport.is_some_and(|p| p != port) {
+                    return false;
+                }
+                let pat = pat.trim_start_matches('*').to_ascii_lowercase();
+                if let Some((net, bits)) = pat.split_once('/') {
+                    return cidr_contains(net, bits, &host);
+                }
+                if let Some(suffix) = pat.strip_prefix('.') {
+                    return host.ends_with(&format!(".{suffix}"));
+                }
+                host == pat || host.ends_with(&format!(".{pat}"))
+            })
+    }
+}
+
+/// `host[:port]` or `[v6][:port]` → (host, port), 443 when none is given.
+fn host_port(hp: &str) -> (&str, u16) {
+    let (h, p) = split_port(hp);
+    (h, p.unwrap_or(443))
+}
+
+fn split_port(e: &str) -> (&str, Option<u16>) {
+    // `[::1]:5000`, `host:5000`; a bare IPv6 address has more than one colon.
+    if let Some(rest) = e.strip_prefix('[') {
+        if let Some((h, p)) = rest.split_once("]:") {
+            return (h, p.parse().ok());
+        }
+        return (rest.trim_end_matches(']'), None);
+    }
+    match e.rsplit_once(':') {
+        Some((h, p)) if !h.contains(':') => (h, p.parse().ok()),
+        _ => (e, None),
+    }
+}
+
+fn cidr_contains(net: &str, bits: &str, host: &str) -> bool {
+    let (Ok(net), Ok(bits), Ok(ip)) = (
+        net.parse::<std::net::IpAddr>(),
+        bits.parse::<u32>(),
+        host.parse::<std::net::IpAddr>(),
+    ) else {
+        return false;
+    };
+    match (net, ip) {
+        (std::net::IpAddr::V4(n), std::net::IpAddr::V4(i)) if bits <= 32 => {
+            let mask = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - bits)
+            };
+            u32::from(n) & mask == u32::from(i) & mask
+        }
+        (std::net::IpAddr::V6(n), std::net::IpAddr::V6(i)) if bits <= 128 => {
+            let mask = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - bits)
+            };
+            u128::from(n) & mask == u128::from(i) & mask
+        }
+        _ => false,
     }
 }
 
@@ -98,11 +201,8 @@ fn load_certs(paths: &[PathBuf]) -> Result<Vec<ureq::tls::Certificate<'static>>,
     Ok(out)
 }
 
-fn build_agent(opts: &RegistryOptions) -> Result<ureq::Agent, ImageError> {
+fn build_agent(opts: &RegistryOptions, host: &str, port: u16) -> Result<ureq::Agent, ImageError> {
     let mut files = opts.ca_certs.clone();
-    if let Some(f) = std::env::var_os("SSL_CERT_FILE") {
-        files.push(PathBuf::from(f));
-    }
     let mut tls = ureq::tls::TlsConfig::builder().disable_verification(opts.insecure);
     if !files.is_empty() {
         // Extra CAs on top of the system bundle (Debian's ca-certificates).
@@ -115,12 +215,27 @@ fn build_agent(opts: &RegistryOptions) -> Result<ureq::Agent, ImageError> {
     let cfg = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .tls_config(tls.build())
-        .proxy(ureq::Proxy::try_from_env())
+        .proxy(proxy_for(opts, host, port)?)
         .timeout_connect(Some(Duration::from_secs(15)))
         .timeout_recv_response(Some(Duration::from_secs(120)))
         .user_agent(concat!("sekisho/", env!("CARGO_PKG_VERSION")))
         .build();
     Ok(cfg.into())
+}
+
+fn proxy_for(
+    opts: &RegistryOptions,
+    host: &str,
+    port: u16,
+) -> Result<Option<ureq::Proxy>, ImageError> {
+    match &opts.proxy.url {
+        Some(u) if opts.proxy.applies_to(host, port) => {
+            ureq::Proxy::new(u).map(Some).map_err(|e| {
+                ImageError::invalid(format!("proxy {u:?}"), format!("not a proxy URL: {e}"))
+            })
+        }
+        _ => Ok(None),
+    }
 }
 
 type Response = ureq::http::Response<ureq::Body>;
@@ -148,8 +263,9 @@ fn cert_message(e: &ureq::Error) -> String {
 impl Client {
     /// Connect to `r`'s registry: pick the scheme and check `/v2/` (authenticating if asked).
     pub fn connect(r: &Reference, opts: &RegistryOptions) -> Result<Arc<Self>, ImageError> {
-        let agent = build_agent(opts)?;
         let host = r.api_host().to_string();
+        let (h, port) = host_port(&host);
+        let agent = build_agent(opts, h, port)?;
         let https = format!("https://{host}");
         let base = if may_use_plain_http(r, opts.insecure) {
             // Docker's rule: try TLS, fall back to plain HTTP for insecure or local registries.
@@ -169,9 +285,10 @@ impl Client {
         } else {
             https
         };
-        let creds = match &opts.credentials {
-            Some(c) => Some(c.clone()),
-            None => auth::from_docker_config(&r.registry, opts.docker_config.as_deref())?,
+        let creds = match (&opts.credentials, &opts.docker_config) {
+            (Some(c), _) => Some(c.clone()),
+            (None, Some(cfg)) => auth::from_docker_config(&r.registry, cfg)?,
+            (None, None) => None,
         };
         let c = Arc::new(Self {
             agent,
@@ -525,6 +642,41 @@ mod tests {
     }
 
     #[test]
+    fn no_proxy_rules() {
+        let p = ProxySettings {
+            url: Some("http://proxy:3128".into()),
+            no_proxy: Some(
+                "localhost, .internal.example,corp.example, 10.0.0.0/8, [::1], reg.example:5000"
+                    .into(),
+            ),
+        };
+        assert!(!p.applies_to("localhost", 443));
+        assert!(!p.applies_to("a.internal.example", 443));
+        assert!(p.applies_to("internal.example", 443));
+        assert!(!p.applies_to("corp.example", 443));
+        assert!(!p.applies_to("x.corp.example", 443));
+        assert!(!p.applies_to("10.1.2.3", 443));
+        assert!(p.applies_to("11.1.2.3", 443));
+        assert!(!p.applies_to("::1", 443));
+        assert!(!p.applies_to("reg.example", 5000));
+        assert!(p.applies_to("reg.example", 443));
+        assert!(p.applies_to("docker.io", 443));
+        let all = ProxySettings {
+            url: Some("http://p".into()),
+            no_proxy: Some("*".into()),
+        };
+        assert!(!all.applies_to("docker.io", 443));
+        assert!(!ProxySettings::default().applies_to("docker.io", 443));
+        assert_eq!(host_port("[::1]:5000"), ("::1", 5000));
+        assert_eq!(host_port("[::1]"), ("::1", 443));
+        assert_eq!(host_port("127.0.0.1:5000"), ("127.0.0.1", 5000));
+        assert_eq!(
+            host_port("registry-1.docker.io"),
+            ("registry-1.docker.io", 443)
+        );
+    }
+
+    #[test]
     fn plain_http_only_for_insecure_or_loopback() {
         // Loopback registries may fall back to plain HTTP without --insecure.
         for s in [
@@ -552,30 +704,42 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let junk = dir.path().join("junk.pem");
         std::fs::write(&junk, "no certificate here\n").unwrap();
-        let e = build_agent(&RegistryOptions {
-            ca_certs: vec![junk],
-            ..RegistryOptions::default()
-        })
+        let e = build_agent(
+            &RegistryOptions {
+                ca_certs: vec![junk],
+                ..RegistryOptions::default()
+            },
+            "r.example",
+            443,
+        )
         .unwrap_err()
         .to_string();
         assert!(
             e.contains("junk.pem") && e.contains("no certificates"),
             "{e}"
         );
-        let e = build_agent(&RegistryOptions {
-            ca_certs: vec![dir.path().join("missing.pem")],
-            ..RegistryOptions::default()
-        })
+        let e = build_agent(
+            &RegistryOptions {
+                ca_certs: vec![dir.path().join("missing.pem")],
+                ..RegistryOptions::default()
+            },
+            "r.example",
+            443,
+        )
         .unwrap_err()
         .to_string();
         assert!(e.contains("missing.pem"), "{e}");
-        let a = build_agent(&RegistryOptions {
-            insecure: true,
-            ..RegistryOptions::default()
-        })
+        let a = build_agent(
+            &RegistryOptions {
+                insecure: true,
+                ..RegistryOptions::default()
+            },
+            "r.example",
+            443,
+        )
         .unwrap();
         assert!(a.config().tls_config().disable_verification());
-        let a = build_agent(&RegistryOptions::default()).unwrap();
+        let a = build_agent(&RegistryOptions::default(), "r.example", 443).unwrap();
         assert!(!a.config().tls_config().disable_verification());
     }
 }

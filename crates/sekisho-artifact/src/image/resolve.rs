@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
-use crate::fs::{LayerInfo, LayerSource, Note};
 use crate::image::config::{ImageMeta, parse_config};
 use crate::image::manifest::{Document, Manifest, Platform, parse_document, select_platform};
 use crate::image::tar_layer::{BlobOpener, Limits, TarLayer};
 use crate::image::{Digest, ImageError, MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES};
+use crate::layer::{LayerInfo, LayerSource, Note};
 
 /// Where an image's blobs live.
 pub trait BlobStore {

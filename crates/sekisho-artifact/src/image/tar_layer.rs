@@ -23,8 +23,8 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use sha2::{Digest as _, Sha256};
 
-use crate::fs::{EntryKind, EntryMeta, LayerInfo, LayerSource, Note, Visitor, WalkError};
 use crate::image::ImageError;
+use crate::layer::{EntryKind, EntryMeta, LayerInfo, LayerSource, Note, Visitor, WalkError};
 use crate::path;
 
 /// Opens the raw (possibly compressed) bytes of a blob. Called once per walk.
@@ -126,6 +126,11 @@ pub fn layer_name(info: &LayerInfo) -> String {
 impl LayerSource for TarLayer {
     fn info(&self) -> &LayerInfo {
         &self.info
+    }
+
+    /// The walk, the inflate thread, and the feeder that hashes the blob when it has a digest.
+    fn threads(&self) -> usize {
+        if self.expect_digest.is_some() { 3 } else { 2 }
     }
 
     fn walk(&mut self, visit: &mut Visitor<'_>, notes: &mut Vec<Note>) -> Result<(), WalkError> {

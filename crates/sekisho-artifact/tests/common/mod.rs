@@ -11,8 +11,8 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use sekisho_artifact::fs::{Capture, EntryMeta};
 use sekisho_artifact::image::resolve::OpenedImage;
+use sekisho_artifact::{Capture, EntryMeta};
 use sekisho_artifact::{Inventory, collect};
 use sha2::{Digest, Sha256};
 

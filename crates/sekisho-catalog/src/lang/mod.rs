@@ -19,7 +19,7 @@ pub mod golang;
 pub mod java;
 pub mod javascript;
 pub mod php;
-pub mod purl;
+
 pub mod python;
 pub mod ruby;
 pub mod rust;
@@ -69,11 +69,12 @@ pub const MAX_PACKAGES_PER_FILE: usize = 200_000;
 /// npm `@scope/name`, Go the module path.
 pub fn package(kind: PackageKind, name: &str, version: &str) -> Package {
     Package {
+        id: String::new(),
         name: name.to_string(),
         version: version.to_string(),
         kind,
         ecosystem: ecosystem(kind).map(str::to_string),
-        purl: purl::for_package(kind, name, version),
+        purl: crate::purl::for_package(kind, name, version),
         source: None,
         licenses: Vec::new(),
         arch: None,

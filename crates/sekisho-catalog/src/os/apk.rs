@@ -181,7 +181,7 @@ impl Cataloger for Apk {
                     .get(&(r.name.clone(), r.version.clone()))
                     .copied()
                     .unwrap_or(c.layer);
-                let purl = super::purl(
+                let purl = crate::purl::build(
                     "apk",
                     Some(namespace),
                     &r.name,
@@ -189,6 +189,7 @@ impl Cataloger for Apk {
                     &[("arch", r.arch.as_deref()), ("distro", distro.as_deref())],
                 );
                 out.packages.push(Package {
+                    id: String::new(),
                     source: Some(SourcePackage {
                         name: r.origin.clone().unwrap_or_else(|| r.name.clone()),
                         version: None,

@@ -395,7 +395,7 @@ impl Cataloger for Dpkg {
                     .or_else(|| lists.get(r.name.as_str()));
                 let files = list.map(|l| parse_list(&l.data)).unwrap_or_default();
                 let licenses = copyright(inv, &r.name);
-                let purl = super::purl(
+                let purl = crate::purl::build(
                     "deb",
                     Some(&namespace),
                     &r.name,
@@ -403,6 +403,7 @@ impl Cataloger for Dpkg {
                     &[("arch", r.arch.as_deref()), ("distro", distro.as_deref())],
                 );
                 out.packages.push(Package {
+                    id: String::new(),
                     name: r.name,
                     version: r.version,
                     kind: PackageKind::Deb,

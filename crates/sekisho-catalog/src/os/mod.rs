@@ -1,7 +1,7 @@
 //! OS detection and the OS package catalogers (dpkg, apk, rpm).
 //!
-//! These share a few helpers: purl building (<https://github.com/package-url/purl-spec>) and the
-//! mapping from a detected [`crate::OsInfo`] to the purl `distro` qualifier and namespace.
+//! These share a few helpers: the mapping from a detected [`crate::OsInfo`] to the purl `distro`
+//! qualifier and namespace ([`crate::purl`] builds the purls), and RFC 822 paragraphs.
 
 pub mod apk;
 pub mod dpkg;
@@ -9,52 +9,6 @@ pub mod release;
 pub mod rpm;
 
 use crate::model::OsInfo;
-
-/// Percent-encode a purl component: everything but the purl spec's unreserved characters.
-pub fn purl_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// Build a purl: `pkg:TYPE/NAMESPACE/NAME@VERSION?k=v&…` (qualifiers sorted by key as the spec
-/// requires; empty values dropped).
-pub fn purl(
-    ty: &str,
-    namespace: Option<&str>,
-    name: &str,
-    version: &str,
-    qualifiers: &[(&str, Option<&str>)],
-) -> String {
-    let mut s = format!("pkg:{ty}/");
-    if let Some(ns) = namespace.filter(|n| !n.is_empty()) {
-        s.push_str(&purl_encode(ns));
-        s.push('/');
-    }
-    s.push_str(&purl_encode(name));
-    if !version.is_empty() {
-        s.push('@');
-        s.push_str(&purl_encode(version));
-    }
-    let mut q: Vec<(&str, &str)> = qualifiers
-        .iter()
-        .filter_map(|(k, v)| v.filter(|v| !v.is_empty()).map(|v| (*k, v)))
-        .collect();
-    q.sort_unstable();
-    for (i, (k, v)) in q.iter().enumerate() {
-        s.push(if i == 0 { '?' } else { '&' });
-        s.push_str(k);
-        s.push('=');
-        s.push_str(&purl_encode(v));
-    }
-    s
-}
 
 /// The purl `distro` qualifier for an OS: `debian-12`, `alpine-3.19.1`, `rocky-9.3`.
 pub fn distro_qualifier(os: Option<&OsInfo>) -> Option<String> {
@@ -98,24 +52,6 @@ pub const MAX_PACKAGES: usize = 1 << 20;
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn purls_encode_and_sort() {
-        assert_eq!(
-            purl(
-                "deb",
-                Some("debian"),
-                "libc6",
-                "2.36-9+deb12u4",
-                &[("distro", Some("debian-12")), ("arch", Some("amd64"))]
-            ),
-            "pkg:deb/debian/libc6@2.36-9%2Bdeb12u4?arch=amd64&distro=debian-12"
-        );
-        assert_eq!(
-            purl("rpm", None, "a", "1:2", &[("epoch", None)]),
-            "pkg:rpm/a@1%3A2"
-        );
-    }
 
     #[test]
     fn paragraph_split() {

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
+use sekisho_scan::{Environment, Settings};
 use sekisho_vulndb::{
-    DEFAULT_MAX_AGE, Db, ImportOptions, QueryOptions, UpdateOptions, default_db_path, export,
-    import_paths, update,
+    DEFAULT_MAX_AGE, Db, ImportOptions, QueryOptions, UpdateOptions, export, import_paths, update,
 };
 
 use super::{EXIT_NO_DATA, EXIT_OK};
@@ -97,22 +97,30 @@ pub enum DbCmd {
     },
 }
 
-fn db_path(o: &DbOpts) -> anyhow::Result<PathBuf> {
-    if let Some(p) = &o.db {
-        return Ok(p.clone());
-    }
-    let cfg = sekisho_vulndb::update::load_config()?;
-    Ok(cfg.path.unwrap_or_else(default_db_path))
+/// The environment and the settings file, read once per command.
+struct Ctx {
+    env: Environment,
+    settings: Settings,
 }
 
-fn max_age(o: &DbOpts) -> Duration {
-    let cfg_days = sekisho_vulndb::update::load_config()
-        .ok()
-        .and_then(|c| c.max_age_days);
-    o.max_age_days
-        .or(cfg_days)
-        .map(|d| Duration::from_secs(d * 86_400))
-        .unwrap_or(DEFAULT_MAX_AGE)
+impl Ctx {
+    fn load() -> anyhow::Result<Self> {
+        let env = Environment::from_process();
+        let settings = Settings::load(&env)?;
+        Ok(Self { env, settings })
+    }
+
+    fn db_path(&self, o: &DbOpts) -> PathBuf {
+        o.db.clone()
+            .unwrap_or_else(|| self.settings.db_path(&self.env))
+    }
+
+    fn max_age(&self, o: &DbOpts) -> Duration {
+        o.max_age_days
+            .or(self.settings.db.max_age_days)
+            .map(|d| Duration::from_secs(d * 86_400))
+            .unwrap_or(DEFAULT_MAX_AGE)
+    }
 }
 
 fn progress_wanted() -> bool {
@@ -164,6 +172,7 @@ fn print_import_report(
 }
 
 pub fn run(c: DbCmd) -> anyhow::Result<ExitCode> {
+    let cx = Ctx::load()?;
     match c {
         DbCmd::Import {
             paths,
@@ -171,7 +180,7 @@ pub fn run(c: DbCmd) -> anyhow::Result<ExitCode> {
             format,
             opts,
         } => {
-            let path = db_path(&opts)?;
+            let path = cx.db_path(&opts);
             let r = import_paths(
                 &path,
                 &paths,
@@ -192,7 +201,7 @@ pub fn run(c: DbCmd) -> anyhow::Result<ExitCode> {
             format,
             opts,
         } => {
-            let path = db_path(&opts)?;
+            let path = cx.db_path(&opts);
             let r = update(
                 &path,
                 &UpdateOptions {
@@ -201,13 +210,14 @@ pub fn run(c: DbCmd) -> anyhow::Result<ExitCode> {
                     offline,
                     full,
                     progress: progress_wanted(),
+                    config: cx.settings.db.clone(),
                 },
             )
             .with_context(|| format!("update {}", path.display()))?;
             if r.offline {
                 match Db::open(&path) {
                     Ok(db) => {
-                        if let Some(w) = db.stale_warning(max_age(&opts)) {
+                        if let Some(w) = db.stale_warning(cx.max_age(&opts)) {
                             eprintln!("warning: {w}");
                         }
                         eprintln!(
@@ -234,7 +244,7 @@ pub fn run(c: DbCmd) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(EXIT_OK))
         }
         DbCmd::Export { file, opts } => {
-            let path = db_path(&opts)?;
+            let path = cx.db_path(&opts);
             let db = Db::open(&path)?;
             let h = export::write(&db, &file)
                 .with_context(|| format!("export to {}", file.display()))?;
@@ -247,11 +257,11 @@ pub fn run(c: DbCmd) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(EXIT_OK))
         }
         DbCmd::Status { format, opts } => {
-            let path = db_path(&opts)?;
+            let path = cx.db_path(&opts);
             let db = Db::open(&path)?;
             let st = db.status()?;
-            let stale = st.is_stale(max_age(&opts));
-            if let Some(w) = db.stale_warning(max_age(&opts)) {
+            let stale = st.is_stale(cx.max_age(&opts));
+            if let Some(w) = db.stale_warning(cx.max_age(&opts)) {
                 eprintln!("warning: {w}");
             }
             if format == Format::Json {
@@ -320,9 +330,9 @@ pub fn run(c: DbCmd) -> anyhow::Result<ExitCode> {
             format,
             opts,
         } => {
-            let path = db_path(&opts)?;
+            let path = cx.db_path(&opts);
             let db = Db::open(&path)?;
-            if let Some(w) = db.stale_warning(max_age(&opts)) {
+            if let Some(w) = db.stale_warning(cx.max_age(&opts)) {
                 eprintln!("warning: {w}");
             }
             let has = db.has_data(&ecosystem)?;

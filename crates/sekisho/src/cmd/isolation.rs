@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use sekisho_audit::checks::{self, ALL_CHECKS};
+use sekisho_audit::checks::{self, RULES};
 use sekisho_audit::host::RealHost;
 use sekisho_audit::model::Finding;
 use sekisho_audit::{hostview, inside, render};
@@ -17,34 +17,24 @@ use super::{EXIT_GATE, EXIT_OK};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum IsolationFormat {
     Table,
+    /// The audit's own JSON (`kind: "isolation"`, every wall and measurement).
     Json,
+    /// SARIF 2.1.0, one result per finding (logical locations: the walls).
+    Sarif,
+    /// CycloneDX 1.6 with the findings as `vulnerabilities`.
+    Cyclonedx,
 }
 
-const FAIL_ON_HELP: &str = "Exit 1 when a finding has one of these check IDs (comma-separated), \
-or a severity at or above one of: critical, high, medium, low, info.
-
-Check IDs:
-  capabilities  privileged cap-sys-admin cap-sys-module cap-sys-rawio
-                cap-dac-read-search cap-sys-ptrace cap-net-admin cap-bpf
-                cap-perfmon cap-sys-boot cap-mac-admin cap-mac-override
-                cap-sys-time cap-syslog
-  seccomp       no-seccomp no-new-privs-off syscall-mount syscall-kexec-load
-                syscall-init-module syscall-open-by-handle-at syscall-bpf
-                syscall-perf-event-open syscall-setns syscall-unshare
-                syscall-keyctl syscall-add-key syscall-userfaultfd
-                syscall-io-uring-setup syscall-ptrace
-  namespaces    host-pid-ns host-net-ns host-mnt-ns host-ipc-ns host-uts-ns
-                host-user-ns host-cgroup-ns host-time-ns userns-host-root
-  cgroups       no-cgroup-limits no-memory-limit no-pids-limit
-  lsm           no-lsm
-  exposure      runtime-socket host-root-mount host-mount proc-sys-writable
-                sys-writable sysrq-writable kcore-readable block-devices
-                host-processes-visible release-agent-writable
-  kernel        unprivileged-userns unprivileged-bpf ptrace-scope
-                kptr-restrict-off dmesg-restrict-off
-  sandbox       shared-kernel
-
-Each is described in docs/isolation.md.";
+/// `--fail-on`'s help: every check ID, grouped by wall, from the rule registry.
+fn fail_on_help() -> String {
+    let ids = sekisho_scan::rules::registry()
+        .map(|r| r.help_lines(sekisho_finding::Kind::Isolation, 78))
+        .unwrap_or_default();
+    format!(
+        "Exit 1 when a finding has one of these check IDs (comma-separated), \
+or a severity at or above one of: critical, high, medium, low, info.\n\nCheck IDs:\n{ids}\nEach is described in docs/isolation.md."
+    )
+}
 
 /// Audit the walls between a workload and the host: namespaces, cgroups, seccomp, capabilities,
 /// LSM, dangerous exposure, syscall probes, runtime/sandbox/VM detection.
@@ -65,11 +55,14 @@ pub struct IsolationArgs {
     #[arg(long, value_enum, default_value_t = IsolationFormat::Table)]
     pub format: IsolationFormat,
     /// Gate on check IDs or severities, e.g. `--fail-on privileged,no-seccomp`.
-    #[arg(long, value_delimiter = ',', value_name = "CHECKS", long_help = FAIL_ON_HELP)]
+    #[arg(long, value_delimiter = ',', value_name = "CHECKS", long_help = fail_on_help())]
     pub fail_on: Vec<String>,
     /// With --host: scan at most this many processes.
     #[arg(long, default_value_t = 1_000_000, hide = true)]
     pub max_procs: usize,
+    /// Run the syscall probes in helper processes even when single-threaded (tests).
+    #[arg(long, hide = true)]
+    pub probe_helper: bool,
 }
 
 fn gate(findings: &[&Finding]) -> ExitCode {
@@ -83,6 +76,23 @@ fn gate(findings: &[&Finding]) -> ExitCode {
     ExitCode::from(EXIT_GATE)
 }
 
+fn tool() -> sekisho_report::Tool {
+    sekisho_report::Tool::sekisho(env!("CARGO_PKG_VERSION"))
+}
+
+fn created() -> String {
+    sekisho_finding::time::rfc3339(sekisho_scan::Environment::from_process().now)
+}
+
+fn scan_format(f: IsolationFormat) -> sekisho_report::ScanFormat {
+    match f {
+        IsolationFormat::Sarif => sekisho_report::ScanFormat::Sarif,
+        IsolationFormat::Cyclonedx => sekisho_report::ScanFormat::CycloneDx,
+        IsolationFormat::Json => sekisho_report::ScanFormat::Json,
+        IsolationFormat::Table => sekisho_report::ScanFormat::Table,
+    }
+}
+
 pub fn run(a: IsolationArgs) -> anyhow::Result<ExitCode> {
     let fail_on: Vec<String> = a
         .fail_on
@@ -93,11 +103,7 @@ pub fn run(a: IsolationArgs) -> anyhow::Result<ExitCode> {
     if let Some(bad) = fail_on.iter().find(|c| !checks::is_known(c)) {
         anyhow::bail!(
             "--fail-on: unknown check ID {bad:?}; known IDs: {} (or a severity: critical, high, medium, low, info)",
-            ALL_CHECKS
-                .iter()
-                .map(|c| c.0)
-                .collect::<Vec<_>>()
-                .join(", ")
+            RULES.iter().map(|r| r.id).collect::<Vec<_>>().join(", ")
         );
     }
     let mut out = std::io::stdout().lock();
@@ -109,6 +115,10 @@ pub fn run(a: IsolationArgs) -> anyhow::Result<ExitCode> {
                 writeln!(out)?;
             }
             IsolationFormat::Table => out.write_all(render::host(&r).as_bytes())?,
+            f => {
+                let rep = sekisho_scan::isolation::host_report(&r, tool(), created());
+                sekisho_report::render_scan(&rep, scan_format(f), &mut out, false)?;
+            }
         }
         out.flush()?;
         let all: Vec<Finding> = r
@@ -122,13 +132,24 @@ pub fn run(a: IsolationArgs) -> anyhow::Result<ExitCode> {
         pid: a.pid,
         probe: !a.no_probe,
     };
-    let r = inside::audit(&RealHost, &opts).context("inside view")?;
+    // Probes run in a forked child; in a threaded process (never the CLI, but a library
+    // caller may be) they run in a fresh helper process: this binary, see main.rs.
+    let helper = sekisho_audit::host::HelperProbes {
+        inner: &RealHost,
+        exe: std::env::current_exe().context("locating the sekisho binary for probe helpers")?,
+        always: a.probe_helper,
+    };
+    let r = inside::audit(&helper, &opts).context("inside view")?;
     match a.format {
         IsolationFormat::Json => {
             serde_json::to_writer_pretty(&mut out, &r)?;
             writeln!(out)?;
         }
         IsolationFormat::Table => out.write_all(render::inside(&r).as_bytes())?,
+        f => {
+            let rep = sekisho_scan::isolation::inside_report(&r, tool(), created());
+            sekisho_report::render_scan(&rep, scan_format(f), &mut out, false)?;
+        }
     }
     out.flush()?;
     Ok(gate(&checks::gate(&r.findings, &fail_on)))
@@ -138,10 +159,12 @@ pub fn run(a: IsolationArgs) -> anyhow::Result<ExitCode> {
 mod tests {
     #[test]
     fn help_lists_every_check() {
-        for (id, _, _) in super::ALL_CHECKS {
+        let help = super::fail_on_help();
+        for r in super::RULES {
             assert!(
-                super::FAIL_ON_HELP.split_whitespace().any(|w| w == *id),
-                "{id} missing from --fail-on help"
+                help.split_whitespace().any(|w| w == r.id),
+                "{} missing from --fail-on help",
+                r.id
             );
         }
     }

@@ -5,7 +5,6 @@ pub mod isolation;
 pub mod sbom;
 pub mod scan;
 pub mod target;
-pub mod target_vm;
 pub mod version;
 
 use std::process::ExitCode;

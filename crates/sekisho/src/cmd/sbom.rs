@@ -6,12 +6,12 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use sekisho_artifact::CollectOptions;
-use sekisho_report::{SbomFormat, SbomReport, Tool};
+use sekisho_report::SbomFormat;
+use sekisho_scan::TargetSpec;
 
 use super::EXIT_OK;
-use super::scan::{Progress, catalog_target, vm_targets, write_output};
-use super::target::{ImageTarget, OpenOptions, RootfsTarget, VmTarget};
+use super::scan::{Ctx, Stderr, write_output};
+use super::target::{ImageTarget, RootfsTarget, VmTarget};
 
 /// `--format` of `sbom`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -78,36 +78,27 @@ pub enum SbomCmd {
 }
 
 pub fn run(c: SbomCmd) -> anyhow::Result<ExitCode> {
-    let (targets, opts) = match c {
-        SbomCmd::Image(a) => {
-            let progress = Progress::new(a.opts.quiet);
-            let opened = super::target::open_image(
-                &a.target,
-                &OpenOptions {
-                    quiet: a.opts.quiet,
-                    password: None,
-                },
-            )?;
-            let t = catalog_target(opened, "image", &a.target.collect_options(), &progress)?;
-            (vec![t], a.opts)
-        }
-        SbomCmd::Rootfs(a) => {
-            let progress = Progress::new(a.opts.quiet);
-            let opened = super::target::open_rootfs(&a.target)?;
-            let t = catalog_target(opened, "rootfs", &CollectOptions::default(), &progress)?;
-            (vec![t], a.opts)
-        }
-        SbomCmd::Vm(a) => {
-            let progress = Progress::new(a.opts.quiet);
-            let t = vm_targets(&a.target, a.allow_backing, &progress)?;
-            (t, a.opts)
-        }
+    let cx = Ctx::load()?;
+    let (target, cache, opts) = match c {
+        SbomCmd::Image(a) => (
+            TargetSpec::Image(a.target.spec(&cx.env, None)?),
+            a.target.cache(&cx.env),
+            a.opts,
+        ),
+        SbomCmd::Rootfs(a) => (TargetSpec::Rootfs(a.target.dir), None, a.opts),
+        SbomCmd::Vm(a) => (
+            TargetSpec::Vm {
+                disk: a.target.disk,
+                allow_backing: a.allow_backing,
+            },
+            None,
+            a.opts,
+        ),
     };
-    let report = SbomReport::new(
-        Tool::sekisho(env!("CARGO_PKG_VERSION")),
-        sekisho_report::model::now_rfc3339(),
-        targets,
-    );
+    let progress = Stderr::new(opts.quiet);
+    let mut sopts = cx.options(&progress);
+    sopts.cache = cache;
+    let report = sekisho_scan::inventory(&target, &sopts)?;
     let format = match opts.format {
         SbomFormatArg::Cyclonedx => SbomFormat::CycloneDx,
         SbomFormatArg::SpdxJson => SbomFormat::SpdxJson,

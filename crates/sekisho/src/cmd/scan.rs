@@ -1,22 +1,25 @@
-//! `sekisho image|rootfs|vm|scan-sbom`: vulnerability scans.
-//!
-//! target → layers (`target.rs`, `target_vm.rs`) → catalog (`sekisho-catalog`) → findings
-//! (`sekisho-match` against `sekisho-vulndb`) → policy (VEX, ignore file, filters) → report
-//! (`sekisho-report`) → exit code (gate, or 3 when no vulnerability data was available).
+//! `sekisho image|rootfs|vm|scan-sbom`: scans. This module only maps arguments onto
+//! `sekisho-scan`'s request and options, prints progress, renders, and turns the outcome into an
+//! exit code; the pipeline is the library's.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 
-use sekisho_artifact::{CollectOptions, Note};
-use sekisho_catalog::Catalog;
-use sekisho_match::{Policy, Severity};
-use sekisho_report::{DbInfo, ScanFormat, ScanReport, ScanTarget, Target, Tool};
+use sekisho_finding::Severity;
+use sekisho_policy::Gate;
+use sekisho_report::{ScanFormat, Tool};
+use sekisho_scan::{
+    DbSource, Environment, Event, PolicySpec, Progress, ScanOptions, ScanRequest, Settings,
+    TargetSpec,
+};
+use sekisho_vulndb::UpdateOptions;
 
-use super::target::{ImageTarget, OpenOptions, OpenedTarget, RootfsTarget, VmTarget};
+use super::target::{ImageTarget, RootfsTarget, VmTarget};
 use super::{EXIT_GATE, EXIT_NO_DATA, EXIT_OK};
 
 /// `--format` of a scan.
@@ -36,13 +39,21 @@ fn parse_severity(s: &str) -> Result<Severity, String> {
     s.parse()
 }
 
-/// Options every vulnerability scan takes.
+/// Options every scan takes.
 #[derive(Debug, Clone, Args)]
 pub struct ScanOpts {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value = "table")]
     pub format: ScanFormatArg,
-    /// Only report these severities (comma-separated: UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL).
+    /// What to look for (comma-separated): vuln (vulnerable packages).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "LIST",
+        default_value = "vuln"
+    )]
+    pub scanners: Vec<String>,
+    /// Only report these severities (comma-separated: UNKNOWN,INFO,LOW,MEDIUM,HIGH,CRITICAL).
     #[arg(long, value_delimiter = ',', value_name = "LIST", value_parser = parse_severity)]
     pub severity: Vec<Severity>,
     /// Hide findings that have no fixed version yet.
@@ -114,269 +125,146 @@ pub struct ScanSbomArgs {
     pub opts: ScanOpts,
 }
 
-/// Progress lines on stderr (silent with `--quiet`).
-pub(crate) struct Progress {
+/// Progress lines on stderr (silent with `--quiet`), worded as the CLI always has.
+pub(crate) struct Stderr {
     quiet: bool,
 }
 
-impl Progress {
+impl Stderr {
     pub(crate) fn new(quiet: bool) -> Self {
         Self { quiet }
     }
-    pub(crate) fn say(&self, msg: impl std::fmt::Display) {
-        if !self.quiet {
-            eprintln!("{msg}");
+}
+
+impl Progress for Stderr {
+    fn event(&self, e: &Event<'_>) {
+        if self.quiet {
+            return;
         }
-    }
-}
-
-/// Catalog an opened target, carrying the opener's notes.
-pub(crate) fn catalog_target(
-    opened: OpenedTarget,
-    kind: &str,
-    collect: &CollectOptions,
-    progress: &Progress,
-) -> anyhow::Result<Target> {
-    progress.say(format_args!("cataloguing {}", opened.name));
-    let started = std::time::Instant::now();
-    let mut cat = sekisho_catalog::scan(opened.layers, collect)
-        .with_context(|| format!("cannot read {}", opened.name))?;
-    let mut notes = opened.notes;
-    notes.append(&mut cat.notes);
-    progress.say(format_args!(
-        "  {} packages in {:.2}s",
-        cat.packages.len(),
-        started.elapsed().as_secs_f64()
-    ));
-    // Nothing skipped silently: every format carries the notes, and stderr names the first few.
-    if !notes.is_empty() {
-        progress.say(format_args!(
-            "  {} note{} (skipped or not understood; all are in the report):",
-            notes.len(),
-            if notes.len() == 1 { "" } else { "s" }
-        ));
-        for n in notes.iter().take(5) {
-            progress.say(format_args!("    {}", sekisho_report::model::note_text(n)));
-        }
-        if notes.len() > 5 {
-            progress.say(format_args!("    … and {} more", notes.len() - 5));
-        }
-    }
-    let mut t = target_from_catalog(opened.name, kind, cat, notes);
-    t.partition = opened.partition;
-    Ok(t)
-}
-
-pub(crate) fn target_from_catalog(
-    name: String,
-    kind: &str,
-    cat: Catalog,
-    notes: Vec<Note>,
-) -> Target {
-    let mut packages = cat.packages;
-    for p in &mut packages {
-        // File lists are for de-duplication inside the catalog; reports carry locations.
-        p.files = Vec::new();
-    }
-    Target {
-        name,
-        kind: kind.to_string(),
-        os: cat.os,
-        layers: cat.layers,
-        packages,
-        notes,
-        partition: None,
-    }
-}
-
-/// Where the DB is: `--db`, else the config file, else the default path.
-pub(crate) fn db_path(flag: Option<&Path>) -> anyhow::Result<PathBuf> {
-    if let Some(p) = flag {
-        return Ok(p.to_path_buf());
-    }
-    let cfg = sekisho_vulndb::update::load_config()?;
-    Ok(cfg.path.unwrap_or_else(sekisho_vulndb::default_db_path))
-}
-
-/// Open the DB; when it is missing and we may go online, run `db update` first.
-fn open_db(
-    opts: &ScanOpts,
-    progress: &Progress,
-    warnings: &mut Vec<String>,
-) -> anyhow::Result<Option<(sekisho_vulndb::Db, DbInfo)>> {
-    let path = db_path(opts.db.as_deref())?;
-    let first = sekisho_vulndb::Db::open(&path);
-    let db = match first {
-        Ok(db) => Some(db),
-        Err(sekisho_vulndb::DbError::Missing(_)) if !opts.offline => {
-            progress.say(format_args!(
-                "no vulnerability DB at {}; running `sekisho db update`",
-                path.display()
-            ));
-            let r = sekisho_vulndb::update(
-                &path,
-                &sekisho_vulndb::UpdateOptions {
-                    source: None,
-                    ecosystems: Vec::new(),
-                    offline: false,
-                    full: false,
-                    progress: !opts.quiet && std::io::stderr().is_terminal(),
-                },
-            );
-            match r {
-                Ok(_) => Some(
-                    sekisho_vulndb::Db::open(&path)
-                        .with_context(|| format!("open {}", path.display()))?,
-                ),
-                Err(e) => {
-                    warnings.push(format!("`db update` failed: {e}"));
-                    None
+        match e {
+            Event::Pulling { reference } => eprintln!("pulling {reference}"),
+            Event::Partitions { disk, table } => eprintln!("partitions of {disk}:\n{table}"),
+            Event::Cataloguing { target } => eprintln!("cataloguing {target}"),
+            Event::Catalogued {
+                packages, seconds, ..
+            } => eprintln!("  {packages} packages in {seconds:.2}s"),
+            Event::Notes { notes, .. } => {
+                // Nothing skipped silently: every format carries the notes, and stderr names
+                // the first few.
+                eprintln!(
+                    "  {} note{} (skipped or not understood; all are in the report):",
+                    notes.len(),
+                    if notes.len() == 1 { "" } else { "s" }
+                );
+                for n in notes.iter().take(5) {
+                    eprintln!("    {}", sekisho_report::model::note_text(n));
+                }
+                if notes.len() > 5 {
+                    eprintln!("    … and {} more", notes.len() - 5);
                 }
             }
+            Event::DbDownload { path } => {
+                eprintln!("no vulnerability DB at {path}; running `sekisho db update`");
+            }
+            Event::Matched {
+                target,
+                packages,
+                shown,
+                hidden,
+                seconds,
+            } => eprintln!(
+                "matched {packages} packages of {target} in {seconds:.2}s: {shown} findings shown, {hidden} not shown"
+            ),
+            Event::Analyzed {
+                target,
+                analyzer,
+                findings,
+                seconds,
+            } => eprintln!("{analyzer}: {findings} findings in {target} in {seconds:.2}s"),
+            Event::Warning { message } => eprintln!("warning: {message}"),
+            _ => {}
         }
-        Err(sekisho_vulndb::DbError::Missing(_)) => {
-            warnings.push(format!(
-                "no vulnerability DB at {} and --offline was given",
-                path.display()
-            ));
-            None
-        }
-        Err(e) => return Err(e).with_context(|| format!("open {}", path.display())),
-    };
-    let Some(db) = db else {
-        return Ok(None);
-    };
-    // `max_age_days` of the config file, as `db status` / `db query` honour it.
-    let max_age = sekisho_vulndb::update::load_config()
-        .ok()
-        .and_then(|c| c.max_age_days)
-        .map_or(sekisho_vulndb::DEFAULT_MAX_AGE, |d| {
-            std::time::Duration::from_secs(d * 86_400)
-        });
-    if let Some(w) = db.stale_warning(max_age) {
-        warnings.push(w);
     }
-    let st = db.summary().ok();
-    let info = DbInfo {
-        path: Some(path.display().to_string()),
-        updated: st
-            .as_ref()
-            .and_then(|s| s.updated_at.clone().or_else(|| s.built_at.clone())),
-        advisories: st.as_ref().map(|s| s.advisories),
-    };
-    Ok(Some((db, info)))
 }
 
-/// Build the policy from the options (VEX files, ignore file, filters).
-fn policy(opts: &ScanOpts) -> anyhow::Result<Policy> {
-    let mut vex = Vec::new();
-    for f in &opts.vex {
-        let bytes = std::fs::read(f).with_context(|| format!("cannot read VEX {}", f.display()))?;
-        vex.push(sekisho_match::vex::parse(&f.display().to_string(), &bytes)?);
+/// The environment and the settings file, read once per command.
+pub(crate) struct Ctx {
+    pub env: Environment,
+    pub settings: Settings,
+}
+
+impl Ctx {
+    pub(crate) fn load() -> anyhow::Result<Self> {
+        let env = Environment::from_process();
+        let settings = Settings::load(&env)?;
+        Ok(Self { env, settings })
     }
-    let ignore_path = match &opts.ignore_file {
-        Some(p) => Some(p.clone()),
-        None => {
-            let p = PathBuf::from(".sekishoignore");
-            p.is_file().then_some(p)
+
+    /// The report date and the tool.
+    pub(crate) fn options<'a>(&self, progress: &'a dyn Progress) -> ScanOptions<'a> {
+        ScanOptions {
+            progress,
+            created: sekisho_finding::time::rfc3339(self.env.now),
+            tool: Tool::sekisho(env!("CARGO_PKG_VERSION")),
+            ..ScanOptions::default()
         }
-    };
-    let ignore = match ignore_path {
-        Some(p) => {
-            let text = std::fs::read_to_string(&p)
-                .with_context(|| format!("cannot read ignore file {}", p.display()))?;
-            Some(sekisho_match::ignore::parse(
-                &p.display().to_string(),
-                &text,
-            )?)
-        }
-        None => None,
-    };
-    Ok(Policy {
-        vex,
-        ignore,
-        severities: (!opts.severity.is_empty()).then(|| opts.severity.clone()),
+    }
+}
+
+fn db_source(cx: &Ctx, opts: &ScanOpts) -> DbSource {
+    let path = opts
+        .db
+        .clone()
+        .unwrap_or_else(|| cx.settings.db_path(&cx.env));
+    DbSource::Path {
+        path,
+        update: (!opts.offline).then(|| UpdateOptions {
+            source: None,
+            ecosystems: Vec::new(),
+            offline: false,
+            full: false,
+            progress: !opts.quiet && std::io::stderr().is_terminal(),
+            config: cx.settings.db.clone(),
+        }),
+        max_age: cx.settings.max_age(),
+    }
+}
+
+fn request(cx: &Ctx, target: TargetSpec, opts: &ScanOpts) -> anyhow::Result<ScanRequest> {
+    let policy = PolicySpec {
+        vex: opts.vex.clone(),
+        ignore_file: opts.ignore_file.clone(),
+        severities: opts.severity.clone(),
         ignore_unfixed: opts.ignore_unfixed,
         show_all_statuses: opts.show_all_statuses,
-        today: None,
+    }
+    .load(&cx.env)?;
+    Ok(ScanRequest {
+        target,
+        scanners: opts.scanners.clone(),
+        policy,
+        db: db_source(cx, opts),
+        gate: Gate {
+            min_severity: opts.fail_on,
+            ids: Vec::new(),
+            any: opts.fail_on.is_none() && opts.exit_code.is_some(),
+        },
+        extra_analyzers: Vec::new(),
     })
 }
 
-/// Match the targets, apply the policy, render and compute the exit code.
-fn finish(targets: Vec<Target>, opts: &ScanOpts) -> anyhow::Result<ExitCode> {
-    let progress = Progress::new(opts.quiet);
-    let policy = policy(opts)?;
-    let mut warnings = Vec::new();
-    let db = open_db(opts, &progress, &mut warnings)?;
-    let mut scan_targets = Vec::new();
-    let mut any_data = false;
-    let mut any_packages = false;
-    for target in targets {
-        any_packages |= !target.packages.is_empty();
-        let Some((db, _)) = &db else {
-            scan_targets.push(ScanTarget {
-                target,
-                ..ScanTarget::default()
-            });
-            continue;
-        };
-        let started = std::time::Instant::now();
-        let cat = Catalog {
-            os: target.os.clone(),
-            packages: target.packages.clone(),
-            layers: Vec::new(),
-            notes: Vec::new(),
-        };
-        let out = sekisho_match::match_catalog(&cat, db)
-            .with_context(|| format!("matching {}", target.name))?;
-        any_data |= out.coverage.iter().any(|c| c.has_data);
-        let applied = policy.apply(&target.packages, out.findings);
-        progress.say(format_args!(
-            "matched {} packages of {} in {:.2}s: {} findings shown, {} not shown",
-            target.packages.len(),
-            target.name,
-            started.elapsed().as_secs_f64(),
-            applied.findings.len(),
-            applied.suppressed.len()
-        ));
-        for w in applied.warnings {
-            if !warnings.contains(&w) {
-                warnings.push(w);
-            }
-        }
-        let mut target = target;
-        target.notes.extend(out.notes);
-        if !out.excluded.is_empty() {
-            let parts: Vec<String> = out
-                .excluded
-                .iter()
-                .map(|(k, n)| format!("{n} {k}"))
-                .collect();
-            target.notes.push(Note::new(
-                None,
-                "advisories",
-                format!("not reported: {}", parts.join(", ")),
-            ));
-        }
-        scan_targets.push(ScanTarget {
-            target,
-            findings: applied.findings,
-            suppressed: applied.suppressed,
-            coverage: out.coverage,
-        });
-    }
-    let vulnerability_data = db.is_some();
-    for w in &warnings {
-        progress.say(format_args!("warning: {w}"));
-    }
-    let report = ScanReport::new(
-        Tool::sekisho(env!("CARGO_PKG_VERSION")),
-        sekisho_report::model::now_rfc3339(),
-        vulnerability_data,
-        db.as_ref().map(|(_, i)| i.clone()),
-        scan_targets,
-        warnings,
-    );
+/// Run the scan, render it, and map the outcome to the exit code.
+fn run_scan(
+    cx: &Ctx,
+    target: TargetSpec,
+    opts: &ScanOpts,
+    cache: Option<sekisho_scan::CacheSettings>,
+) -> anyhow::Result<ExitCode> {
+    let req = request(cx, target, opts)?;
+    let progress = Stderr::new(opts.quiet);
+    let mut sopts = cx.options(&progress);
+    sopts.cache = cache;
+    let outcome = sekisho_scan::scan(&req, &sopts)?;
     let format = match opts.format {
         ScanFormatArg::Table => ScanFormat::Table,
         ScanFormatArg::Json => ScanFormat::Json,
@@ -384,23 +272,13 @@ fn finish(targets: Vec<Target>, opts: &ScanOpts) -> anyhow::Result<ExitCode> {
         ScanFormatArg::Cyclonedx => ScanFormat::CycloneDx,
     };
     write_output(opts.output.as_deref(), |out, color| {
-        sekisho_report::render_scan(&report, format, out, color)
+        sekisho_report::render_scan(&outcome.report, format, out, color)
     })?;
     // Exit code: the gate first; then 3 when nothing could be checked.
-    let shown: Vec<Severity> = report
-        .targets
-        .iter()
-        .flat_map(|t| t.findings.iter().map(|f| f.severity))
-        .collect();
-    let tripped = match (opts.fail_on, opts.exit_code) {
-        (Some(min), _) => shown.iter().any(|s| *s >= min),
-        (None, Some(_)) => !shown.is_empty(),
-        (None, None) => false,
-    };
-    if tripped {
+    if outcome.gate_tripped {
         return Ok(ExitCode::from(opts.exit_code.unwrap_or(EXIT_GATE)));
     }
-    if !vulnerability_data || (any_packages && !any_data) {
+    if outcome.no_data {
         return Ok(ExitCode::from(EXIT_NO_DATA));
     }
     Ok(ExitCode::from(EXIT_OK))
@@ -433,62 +311,41 @@ pub(crate) fn write_output(
 }
 
 pub fn run_image(a: ImageArgs) -> anyhow::Result<ExitCode> {
-    let progress = Progress::new(a.opts.quiet);
-    let opened = super::target::open_image(
-        &a.target,
-        &OpenOptions {
-            quiet: a.opts.quiet,
-            password: None,
-        },
-    )?;
-    let t = catalog_target(opened, "image", &a.target.collect_options(), &progress)?;
-    finish(vec![t], &a.opts)
+    let cx = Ctx::load()?;
+    let spec = a.target.spec(&cx.env, None)?;
+    let cache = a.target.cache(&cx.env);
+    run_scan(&cx, TargetSpec::Image(spec), &a.opts, cache)
 }
 
 pub fn run_rootfs(a: RootfsArgs) -> anyhow::Result<ExitCode> {
-    let progress = Progress::new(a.opts.quiet);
-    let opened = super::target::open_rootfs(&a.target)?;
-    let t = catalog_target(opened, "rootfs", &CollectOptions::default(), &progress)?;
-    finish(vec![t], &a.opts)
-}
-
-/// Open a VM disk into targets; with no OS root, print the partition table and fail.
-pub(crate) fn vm_targets(
-    t: &VmTarget,
-    allow_backing: bool,
-    progress: &Progress,
-) -> anyhow::Result<Vec<Target>> {
-    let (opened, parts) = super::target_vm::open_vm(t, allow_backing)?;
-    if opened.is_empty() {
-        anyhow::bail!(
-            "no filesystem with an operating system root found in {}:\n{}",
-            t.disk.display(),
-            super::target_vm::partition_table(&parts)
-        );
-    }
-    progress.say(format_args!(
-        "partitions of {}:\n{}",
-        t.disk.display(),
-        super::target_vm::partition_table(&parts).trim_end()
-    ));
-    opened
-        .into_iter()
-        .map(|o| catalog_target(o, "vm", &CollectOptions::default(), progress))
-        .collect()
+    let cx = Ctx::load()?;
+    run_scan(&cx, TargetSpec::Rootfs(a.target.dir), &a.opts, None)
 }
 
 pub fn run_vm(a: VmArgs) -> anyhow::Result<ExitCode> {
-    let progress = Progress::new(a.opts.quiet);
-    let targets = vm_targets(&a.target, a.allow_backing, &progress)?;
-    finish(targets, &a.opts)
+    let cx = Ctx::load()?;
+    run_scan(
+        &cx,
+        TargetSpec::Vm {
+            disk: a.target.disk,
+            allow_backing: a.allow_backing,
+        },
+        &a.opts,
+        None,
+    )
 }
 
 pub fn run_scan_sbom(a: ScanSbomArgs) -> anyhow::Result<ExitCode> {
+    let cx = Ctx::load()?;
     let bytes =
         std::fs::read(&a.file).with_context(|| format!("cannot read SBOM {}", a.file.display()))?;
-    let name = a.file.display().to_string();
-    let cat = sekisho_match::sbom_input::parse(&name, &bytes)?;
-    let notes = cat.notes.clone();
-    let t = target_from_catalog(name, "sbom", cat, notes);
-    finish(vec![t], &a.opts)
+    run_scan(
+        &cx,
+        TargetSpec::Sbom {
+            name: a.file.display().to_string(),
+            bytes: Arc::from(bytes),
+        },
+        &a.opts,
+        None,
+    )
 }

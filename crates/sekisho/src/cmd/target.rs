@@ -1,25 +1,14 @@
 //! Target arguments shared by scans and `sbom`: how a user names an image, a root filesystem or a
-//! VM disk, and how each is opened into layers. (Owned by the image-sources work.)
-//!
-//! ```text
-//! pub fn open_image(t: &ImageTarget, opts: &OpenOptions) -> anyhow::Result<OpenedTarget>
-//! pub fn open_image_with_config(t: &ImageTarget, opts: &OpenOptions)
-//!     -> anyhow::Result<(OpenedTarget, ImageMeta)>
-//! pub fn open_rootfs(t: &RootfsTarget) -> anyhow::Result<OpenedTarget>
-//! ImageTarget::collect_options(&self) -> CollectOptions   // --cache-dir / --no-cache
-//! ```
-//! Then: `sekisho_catalog::scan(opened.layers, &t.collect_options())`.
+//! VM disk, mapped onto `sekisho-scan`'s target types. Opening them is the library's.
 
 use std::io::Read;
 use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use sekisho_artifact::CollectOptions;
 use sekisho_artifact::image::auth::Credentials;
-use sekisho_artifact::image::registry::{RegistryOptions, open_registry};
-use sekisho_artifact::image::resolve::ImageOptions;
-use sekisho_artifact::image::{ImageMeta, Limits, Platform, archive, layout};
+use sekisho_artifact::image::{Limits, Platform};
+use sekisho_scan::{CacheSettings, Environment, ImageSource, ImageSpec, RegistryAccess};
 
 /// `image REF | --input FILE | --oci-dir DIR[:TAG]`
 #[derive(Debug, Args)]
@@ -72,30 +61,76 @@ pub struct ImageTarget {
 }
 
 impl ImageTarget {
-    /// How layers are collected: threads and the per-layer cache (`--cache-dir`, `--no-cache`).
-    pub fn collect_options(&self) -> CollectOptions {
-        let cache_dir = if self.no_cache {
-            None
-        } else {
-            self.cache_dir
-                .clone()
-                .or_else(sekisho_artifact::cache::default_dir)
-        };
-        CollectOptions {
-            cache_dir,
-            cache_max_bytes: self.cache_max_mb.saturating_mul(1 << 20),
-            ..CollectOptions::default()
+    /// The per-layer cache (`--cache-dir`, `--no-cache`, `--cache-max-mb`).
+    pub fn cache(&self, env: &Environment) -> Option<CacheSettings> {
+        if self.no_cache {
+            return None;
         }
+        let dir = self.cache_dir.clone().or_else(|| env.cache_dir())?;
+        Some(CacheSettings {
+            dir,
+            max_bytes: self.cache_max_mb.saturating_mul(1 << 20),
+        })
     }
 
-    /// What the user named, for reports.
-    pub fn display_name(&self) -> String {
-        if let Some(r) = &self.reference {
-            r.clone()
-        } else if let Some(i) = &self.input {
-            i.display().to_string()
+    /// The image as the library names it. The registry password comes from `password` when the
+    /// caller already read it, else `--password-stdin` reads standard input.
+    pub fn spec(&self, env: &Environment, password: Option<String>) -> anyhow::Result<ImageSpec> {
+        let source = if let Some(f) = &self.input {
+            ImageSource::Archive(f.clone())
+        } else if let Some(d) = &self.oci_dir {
+            ImageSource::Layout(d.clone())
+        } else if let Some(r) = &self.reference {
+            ImageSource::Registry(r.clone())
         } else {
-            self.oci_dir.clone().unwrap_or_default()
+            anyhow::bail!("name an image: REF, --input FILE or --oci-dir DIR[:TAG]");
+        };
+        let platform = self
+            .platform
+            .as_deref()
+            .map(Platform::parse)
+            .transpose()
+            .context("bad --platform")?;
+        let mut limits = Limits::default();
+        if let Some(m) = self.max_layer_bytes {
+            limits.max_inflated = m;
+        }
+        let mut registry = RegistryAccess::from_environment(env);
+        registry.insecure = self.insecure;
+        registry.ca_certs.splice(0..0, self.ca_cert.iter().cloned());
+        if matches!(source, ImageSource::Registry(_)) {
+            registry.credentials = self.credentials(password)?;
+        }
+        Ok(ImageSpec {
+            source,
+            platform,
+            registry,
+            limits,
+        })
+    }
+
+    fn credentials(&self, password: Option<String>) -> anyhow::Result<Option<Credentials>> {
+        let password = if let Some(p) = password {
+            Some(p)
+        } else if self.password_stdin {
+            let mut s = String::new();
+            std::io::stdin()
+                .take(64 << 10)
+                .read_to_string(&mut s)
+                .context("reading the password from standard input")?;
+            Some(s.trim_end_matches(['\r', '\n']).to_string())
+        } else {
+            self.password.clone()
+        };
+        match (&self.username, password) {
+            (Some(u), Some(p)) => Ok(Some(Credentials {
+                username: u.clone(),
+                password: p,
+            })),
+            (Some(u), None) => anyhow::bail!(
+                "--username {u} given without a password; add --password-stdin (e.g. `echo $PW | sekisho image --username {u} --password-stdin …`)"
+            ),
+            (None, _) => Ok(None),
         }
     }
 }
@@ -112,119 +147,4 @@ pub struct RootfsTarget {
 pub struct VmTarget {
     /// A disk image: raw, qcow2, VMDK, VHD or VHDX, or a bare filesystem image.
     pub disk: PathBuf,
-}
-
-/// A target opened into layers, ready for cataloguing. A VM disk gives one per scannable
-/// filesystem.
-pub struct OpenedTarget {
-    /// What the user named, e.g. `127.0.0.1:5000/app:1.2`, `/srv/root`, `disk.qcow2 partition 2 (ext4)`.
-    pub name: String,
-    /// The layers, bottom to top.
-    pub layers: Vec<Box<dyn sekisho_artifact::LayerSource>>,
-    /// Things skipped while opening (foreign layers, unsupported partitions, …).
-    pub notes: Vec<sekisho_artifact::Note>,
-    /// VM disks: the partition or volume the filesystem was read from.
-    pub partition: Option<sekisho_report::PartitionInfo>,
-}
-
-/// Options for opening targets that are not command-line flags.
-#[derive(Debug, Clone, Default)]
-pub struct OpenOptions {
-    /// Stay silent on stderr (no "pulling …" line).
-    pub quiet: bool,
-    /// The registry password, when the caller already read it (otherwise `--password-stdin`
-    /// reads standard input).
-    pub password: Option<String>,
-}
-
-fn image_options(t: &ImageTarget) -> anyhow::Result<ImageOptions> {
-    let platform = t
-        .platform
-        .as_deref()
-        .map(Platform::parse)
-        .transpose()
-        .context("bad --platform")?;
-    let mut limits = Limits::default();
-    if let Some(m) = t.max_layer_bytes {
-        limits.max_inflated = m;
-    }
-    Ok(ImageOptions { platform, limits })
-}
-
-fn registry_options(t: &ImageTarget, opts: &OpenOptions) -> anyhow::Result<RegistryOptions> {
-    let password = if let Some(p) = &opts.password {
-        Some(p.clone())
-    } else if t.password_stdin {
-        let mut s = String::new();
-        std::io::stdin()
-            .take(64 << 10)
-            .read_to_string(&mut s)
-            .context("reading the password from standard input")?;
-        Some(s.trim_end_matches(['\r', '\n']).to_string())
-    } else {
-        t.password.clone()
-    };
-    let credentials = match (&t.username, password) {
-        (Some(u), Some(p)) => Some(Credentials {
-            username: u.clone(),
-            password: p,
-        }),
-        (Some(u), None) => anyhow::bail!(
-            "--username {u} given without a password; add --password-stdin (e.g. `echo $PW | sekisho image --username {u} --password-stdin …`)"
-        ),
-        (None, _) => None,
-    };
-    Ok(RegistryOptions {
-        insecure: t.insecure,
-        credentials,
-        ca_certs: t.ca_cert.clone(),
-        ..RegistryOptions::default()
-    })
-}
-
-/// Open an image from a registry, an archive or an OCI layout.
-pub fn open_image(t: &ImageTarget, opts: &OpenOptions) -> anyhow::Result<OpenedTarget> {
-    open_image_with_config(t, opts).map(|(o, _)| o)
-}
-
-/// [`open_image`], also returning the image config (OS/arch, user, env, entrypoint, cmd, ports,
-/// labels, history) for later stages.
-pub fn open_image_with_config(
-    t: &ImageTarget,
-    opts: &OpenOptions,
-) -> anyhow::Result<(OpenedTarget, ImageMeta)> {
-    let iopts = image_options(t)?;
-    let img = if let Some(f) = &t.input {
-        archive::open_archive(f, &iopts)
-            .with_context(|| format!("cannot open image archive {}", f.display()))?
-    } else if let Some(d) = &t.oci_dir {
-        layout::open_layout(d, &iopts).with_context(|| format!("cannot open OCI layout {d}"))?
-    } else if let Some(r) = &t.reference {
-        let ropts = registry_options(t, opts)?;
-        if !opts.quiet {
-            eprintln!("pulling {r}");
-        }
-        open_registry(r, &ropts, &iopts).with_context(|| format!("cannot pull image {r}"))?
-    } else {
-        anyhow::bail!("name an image: REF, --input FILE or --oci-dir DIR[:TAG]");
-    };
-    let target = OpenedTarget {
-        name: t.display_name(),
-        layers: img.layers,
-        notes: img.notes,
-        partition: None,
-    };
-    Ok((target, img.meta))
-}
-
-/// Open a plain root filesystem directory as one layer.
-pub fn open_rootfs(t: &RootfsTarget) -> anyhow::Result<OpenedTarget> {
-    let layer = sekisho_artifact::rootfs::DirLayer::new(&t.dir)
-        .with_context(|| format!("cannot scan root filesystem {}", t.dir.display()))?;
-    Ok(OpenedTarget {
-        name: t.dir.display().to_string(),
-        layers: vec![Box::new(layer)],
-        notes: Vec::new(),
-        partition: None,
-    })
 }

@@ -17,8 +17,11 @@ use crate::db::full_db;
 use crate::report::normalize;
 use crate::util::{have_tool, sekisho, shared_data, workspace, write};
 
-/// Keys the finding model added to existing documents (issue 13): each finding's `kind`.
-const ADDED: &[&str] = &["kind"];
+/// Keys the finding model added to existing documents (issue 13): each finding's `kind` and the
+/// stable `package_id` it names its package by.
+const ADDED: &[&str] = &["kind", "package_id"];
+/// Keys added to each package: its stable `id`.
+const ADDED_PACKAGE: &[&str] = &["id"];
 
 fn golden_dir() -> PathBuf {
     workspace().join("crates/sekisho/tests/cli/parity")
@@ -30,6 +33,22 @@ fn strip_added(v: &mut Value) {
         return;
     };
     for t in targets {
+        if let Some(ps) = t.get_mut("packages").and_then(Value::as_array_mut) {
+            for p in ps {
+                if let Some(o) = p.as_object_mut() {
+                    let id = o.remove("id");
+                    assert!(
+                        id.as_ref()
+                            .and_then(Value::as_str)
+                            .is_some_and(|i| i.starts_with("pkg-")),
+                        "package without a stable id: {p}"
+                    );
+                    for k in ADDED_PACKAGE.iter().skip(1) {
+                        o.remove(*k);
+                    }
+                }
+            }
+        }
         if let Some(fs) = t.get_mut("findings").and_then(Value::as_array_mut) {
             for f in fs {
                 if let Some(o) = f.as_object_mut() {

@@ -301,7 +301,7 @@ impl Cataloger for Rpm {
                     .and_then(|m| m.get(&(p.name.clone(), evr.clone())).copied())
                     .unwrap_or(db.layer);
                 let epoch = p.epoch.filter(|e| *e != 0).map(|e| e.to_string());
-                let purl = super::purl(
+                let purl = crate::purl::build(
                     "rpm",
                     Some(&namespace),
                     &p.name,
@@ -313,6 +313,7 @@ impl Cataloger for Rpm {
                     ],
                 );
                 out.packages.push(Package {
+                    id: String::new(),
                     source: p.source_rpm.as_deref().and_then(split_source_rpm),
                     name: p.name,
                     version: evr,

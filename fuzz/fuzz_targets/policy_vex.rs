@@ -1,8 +1,8 @@
 #![no_main]
 //! VEX documents (OpenVEX, CycloneDX VEX) from users: parsing and statement evaluation never panic.
 use libfuzzer_sys::fuzz_target;
-use sekisho_match::purl::Purl;
-use sekisho_match::vex::parse;
+use sekisho_catalog::purl::Purl;
+use sekisho_policy::vex::parse;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(doc) = parse("fuzz.json", data) {

@@ -1,27 +1,31 @@
 //! The ignore file (`.sekishoignore`): findings a team has decided to accept, each with an
 //! optional expiry date, package/purl/path selectors and a reason.
 //!
-//! One rule per line; `#` starts a comment. The first word is a vulnerability ID (any ID of the
-//! finding: CVE, GHSA, DSA, ALSA, …). Then any of, in any order:
+//! One rule per line; `#` starts a comment. The first word is an ID: any ID of the finding
+//! (a vulnerability's CVE, GHSA, DSA, ALSA, …; a misconfiguration check ID or its peer alias; a
+//! secret rule ID or a secret's fingerprint; a drift or isolation check ID), or `*` for every
+//! finding the other options select. Then any of, in any order:
 //!
 //! | option | meaning |
 //! |---|---|
 //! | `exp:YYYY-MM-DD`, `expires=YYYY-MM-DD` | the rule stops applying after that day (an expired rule is reported as a warning) |
 //! | `package=NAME`, `pkg=NAME` | only this package (binary or source name) |
 //! | `purl=PURL` | only packages this purl selects (version and qualifiers optional) |
-//! | `path=GLOB` | only packages found at a path matching the glob (e.g. `usr/lib/python3/**`) |
+//! | `path=GLOB` | only findings at a path matching the glob: a vulnerable package's files (e.g. `usr/lib/python3/**`), a misconfigured or secret-holding file (`testdata/**`) |
 //! | `reason=TEXT` | why; the rest of the line (quotes optional) |
 //!
 //! ```text
 //! CVE-2023-1234                                  # accepted everywhere
 //! CVE-2019-10906 exp:2027-01-01 package=jinja2 reason="sandbox not used"
 //! GHSA-j8r2-6x86-q33q purl=pkg:pypi/requests path=opt/app/** reason=internal only
+//! run-as-root path=deploy/dev/** reason="dev cluster only"
+//! * path=usr/share/doc/** reason="vendor documentation"
 //! ```
 //! The `exp:DATE` spelling is the one `.trivyignore` uses, so those files work as they are.
 
 use globset::{Glob, GlobMatcher};
 
-use crate::purl::Purl;
+use sekisho_catalog::purl::Purl;
 
 /// Upper bound on an ignore file's size (bytes).
 pub const MAX_IGNORE_BYTES: usize = 4 << 20;
@@ -39,57 +43,7 @@ pub enum IgnoreError {
     File { file: String, reason: String },
 }
 
-/// A calendar date (proleptic Gregorian), enough for expiry checks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Date {
-    pub year: i32,
-    pub month: u32,
-    pub day: u32,
-}
-
-impl Date {
-    /// Parse `YYYY-MM-DD` (a trailing `T…` time is ignored).
-    pub fn parse(s: &str) -> Option<Self> {
-        let s = s.split('T').next()?;
-        let mut it = s.splitn(3, '-');
-        let year: i32 = it.next()?.parse().ok()?;
-        let month: u32 = it.next()?.parse().ok()?;
-        let day: u32 = it.next()?.parse().ok()?;
-        ((1..=12).contains(&month) && (1..=31).contains(&day)).then_some(Self { year, month, day })
-    }
-
-    /// Today's date in UTC.
-    pub fn today() -> Self {
-        let secs = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        Self::from_days((secs / 86_400) as i64)
-    }
-
-    /// Civil date from days since 1970-01-01 (H. Hinnant's `civil_from_days`).
-    pub fn from_days(z: i64) -> Self {
-        let z = z + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z.rem_euclid(146_097);
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let y = yoe + era * 400;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-        let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-        Self {
-            year: (y + i64::from(m <= 2)) as i32,
-            month: m,
-            day: d,
-        }
-    }
-}
-
-impl std::fmt::Display for Date {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
-    }
-}
+pub use sekisho_finding::time::Date;
 
 /// One rule of the ignore file.
 #[derive(Debug, Clone)]
@@ -115,7 +69,7 @@ pub struct Subject<'a> {
     pub ids: Vec<&'a str>,
     pub names: Vec<&'a str>,
     pub purl: Option<&'a Purl>,
-    pub locations: &'a [String],
+    pub locations: &'a [&'a str],
 }
 
 impl Rule {
@@ -126,7 +80,7 @@ impl Rule {
 
     /// Whether the rule selects `s` (expiry not considered).
     pub fn selects(&self, s: &Subject<'_>) -> bool {
-        s.ids.iter().any(|i| i.eq_ignore_ascii_case(&self.id))
+        (self.id == "*" || s.ids.iter().any(|i| i.eq_ignore_ascii_case(&self.id)))
             && self
                 .package
                 .as_ref()
@@ -185,7 +139,7 @@ pub fn parse(file: &str, text: &str) -> Result<IgnoreFile, IgnoreError> {
         let id = take_word(&mut rest);
         if id.contains('=') || id.contains(':') && !id.contains('-') {
             return Err(err(format!(
-                "expected a vulnerability ID first, found {id:?}"
+                "expected a finding ID first (advisory, check or rule ID, secret fingerprint, or *), found {id:?}"
             )));
         }
         let mut rule = Rule {
@@ -282,7 +236,7 @@ mod tests {
         assert_eq!(f.rules[2].reason.as_deref(), Some("internal only # really"));
         assert_eq!(f.rules[2].line, 5);
         let p = Purl::parse("pkg:pypi/requests@2.19.0").unwrap();
-        let locs = vec!["opt/app/lib/requests-2.19.0.dist-info/METADATA".to_string()];
+        let locs = vec!["opt/app/lib/requests-2.19.0.dist-info/METADATA"];
         let s = Subject {
             ids: vec!["CVE-2018-18074", "GHSA-j8r2-6x86-q33q"],
             names: vec!["requests"],
@@ -291,7 +245,7 @@ mod tests {
         };
         assert!(f.rules[2].selects(&s));
         assert!(!f.rules[1].selects(&s));
-        let other = vec!["usr/lib/x".to_string()];
+        let other = vec!["usr/lib/x"];
         let s2 = Subject {
             locations: &other,
             ..s
@@ -300,6 +254,20 @@ mod tests {
         let today = Date::parse("2027-01-02").unwrap();
         assert!(f.rules[1].expired(today));
         assert!(!f.rules[1].expired(Date::parse("2027-01-01").unwrap()));
+        // `*` with a path: every finding under the path, whatever its ID.
+        let f = parse("i", "* path=usr/share/doc/** reason=vendor docs\n").unwrap();
+        let doc = vec!["usr/share/doc/x/README"];
+        let s3 = Subject {
+            ids: vec!["aws-access-key", "0123abcd"],
+            names: vec![],
+            purl: None,
+            locations: &doc,
+        };
+        assert!(f.rules[0].selects(&s3));
+        assert!(!f.rules[0].selects(&Subject {
+            locations: &other,
+            ..s3
+        }));
     }
 
     #[test]

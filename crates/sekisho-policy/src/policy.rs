@@ -4,11 +4,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use sekisho_catalog::Package;
+use sekisho_catalog::purl::Purl;
+use sekisho_catalog::{Package, PackageLookup};
+use sekisho_finding::time::Date;
+use sekisho_finding::{Finding, Severity, Status, VexApplied};
 
-use crate::ignore::{Date, IgnoreFile, Subject};
-use crate::model::{Finding, Severity, Status, VexApplied};
-use crate::purl::Purl;
+use crate::ignore::{IgnoreFile, Subject};
 use crate::vex::VexDocument;
 
 /// Why a finding is not shown.
@@ -32,6 +33,30 @@ pub enum SuppressReason {
     Severity { severity: Severity },
     /// `--ignore-unfixed`: no fixed version.
     Unfixed,
+    /// Suppressed where the finding was made: an inline comment or annotation in the file
+    /// (`# sekisho:ignore=<id> <reason>`, `sekisho.dev/ignore`).
+    Inline {
+        file: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        line: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+}
+
+impl SuppressReason {
+    /// The reason's kind as JSON names it (`vex`, `ignored`, `status`, `severity`, `unfixed`,
+    /// `inline`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Vex { .. } => "vex",
+            Self::Ignored { .. } => "ignored",
+            Self::Status { .. } => "status",
+            Self::Severity { .. } => "severity",
+            Self::Unfixed => "unfixed",
+            Self::Inline { .. } => "inline",
+        }
+    }
 }
 
 /// A finding that is not shown, and why.
@@ -64,9 +89,13 @@ pub struct Applied {
 }
 
 impl Policy {
-    /// Apply VEX, ignore rules and filters to the findings of one target.
+    /// Apply VEX, ignore rules and filters to the findings of one target, whatever their kind.
+    /// `packages` are the target's packages (vulnerability findings name one of them).
     pub fn apply(&self, packages: &[Package], findings: Vec<Finding>) -> Applied {
-        let today = self.today.unwrap_or_else(Date::today);
+        let today = self
+            .today
+            .unwrap_or_else(|| Date::from_unix(sekisho_finding::time::unix_now()));
+        let lookup = PackageLookup::new(packages);
         let mut out = Applied::default();
         if let Some(ig) = &self.ignore {
             for r in ig.rules.iter().filter(|r| r.expired(today)) {
@@ -80,50 +109,66 @@ impl Policy {
             }
         }
         for mut f in findings {
-            let pkg = packages.get(f.package);
+            let pkg = f
+                .as_vulnerability()
+                .and_then(|v| lookup.get(&v.package_id, v.package));
             let purl = pkg.and_then(|p| Purl::parse(&p.purl));
-            let ids: Vec<&str> = f.all_ids().collect();
-            // VEX: the first statement that applies and changes something wins.
-            let vex = self.vex.iter().find_map(|doc| {
-                doc.statements
-                    .iter()
-                    .filter(|s| s.status.applied().is_some())
-                    .find(|s| s.applies(&ids, purl.as_ref()))
-                    .map(|s| (doc.name.clone(), s.clone()))
-            });
-            drop(ids);
-            if let Some((document, st)) = vex {
-                let vstatus = st.status.applied().unwrap_or(Status::NotAffected);
-                f.status = Status::NotAffected;
-                f.vex = Some(VexApplied {
-                    document: document.clone(),
-                    status: vstatus,
-                    justification: st.justification.clone(),
-                    statement: st.statement.clone(),
+            // VEX (vulnerabilities only): the first statement that applies and changes something
+            // wins.
+            if let Some(v) = f.as_vulnerability_mut() {
+                let ids: Vec<&str> = v.all_ids().collect();
+                let vex = self.vex.iter().find_map(|doc| {
+                    doc.statements
+                        .iter()
+                        .filter(|s| s.status.applied().is_some())
+                        .find(|s| s.applies(&ids, purl.as_ref()))
+                        .map(|s| (doc.name.clone(), s.clone()))
                 });
-                if !self.show_all_statuses {
-                    out.suppressed.push(Suppressed {
-                        reason: SuppressReason::Vex {
-                            document,
-                            status: vstatus,
-                        },
-                        finding: f,
+                drop(ids);
+                if let Some((document, st)) = vex {
+                    let vstatus = st.status.applied().unwrap_or(Status::NotAffected);
+                    v.status = Status::NotAffected;
+                    v.vex = Some(VexApplied {
+                        document: document.clone(),
+                        status: vstatus,
+                        justification: st.justification.clone(),
+                        statement: st.statement.clone(),
                     });
-                    continue;
+                    if !self.show_all_statuses {
+                        out.suppressed.push(Suppressed {
+                            reason: SuppressReason::Vex {
+                                document,
+                                status: vstatus,
+                            },
+                            finding: f,
+                        });
+                        continue;
+                    }
                 }
             }
             if let Some(ig) = &self.ignore {
-                let ids: Vec<&str> = f.all_ids().collect();
-                let mut names: Vec<&str> = vec![f.matched_name.as_str()];
-                if let Some(p) = pkg {
-                    names.push(p.name.as_str());
+                let ids = f.all_ids();
+                let mut names: Vec<&str> = Vec::new();
+                let mut paths: Vec<&str> = Vec::new();
+                match (&f, pkg) {
+                    (Finding::Vulnerability(v), _) => {
+                        names.push(v.matched_name.as_str());
+                        if let Some(p) = pkg {
+                            names.push(p.name.as_str());
+                            paths.extend(p.locations.iter().map(String::as_str));
+                        }
+                    }
+                    (other, _) => {
+                        if let Some(p) = other.location().and_then(|l| l.path.as_deref()) {
+                            paths.push(p);
+                        }
+                    }
                 }
-                let empty = Vec::new();
                 let subject = Subject {
                     ids,
                     names,
                     purl: purl.as_ref(),
-                    locations: pkg.map_or(&empty, |p| &p.locations),
+                    locations: &paths,
                 };
                 let rule = ig
                     .rules
@@ -143,25 +188,33 @@ impl Policy {
                     continue;
                 }
             }
-            if f.vex.is_none() && f.status.hidden_by_default() && !self.show_all_statuses {
+            if let Some(v) = f.as_vulnerability()
+                && v.vex.is_none()
+                && v.status.hidden_by_default()
+                && !self.show_all_statuses
+            {
+                let status = v.status;
                 out.suppressed.push(Suppressed {
-                    reason: SuppressReason::Status { status: f.status },
+                    reason: SuppressReason::Status { status },
                     finding: f,
                 });
                 continue;
             }
             if let Some(sev) = &self.severities
-                && !sev.contains(&f.severity)
+                && !sev.contains(&f.severity())
             {
                 out.suppressed.push(Suppressed {
                     reason: SuppressReason::Severity {
-                        severity: f.severity,
+                        severity: f.severity(),
                     },
                     finding: f,
                 });
                 continue;
             }
-            if self.ignore_unfixed && f.fixed_version.is_none() {
+            if self.ignore_unfixed
+                && f.as_vulnerability()
+                    .is_some_and(|v| v.fixed_version.is_none())
+            {
                 out.suppressed.push(Suppressed {
                     reason: SuppressReason::Unfixed,
                     finding: f,
@@ -174,6 +227,42 @@ impl Policy {
     }
 }
 
+/// `--fail-on` and `--exit-code`: when the findings shown make a scan fail. The same for every
+/// kind: a severity threshold, and/or a list of IDs (any ID of a finding, case-insensitive).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Gate {
+    /// Trip on a finding of this severity or higher.
+    pub min_severity: Option<Severity>,
+    /// Trip on a finding with one of these IDs.
+    pub ids: Vec<String>,
+    /// Trip on any finding shown (`--exit-code` alone).
+    pub any: bool,
+}
+
+impl Gate {
+    /// Whether the gate is set at all.
+    pub fn is_set(&self) -> bool {
+        self.min_severity.is_some() || !self.ids.is_empty() || self.any
+    }
+
+    /// The findings that trip the gate.
+    pub fn tripped_by<'a>(
+        &self,
+        findings: impl IntoIterator<Item = &'a Finding>,
+    ) -> Vec<&'a Finding> {
+        findings
+            .into_iter()
+            .filter(|f| {
+                self.any
+                    || self.min_severity.is_some_and(|m| f.severity() >= m)
+                    || f.all_ids()
+                        .iter()
+                        .any(|i| self.ids.iter().any(|g| g.eq_ignore_ascii_case(i)))
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,6 +270,7 @@ mod tests {
 
     fn pkg() -> Package {
         Package {
+            id: String::new(),
             name: "jinja2".into(),
             version: "2.10".into(),
             kind: PackageKind::Python,
@@ -197,12 +287,13 @@ mod tests {
     }
 
     fn finding(id: &str, sev: Severity, status: Status, fixed: Option<&str>) -> Finding {
-        Finding {
+        Finding::Vulnerability(sekisho_finding::Vulnerability {
             id: id.into(),
             advisories: vec![format!("GHSA-{id}")],
             aliases: vec![],
             related: vec![],
             package: 0,
+            package_id: String::new(),
             matched_name: "jinja2".into(),
             matched_version: "2.10".into(),
             ecosystem: "PyPI".into(),
@@ -215,7 +306,7 @@ mod tests {
             published: None,
             modified: None,
             vex: None,
-        }
+        })
     }
 
     #[test]
@@ -249,7 +340,7 @@ mod tests {
             finding("CVE-9", Severity::Critical, Status::Fixed, Some("3")),
         ];
         let a = policy.apply(&[pkg()], fs);
-        let shown: Vec<&str> = a.findings.iter().map(|f| f.id.as_str()).collect();
+        let shown: Vec<&str> = a.findings.iter().map(|f| f.id()).collect();
         assert_eq!(shown, vec!["CVE-3", "CVE-9"]);
         let why: Vec<String> = a
             .suppressed
@@ -257,7 +348,7 @@ mod tests {
             .map(|s| {
                 format!(
                     "{}:{}",
-                    s.finding.id,
+                    s.finding.id(),
                     serde_json::to_value(&s.reason).unwrap()["kind"]
                         .as_str()
                         .unwrap()
@@ -301,7 +392,8 @@ mod tests {
             )],
         );
         assert_eq!(a.findings.len(), 1);
-        assert_eq!(a.findings[0].status, Status::NotAffected);
-        assert_eq!(a.findings[0].vex.as_ref().unwrap().status, Status::Fixed);
+        let v = a.findings[0].as_vulnerability().unwrap();
+        assert_eq!(v.status, Status::NotAffected);
+        assert_eq!(v.vex.as_ref().unwrap().status, Status::Fixed);
     }
 }

@@ -1,8 +1,101 @@
-//! A small package-URL reader (<https://github.com/package-url/purl-spec>, "purl specification"):
-//! enough to compare purls from VEX and ignore files with ours, and to turn SBOM components back
-//! into packages.
+//! Package URLs (<https://github.com/package-url/purl-spec>, `PURL-SPECIFICATION.rst` and
+//! `PURL-TYPES.rst`): building them for the packages we catalog, and reading them back from SBOMs,
+//! VEX documents and ignore files. One module, so the encoding we write is the one we read.
+//!
+//! `pkg:<type>/<namespace>/<name>@<version>?<qualifiers>#<subpath>`: each segment is
+//! percent-encoded; types define how a name is normalised (pypi lowercases and turns `_` into `-`;
+//! npm scopes are the namespace and `@` is encoded as `%40`; maven's namespace is the groupId;
+//! golang's namespace is the module path up to the last `/`).
 
 use std::collections::BTreeMap;
+
+use crate::model::PackageKind;
+
+pub use sekisho_version::name::pep503;
+
+/// Percent-encode one purl segment: everything outside `A-Za-z0-9.-_~` is encoded, as the spec
+/// requires for names, namespaces, versions and qualifier values (`:` is allowed unencoded in
+/// versions but encoding it is equivalent and simpler).
+pub fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Build a purl: `pkg:TYPE/NAMESPACE/NAME@VERSION?k=v&…` (qualifiers sorted by key as the spec
+/// requires; empty values dropped).
+pub fn build(
+    ty: &str,
+    namespace: Option<&str>,
+    name: &str,
+    version: &str,
+    qualifiers: &[(&str, Option<&str>)],
+) -> String {
+    let mut s = format!("pkg:{ty}/");
+    if let Some(ns) = namespace.filter(|n| !n.is_empty()) {
+        s.push_str(&encode(ns));
+        s.push('/');
+    }
+    s.push_str(&encode(name));
+    if !version.is_empty() {
+        s.push('@');
+        s.push_str(&encode(version));
+    }
+    let mut q: Vec<(&str, &str)> = qualifiers
+        .iter()
+        .filter_map(|(k, v)| v.filter(|v| !v.is_empty()).map(|v| (*k, v)))
+        .collect();
+    q.sort_unstable();
+    for (i, (k, v)) in q.iter().enumerate() {
+        s.push(if i == 0 { '?' } else { '&' });
+        s.push_str(k);
+        s.push('=');
+        s.push_str(&encode(v));
+    }
+    s
+}
+
+fn encode_path(s: &str) -> String {
+    s.split('/')
+        .filter(|x| !x.is_empty())
+        .map(encode)
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The purl of a language package.
+pub fn for_package(kind: PackageKind, name: &str, version: &str) -> String {
+    let v = if version.is_empty() {
+        String::new()
+    } else {
+        format!("@{}", encode(version))
+    };
+    match kind {
+        PackageKind::Python => format!("pkg:pypi/{}{v}", encode(&pep503(name))),
+        PackageKind::Npm => match name.strip_prefix('@').and_then(|n| n.split_once('/')) {
+            Some((scope, n)) => format!("pkg:npm/%40{}/{}{v}", encode(scope), encode(n)),
+            None => format!("pkg:npm/{}{v}", encode(name)),
+        },
+        PackageKind::Cargo => format!("pkg:cargo/{}{v}", encode(name)),
+        PackageKind::Go | PackageKind::GoStdlib => format!("pkg:golang/{}{v}", encode_path(name)),
+        PackageKind::Java => match name.split_once(':') {
+            Some((g, a)) => format!("pkg:maven/{}/{}{v}", encode(g), encode(a)),
+            None => format!("pkg:maven/{}{v}", encode(name)),
+        },
+        PackageKind::Gem => format!("pkg:gem/{}{v}", encode(name)),
+        PackageKind::Composer => format!("pkg:composer/{}{v}", encode_path(&name.to_lowercase())),
+        PackageKind::Nuget => format!("pkg:nuget/{}{v}", encode(name)),
+        PackageKind::Deb | PackageKind::Apk | PackageKind::Rpm => {
+            format!("pkg:generic/{}{v}", encode(name))
+        }
+    }
+}
 
 /// A parsed purl: `pkg:type/namespace/name@version?qualifiers#subpath`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -102,7 +195,7 @@ impl Purl {
         };
         let norm_name = |p: &Purl| {
             if p.ty == "pypi" {
-                crate::engine::normalize_pypi(&p.name)
+                sekisho_version::name::pep503(&p.name)
             } else {
                 p.name.clone()
             }
@@ -127,6 +220,53 @@ impl Purl {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn purls_encode_and_sort() {
+        assert_eq!(
+            build(
+                "deb",
+                Some("debian"),
+                "libc6",
+                "2.36-9+deb12u4",
+                &[("distro", Some("debian-12")), ("arch", Some("amd64"))]
+            ),
+            "pkg:deb/debian/libc6@2.36-9%2Bdeb12u4?arch=amd64&distro=debian-12"
+        );
+        assert_eq!(
+            build("rpm", None, "a", "1:2", &[("epoch", None)]),
+            "pkg:rpm/a@1%3A2"
+        );
+    }
+
+    #[test]
+    fn purls_follow_type_rules() {
+        assert_eq!(pep503("Foo.Bar__baz"), "foo-bar-baz");
+        assert_eq!(
+            for_package(PackageKind::Python, "Django_Rest", "1.0"),
+            "pkg:pypi/django-rest@1.0"
+        );
+        assert_eq!(
+            for_package(PackageKind::Npm, "@babel/core", "7.0.0"),
+            "pkg:npm/%40babel/core@7.0.0"
+        );
+        assert_eq!(
+            for_package(PackageKind::Go, "github.com/a/b/v2", "v2.1.0"),
+            "pkg:golang/github.com/a/b/v2@v2.1.0"
+        );
+        assert_eq!(
+            for_package(PackageKind::Java, "org.apache:commons-io", "2.6"),
+            "pkg:maven/org.apache/commons-io@2.6"
+        );
+        assert_eq!(
+            for_package(PackageKind::Cargo, "serde", "1.0.0+build"),
+            "pkg:cargo/serde@1.0.0%2Bbuild"
+        );
+        assert_eq!(
+            for_package(PackageKind::Composer, "Guzzle/PSR7", "1.8.3"),
+            "pkg:composer/guzzle/psr7@1.8.3"
+        );
+    }
 
     #[test]
     fn parses_common_purls() {

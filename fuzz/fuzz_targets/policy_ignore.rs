@@ -1,8 +1,8 @@
 #![no_main]
 //! `.sekishoignore` files and purl selectors: parsing and rule evaluation never panic.
 use libfuzzer_sys::fuzz_target;
-use sekisho_match::ignore::{Date, Subject, parse};
-use sekisho_match::purl::Purl;
+use sekisho_catalog::purl::Purl;
+use sekisho_policy::ignore::{Date, Subject, parse};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = Date::parse(text);
     if let Ok(f) = parse("fuzz", text) {
         let p = Purl::parse("pkg:deb/debian/curl@7.88.1-10?arch=amd64");
-        let locs = vec!["var/lib/dpkg/status".to_string()];
+        let locs = vec!["var/lib/dpkg/status"];
         let s = Subject {
             ids: vec!["CVE-2023-1234"],
             names: vec!["curl"],

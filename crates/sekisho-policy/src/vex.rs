@@ -14,8 +14,8 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::model::Status;
-use crate::purl::Purl;
+use sekisho_catalog::purl::Purl;
+use sekisho_finding::Status;
 
 /// Upper bound on a VEX document's size (bytes).
 pub const MAX_VEX_BYTES: usize = 64 << 20;

@@ -1,0 +1,3 @@
+//! The analyzers sekisho ships with, one module each.
+
+pub mod vuln;
