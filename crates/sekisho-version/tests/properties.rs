@@ -16,7 +16,9 @@ fn strategy(eco: Ecosystem) -> BoxedStrategy<String> {
             r"([0-2]:)?[0-9]{1,3}([._+~^][0-9a-z]{0,3}){0,3}(-[0-9a-z.~^_]{1,6})?"
         }
         Ecosystem::Alpine => {
-            r"[0-9]{1,3}(\.[0-9]{1,3}){0,3}[a-c]?(_(alpha|beta|pre|rc|p|git|cvs|svn|hg)[0-9]{0,2}){0,2}(~[0-9a-f]{1,3})?(-r[0-9]{1,2})?"
+            // apk-tools 3 forms plus the lenient ones only apk-tools 2.14 takes (`1..2`,
+            // `1.2p3.4`, `1.0-r`, `1.0-r1-r2`, a trailing `_`).
+            r"[0-9]{1,3}(\.[0-9]{0,3}){0,3}([a-c]([0-9]{1,2}(\.[0-9]{1,2})?)?)?(_(alpha|beta|pre|rc|p|git|cvs|svn|hg)?[0-9]{0,2}){0,2}(~[0-9a-f]{1,3})?(-r[0-9]{0,2}){0,2}"
         }
         Ecosystem::CratesIo => {
             r"(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]?)\.(0|[1-9][0-9]?)(-[0-9a-z]{1,3}(\.[0-9a-z]{1,3}){0,2})?(\+[a-z0-9]{1,3})?"
