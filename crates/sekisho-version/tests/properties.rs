@@ -13,7 +13,7 @@ fn strategy(eco: Ecosystem) -> BoxedStrategy<String> {
             r"([0-3]:)?[0-9]{1,3}([.+~][0-9a-z]{0,3}){0,3}(-[0-9][0-9a-z.~+]{0,4})?"
         }
         Ecosystem::AlmaLinux => {
-            r"([0-2]:)?[0-9]{1,3}([._+~^][0-9a-z]{0,3}){0,3}(-[0-9a-z.~^_]{1,6})?"
+            r"([0-2]:|[a-z0-9]{1,2}:|:)?[0-9]{1,3}([._+~^: ][0-9a-z]{0,3}){0,3}(-[0-9a-z.~^_]{0,6})?"
         }
         Ecosystem::Alpine => {
             // apk-tools 3 forms plus the lenient ones only apk-tools 2.14 takes (`1..2`,

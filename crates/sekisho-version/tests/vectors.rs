@@ -135,6 +135,32 @@ fn rpm_evr() {
     assert_eq!(c("1.0^git1-1", "1.0-1"), Ordering::Greater);
 }
 
+/// `tests/data/rpm-evr.tsv`: whole EVRs as rpm 4.18's `rpm.vercmp` orders them, non-numeric
+/// "epochs" included (rpm keeps them in the version), and the one string it rejects.
+#[test]
+fn rpm_evr_vectors() {
+    let text = own("rpm-evr.tsv");
+    let mut n = 0;
+    for l in text.lines().filter(|l| !l.starts_with('#')) {
+        let f: Vec<&str> = l.split('\t').collect();
+        assert_eq!(f.len(), 3, "{l:?}");
+        let got = compare(Ecosystem::RedHat, f[0], f[1]);
+        if f[2] == "x" {
+            assert!(got.is_err(), "rpm rejects {l:?}");
+        } else {
+            let want = sign(f[2].parse().unwrap());
+            assert_eq!(got.as_ref().ok(), Some(&want), "{l:?}");
+            assert_eq!(
+                compare(Ecosystem::RedHat, f[1], f[0]).unwrap(),
+                want.reverse(),
+                "{l:?}"
+            );
+        }
+        n += 1;
+    }
+    assert_eq!(n, 36);
+}
+
 #[test]
 fn apk_version_data() {
     let text = data("versions-apk/version.data");
