@@ -13,7 +13,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use sekisho_version::{dpkg, pep440, rpm};
+use sekisho_version::{dpkg, pep440, rpm, rubygems};
 
 const PAIRS: usize = 100_000;
 const DEFAULT_SEED: u64 = 20_261_126;
@@ -586,4 +586,121 @@ sys.stdout.write("\n".join(out) + "\n")
     }
     report(&mismatches, "PEP 440");
     assert!(valid_pairs > PAIRS / 3, "only {valid_pairs} valid pairs");
+}
+
+// ------------------------------------------------------------------------------------ RubyGems
+
+fn gem_gen(rng: &mut Rng) -> String {
+    let mut s = String::new();
+    if rng.chance(5) {
+        s.push_str(rng.word(&[" ", "\t", "v", "="]));
+    }
+    s.push_str(&rng.digits());
+    for _ in 0..rng.below(5) {
+        s.push_str(rng.word(&[
+            ".", ".", ".", "-", "beta", "rc", "pre", "a", "b", "alpha", ".pre", ".rc", "-beta.",
+            "..", "_", "+", "B", "Z",
+        ]));
+        if rng.chance(60) {
+            s.push_str(&rng.digits());
+        }
+    }
+    if rng.chance(5) {
+        s.push_str(rng.word(&[" ", "\n", "-", "."]));
+    }
+    s
+}
+
+/// `Gem::Version.correct?` and `Gem::Version#<=>` of the machine's Ruby (Debian's `ruby`).
+#[test]
+fn rubygems_matches_gem_version() {
+    let have = Command::new("ruby")
+        .args(["-e", "require 'rubygems'; Gem::Version.new('1.0')"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !require("ruby (Debian package ruby) with rubygems", have) {
+        return;
+    }
+    let ver = Command::new("ruby")
+        .args(["-e", "print RUBY_VERSION, ' rubygems ', Gem::VERSION"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).to_string())
+        .unwrap_or_default();
+    eprintln!("oracle: ruby {ver}");
+    let mut rng = Rng::new(4);
+    let seeds: Vec<String> = [
+        "1.0",
+        "1.0.0",
+        "1.0.a",
+        "1.0.0.1beta",
+        "1.0beta",
+        "1.0.b1",
+        "2.0.0.rc1",
+        "1.0-beta",
+        "1.0-beta-2",
+        "1.a.0",
+        "0.9.8.rc",
+        "1.2.3.pre.4",
+        "01.02",
+        "1.0a1b2",
+        "5.0.0.beta1.1",
+        "",
+        "1beta",
+        "1..0",
+        "1.0.",
+        "v1",
+        "1_0",
+    ]
+    .iter()
+    .map(|s| (*s).to_string())
+    .collect();
+    let alphabet = [
+        "0", "1", "9", ".", "-", "a", "z", "beta", "pre", "B", " ", "_", "\u{a0}", "\u{3000}",
+    ];
+    let ps = pairs(&mut rng, &seeds, &gem_gen, &alphabet);
+    let input: String = ps
+        .iter()
+        .map(|(a, b)| format!("{}\t{}\n", a.replace('\n', "\\n"), b.replace('\n', "\\n")))
+        .collect();
+    let script = r##"
+out = []
+STDIN.each_line do |l|
+  a, b = l.chomp.split("\t", -1).map { |s| s.gsub("\\n", "\n") }
+  va = Gem::Version.correct?(a) ? 1 : 0
+  vb = Gem::Version.correct?(b) ? 1 : 0
+  c = (va == 1 && vb == 1) ? (Gem::Version.new(a) <=> Gem::Version.new(b)) : "x"
+  out << "#{va} #{vb} #{c}"
+end
+puts out
+"##;
+    let out = run_tool(Command::new("ruby").args(["-e", script]), &input);
+    assert_eq!(out.len(), ps.len());
+    let mut mismatches = Vec::new();
+    let mut compared = 0;
+    for ((a, b), line) in ps.iter().zip(&out) {
+        let f: Vec<&str> = line.split(' ').collect();
+        let (pa, pb) = (
+            rubygems::GemVersion::parse(a),
+            rubygems::GemVersion::parse(b),
+        );
+        for (s, ok, ours) in [(a, f[0] == "1", pa.is_ok()), (b, f[1] == "1", pb.is_ok())] {
+            if ok != ours {
+                mismatches.push(format!("validity {s:?}: ruby {ok}, ours {ours}"));
+            }
+        }
+        if let (Ok(x), Ok(y)) = (pa, pb)
+            && f[2] != "x"
+        {
+            compared += 1;
+            let want = ord(f[2]);
+            if x.cmp(&y) != want {
+                mismatches.push(format!(
+                    "{a:?} vs {b:?}: ruby {want:?}, ours {:?}",
+                    x.cmp(&y)
+                ));
+            }
+        }
+    }
+    report(&mismatches, "RubyGems");
+    assert!(compared > PAIRS / 4, "only {compared} valid pairs compared");
 }

@@ -161,6 +161,50 @@ fn rpm_evr_vectors() {
     assert_eq!(n, 36);
 }
 
+/// A table of `A<TAB>B<TAB>valid(A) valid(B) cmp` lines (cmp -1/0/1, `x` when either is
+/// rejected) answered by an ecosystem's own tool; `eco`'s comparator must give the same answers.
+/// Returns (rows, ordered pairs, rejected strings).
+fn tool_table(rel: &str, eco: Ecosystem) -> (usize, usize, usize) {
+    let text = own(rel);
+    let (mut rows, mut ordered, mut rejected) = (0, 0, 0);
+    for l in text.lines().filter(|l| !l.starts_with('#')) {
+        let f: Vec<&str> = l.split('\t').collect();
+        assert_eq!(f.len(), 3, "{rel}: {l:?}");
+        let r: Vec<&str> = f[2].split(' ').collect();
+        for (s, ok) in [(f[0], r[0]), (f[1], r[1])] {
+            let ours = sekisho_version::Version::parse(eco, s);
+            assert_eq!(
+                ours.is_ok(),
+                ok == "1",
+                "{rel}: validity of {s:?}: {ours:?}"
+            );
+            rejected += usize::from(ok != "1");
+        }
+        if r[2] != "x" {
+            let want = sign(r[2].parse().unwrap());
+            assert_eq!(compare(eco, f[0], f[1]).unwrap(), want, "{rel}: {l:?}");
+            assert_eq!(
+                compare(eco, f[1], f[0]).unwrap(),
+                want.reverse(),
+                "{rel}: {l:?}"
+            );
+            ordered += 1;
+        }
+        rows += 1;
+    }
+    (rows, ordered, rejected)
+}
+
+/// `tests/data/rubygems.tsv`: `Gem::Version` on digit/letter runs inside a segment (`1.0beta`,
+/// `1.0.0.1beta`), `-` as `.pre.`, trailing zeros, and what it rejects (`1beta`, `1..0`, `v1`).
+#[test]
+fn rubygems_vectors() {
+    assert_eq!(
+        tool_table("rubygems.tsv", Ecosystem::RubyGems),
+        (33, 23, 10)
+    );
+}
+
 #[test]
 fn apk_version_data() {
     let text = data("versions-apk/version.data");
