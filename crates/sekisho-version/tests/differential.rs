@@ -13,7 +13,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use sekisho_version::{dpkg, pep440, rpm, rubygems};
+use sekisho_version::{dpkg, packagist, pep440, rpm, rubygems};
 
 const PAIRS: usize = 100_000;
 const DEFAULT_SEED: u64 = 20_261_126;
@@ -702,5 +702,182 @@ puts out
         }
     }
     report(&mismatches, "RubyGems");
+    assert!(compared > PAIRS / 4, "only {compared} valid pairs compared");
+}
+
+// ----------------------------------------------------------------------------------- Packagist
+
+const COMPOSER_SEMVER: &str = "/usr/share/php/Composer/Semver/autoload.php";
+
+fn composer_gen(rng: &mut Rng) -> String {
+    let mut s = String::new();
+    if rng.chance(30) {
+        s.push_str(rng.word(&["v", "V", " ", "=", "dev-", "x"]));
+    }
+    if rng.chance(10) {
+        // date versions
+        s.push_str(&format!("20{:02}", rng.below(30)));
+        for _ in 0..rng.below(4) {
+            s.push_str(rng.word(&["", ".", "-", ":"]));
+            s.push_str(&format!("{:02}", rng.below(60)));
+        }
+    } else {
+        s.push_str(&rng.digits());
+        for _ in 0..rng.below(5) {
+            s.push('.');
+            s.push_str(&rng.digits());
+        }
+    }
+    if rng.chance(50) {
+        s.push_str(rng.word(&["", "-", ".", "_"]));
+        s.push_str(rng.word(&[
+            "stable", "beta", "b", "RC", "rc", "alpha", "a", "patch", "pl", "p", "Beta", "STABLE",
+            "dev", "foo", "x", "X", "*",
+        ]));
+        for _ in 0..rng.below(3) {
+            if rng.chance(50) {
+                s.push_str(rng.word(&[".", "-"]));
+            }
+            s.push_str(&rng.digits());
+        }
+    }
+    if rng.chance(20) {
+        s.push_str(rng.word(&["-dev", ".dev", "dev", "-DEV", "@dev", "@stable", "@beta"]));
+    }
+    if rng.chance(8) {
+        s.push_str(rng.word(&["+build.1", "+20200101", " as 1.0.0", " ", "\u{a0}"]));
+    }
+    s
+}
+
+/// Composer's own `VersionParser::normalize` (Debian `php-composer-semver`, with `composer`)
+/// and PHP's `version_compare`, both on the normalised pair (Composer's order) and on the raw
+/// strings (our `packagist::version_compare`).
+#[test]
+fn packagist_matches_composer() {
+    let have = std::path::Path::new(COMPOSER_SEMVER).is_file()
+        && Command::new("php")
+            .args(["-r", "exit(function_exists('version_compare') ? 0 : 1);"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+    if !require(
+        "php (php-cli) and Composer's semver library (composer / php-composer-semver)",
+        have,
+    ) {
+        return;
+    }
+    let ver = Command::new("php")
+        .args(["-r", "echo PHP_VERSION;"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).to_string())
+        .unwrap_or_default();
+    eprintln!("oracle: php {ver}, {COMPOSER_SEMVER}");
+    let mut rng = Rng::new(5);
+    let seeds: Vec<String> = [
+        "v3.0",
+        "v3.0.0-beta",
+        "3.0.0-beta.1",
+        "1.0.0-RC1",
+        "1.0.0.RC1",
+        "1.0.0-rc.1",
+        "2.1-p1",
+        "2.1-patch1",
+        "1.0-stable",
+        "1.0-dev",
+        "1.x-dev",
+        "1.2.x-dev",
+        "dev-master",
+        "master",
+        "1.2.3.4",
+        "1.2.3.4.5",
+        "20100102",
+        "2010-01-02",
+        "2010-01-02.5",
+        "123456.0",
+        "1.0.0+build",
+        "1.0 as 2.0",
+        "1.0@dev",
+        "v1.0.0-alpha2-dev",
+        "99999",
+        "100000",
+        "1.0.0-beta1.2",
+        "1.0.0pl2",
+        "1.0-b",
+        "1.0-a1",
+    ]
+    .iter()
+    .map(|s| (*s).to_string())
+    .collect();
+    let alphabet = [
+        "0", "1", "9", ".", "-", "_", "+", "v", "a", "b", "p", "RC", "dev", "x", "*", "@", " ", "#",
+    ];
+    let ps = pairs(&mut rng, &seeds, &composer_gen, &alphabet);
+    let input: String = ps.iter().map(|(a, b)| format!("{a}\t{b}\n")).collect();
+    let script = format!(
+        r#"require '{COMPOSER_SEMVER}';
+$p = new Composer\Semver\VersionParser();
+$norm = function ($v) use ($p) {{
+    try {{ $n = $p->normalize($v); }} catch (\Exception $e) {{ return ['x', '']; }}
+    return [strpos($n, 'dev-') === 0 ? 'b' : 'v', $n];
+}};
+$out = fopen('php://stdout', 'w');
+while (($l = fgets(STDIN)) !== false) {{
+    [$a, $b] = explode("\t", substr($l, 0, -1), 2);
+    [$sa, $na] = $norm($a);
+    [$sb, $nb] = $norm($b);
+    $c = ($sa === 'v' && $sb === 'v') ? version_compare($na, $nb) : 'x';
+    fwrite($out, "$sa $sb $c " . version_compare($a, $b) . "\t$na\t$nb\n");
+}}
+"#
+    );
+    let out = run_tool(Command::new("php").args(["-r", &script]), &input);
+    assert_eq!(out.len(), ps.len());
+    let mut mismatches = Vec::new();
+    let mut compared = 0;
+    for ((a, b), line) in ps.iter().zip(&out) {
+        let (head, norms) = line.split_once('\t').expect("tab");
+        let (na, nb) = norms.split_once('\t').expect("tab");
+        let f: Vec<&str> = head.split(' ').collect();
+        let raw = ord(f[3]);
+        if packagist::version_compare(a, b) != raw {
+            mismatches.push(format!(
+                "version_compare({a:?}, {b:?}): php {raw:?}, ours {:?}",
+                packagist::version_compare(a, b)
+            ));
+        }
+        for (s, status, want) in [(a, f[0], na), (b, f[1], nb)] {
+            let got = packagist::normalize(s);
+            let ok = match (&got, status) {
+                (Ok(packagist::Normalized::Version(n)), "v")
+                | (Ok(packagist::Normalized::Branch(n)), "b") => n == want,
+                (Err(_), "x") => true,
+                _ => false,
+            };
+            if !ok {
+                mismatches.push(format!(
+                    "normalize({s:?}): composer {status} {want:?}, ours {got:?}"
+                ));
+            }
+        }
+        if f[2] != "x" {
+            let (Ok(x), Ok(y)) = (
+                packagist::PackagistVersion::parse(a),
+                packagist::PackagistVersion::parse(b),
+            ) else {
+                mismatches.push(format!("composer orders {a:?} and {b:?}; we reject one"));
+                continue;
+            };
+            compared += 1;
+            let want = ord(f[2]);
+            if x.cmp(&y) != want {
+                mismatches.push(format!(
+                    "{a:?} vs {b:?}: composer {want:?}, ours {:?}",
+                    x.cmp(&y)
+                ));
+            }
+        }
+    }
+    eprintln!("Packagist: {compared} ordered pairs of {}", ps.len());
+    report(&mismatches, "Packagist");
     assert!(compared > PAIRS / 4, "only {compared} valid pairs compared");
 }

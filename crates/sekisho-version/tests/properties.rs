@@ -40,7 +40,7 @@ fn strategy(eco: Ecosystem) -> BoxedStrategy<String> {
             r"[0-9]{1,3}(\.[0-9]{1,3}){0,3}(-[a-zA-Z0-9]{1,4}(\.[a-zA-Z0-9]{1,3}){0,2})?(\+[a-z0-9]{1,3})?"
         }
         Ecosystem::Packagist => {
-            r"v?[0-9]{1,3}(\.[0-9]{1,3}){0,4}([-._]?(dev|alpha|a|beta|b|RC|rc|pl|p|patch|foo)[0-9]{0,2}){0,2}"
+            r"[vV]?[0-9]{1,6}(\.[0-9]{1,3}){0,4}([-._]?(dev|alpha|a|beta|b|RC|rc|pl|p|patch|stable|foo|x)([.-]?[0-9]{0,2}){0,2}){0,2}(@dev|\+b1)?"
         }
         _ => r"[0-9]{1,3}(\.[0-9]{1,3}){0,3}",
     };
@@ -122,6 +122,22 @@ proptest! {
         let _ = sekisho_version::compare(e, &t, &s);
         let _ = sekisho_version::npm::Range::parse(&t, sekisho_version::npm::RangeOptions::default());
         let _ = sekisho_version::apk::compare_raw(&s, &t);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    /// Composer's normal form is a fixed point: normalising it again gives it back, and it
+    /// orders equal to the original.
+    #[test]
+    fn packagist_normal_form_is_stable(s in strategy(Ecosystem::Packagist)) {
+        use sekisho_version::packagist::PackagistVersion;
+        if let Ok(v) = PackagistVersion::parse(&s) {
+            let again = PackagistVersion::parse(v.normalized()).expect("normal form parses");
+            prop_assert_eq!(again.normalized(), v.normalized());
+            prop_assert_eq!(again.cmp(&v), Ordering::Equal);
+        }
     }
 }
 

@@ -205,6 +205,27 @@ fn rubygems_vectors() {
     );
 }
 
+/// `tests/data/packagist.tsv`: Composer's normalisation (`v` prefixes, stability suffixes and
+/// their aliases, four-part and five-part versions, dates, `x-dev` branches) and order, and what
+/// it rejects or cannot order (`dev-master`, `foo`, `1.0.0.0.0`).
+#[test]
+fn packagist_vectors() {
+    assert_eq!(
+        tool_table("packagist.tsv", Ecosystem::Packagist),
+        (52, 41, 11)
+    );
+    let n = |s| {
+        sekisho_version::packagist::PackagistVersion::parse(s)
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(n("v3.0"), "3.0.0.0");
+    assert_eq!(n("v3.0.0-beta"), "3.0.0.0-beta");
+    assert_eq!(n("2.1-p1"), "2.1.0.0-patch1");
+    assert_eq!(n("1.x-dev"), "1.9999999.9999999.9999999-dev");
+    assert_eq!(n("2010-01-02.5"), "2010.01.02.5");
+}
+
 #[test]
 fn apk_version_data() {
     let text = data("versions-apk/version.data");
