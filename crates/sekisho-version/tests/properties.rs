@@ -37,7 +37,8 @@ fn strategy(eco: Ecosystem) -> BoxedStrategy<String> {
         }
         Ecosystem::RubyGems => r"[0-9]{1,3}(\.([0-9]{1,3}|[a-z]{1,3}[0-9]?)){0,4}(-[a-z0-9]{1,3})?",
         Ecosystem::NuGet => {
-            r"[0-9]{1,3}(\.[0-9]{1,3}){0,3}(-[a-zA-Z0-9]{1,4}(\.[a-zA-Z0-9]{1,3}){0,2})?(\+[a-z0-9]{1,3})?"
+            // Up to 11 digits: NuGet's sections wrap at 32 bits, labels beyond `int` are strings.
+            r"[0-9]{1,11}(\.[0-9]{0,11}){0,3}(-[a-zA-Z0-9-]{1,11}(\.[a-zA-Z0-9-]{1,3}){0,2})?(\+[a-z0-9]{1,3})?"
         }
         Ecosystem::Packagist => {
             r"[vV]?[0-9]{1,6}(\.[0-9]{1,3}){0,4}([-._]?(dev|alpha|a|beta|b|RC|rc|pl|p|patch|stable|foo|x)([.-]?[0-9]{0,2}){0,2}){0,2}(@dev|\+b1)?"

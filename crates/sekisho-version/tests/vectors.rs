@@ -226,6 +226,14 @@ fn packagist_vectors() {
     assert_eq!(n("2010-01-02.5"), "2010.01.02.5");
 }
 
+/// `tests/data/nuget.tsv`: NuGet's 32-bit arithmetic (wrapping sections, a major that wraps
+/// negative rejected, labels beyond `int` compared as strings), label rules and what it rejects
+/// (`v1.0`, five parts, a trailing `-`/`+`, `01` labels).
+#[test]
+fn nuget_vectors() {
+    assert_eq!(tool_table("nuget.tsv", Ecosystem::NuGet), (51, 33, 18));
+}
+
 #[test]
 fn apk_version_data() {
     let text = data("versions-apk/version.data");
