@@ -13,7 +13,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use sekisho_version::{dpkg, packagist, pep440, rpm, rubygems};
+use sekisho_version::{dpkg, npm, packagist, pep440, rpm, rubygems};
 
 const PAIRS: usize = 100_000;
 const DEFAULT_SEED: u64 = 20_261_126;
@@ -879,5 +879,119 @@ while (($l = fgets(STDIN)) !== false) {{
     }
     eprintln!("Packagist: {compared} ordered pairs of {}", ps.len());
     report(&mismatches, "Packagist");
+    assert!(compared > PAIRS / 4, "only {compared} valid pairs compared");
+}
+
+// ----------------------------------------------------------------------------------------- npm
+
+fn npm_gen(rng: &mut Rng) -> String {
+    let mut s = String::new();
+    if rng.chance(40) {
+        s.push_str(rng.word(&["v", "V", "=", "=v", "v=", " v", "vv", "= v ", "  ", "v "]));
+    }
+    s.push_str(&rng.digits());
+    for _ in 0..rng.below(4) {
+        s.push('.');
+        s.push_str(&rng.digits());
+    }
+    if rng.chance(40) {
+        s.push_str(rng.word(&["-", "", "-beta.", "-rc.", "-0.", "pre", "-alpha-1."]));
+        s.push_str(rng.word(&["beta", "rc", "1", "01", "x", "9007199254740992", "a-b"]));
+    }
+    if rng.chance(15) {
+        s.push('+');
+        s.push_str(rng.word(&["build", "1", "001", "sha.abc", ""]));
+    }
+    s
+}
+
+/// node-semver itself (`semver` from the npm registry, in target/test-inputs/versions/node):
+/// `semver.parse(v, { loose: true })` and `semver.compare(a, b, true)`, as npm orders versions,
+/// `v`/`=` prefixes included.
+#[test]
+fn npm_matches_node_semver() {
+    let dir = workspace().join("target/test-inputs/versions/node/node_modules/semver");
+    let have = dir.join("package.json").is_file()
+        && Command::new("node")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+    if !require(
+        "node and node-semver (npm install semver, .ci/setup.d/versions.sh)",
+        have,
+    ) {
+        return;
+    }
+    let mut rng = Rng::new(6);
+    let seeds: Vec<String> = [
+        "v1.2.3",
+        "=1.2.3",
+        "v=1.2.3",
+        "=v1.2.3",
+        " v1.2.3 ",
+        "vv1.2.3",
+        "V1.2.3",
+        "1.2.3-beta",
+        "1.2.3beta",
+        "01.2.3",
+        "1.2.3-01",
+        "v1.2",
+        "1.2.3+build",
+        "9007199254740991.0.0",
+        "9007199254740992.0.0",
+        "1.2.3-9007199254740992",
+    ]
+    .iter()
+    .map(|s| (*s).to_string())
+    .collect();
+    let alphabet = ["0", "1", "9", ".", "-", "+", "v", "=", " ", "a", "V"];
+    let ps = pairs(&mut rng, &seeds, &npm_gen, &alphabet);
+    let input: String = ps.iter().map(|(a, b)| format!("{a}\t{b}\n")).collect();
+    let script = format!(
+        r#"const semver = require({dir:?});
+const lines = require('fs').readFileSync(0, 'utf8').split('\n');
+const out = [];
+for (const l of lines) {{
+  if (l === '') continue;
+  const [a, b] = l.split('\t');
+  const pa = semver.parse(a, {{ loose: true }}), pb = semver.parse(b, {{ loose: true }});
+  const c = (pa && pb) ? semver.compare(pa, pb, true) : 'x';
+  out.push(`${{pa ? 1 : 0}} ${{pb ? 1 : 0}} ${{c}} ${{pa ? pa.version : '-'}}`);
+}}
+process.stdout.write(out.join('\n') + '\n');
+"#
+    );
+    let out = run_tool(Command::new("node").args(["-e", &script]), &input);
+    assert_eq!(out.len(), ps.len());
+    let mut mismatches = Vec::new();
+    let mut compared = 0;
+    for ((a, b), line) in ps.iter().zip(&out) {
+        let f: Vec<&str> = line.splitn(4, ' ').collect();
+        let (pa, pb) = (npm::parse_version(a), npm::parse_version(b));
+        for (s, ok, ours) in [(a, f[0] == "1", pa.is_ok()), (b, f[1] == "1", pb.is_ok())] {
+            if ok != ours {
+                mismatches.push(format!("validity {s:?}: node-semver {ok}, ours {ours}"));
+            }
+        }
+        if let Ok(p) = &pa
+            && f[0] == "1"
+            && p.to_string() != f[3].split('+').next().unwrap_or("")
+        {
+            mismatches.push(format!("version of {a:?}: node-semver {}, ours {p}", f[3]));
+        }
+        if let (Ok(x), Ok(y)) = (pa, pb)
+            && f[2] != "x"
+        {
+            compared += 1;
+            let want = ord(f[2]);
+            if x.cmp(&y) != want {
+                mismatches.push(format!(
+                    "{a:?} vs {b:?}: node-semver {want:?}, ours {:?}",
+                    x.cmp(&y)
+                ));
+            }
+        }
+    }
+    report(&mismatches, "npm");
     assert!(compared > PAIRS / 4, "only {compared} valid pairs compared");
 }

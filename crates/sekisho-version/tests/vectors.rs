@@ -768,11 +768,7 @@ fn npm_cases(name: &str) -> Vec<serde_json::Value> {
 }
 
 fn npm_ver(s: &str, loose: bool) -> Result<sekisho_version::semver::SemVer, String> {
-    let syn = if loose { npm::LOOSE } else { npm::STRICT };
-    if s.len() > npm::MAX_LENGTH {
-        return Err("too long".into());
-    }
-    sekisho_version::semver::SemVer::parse_with(s, &syn)
+    npm::parse_node(s, loose)
 }
 
 #[test]
