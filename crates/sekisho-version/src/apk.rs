@@ -424,11 +424,9 @@ pub mod v2 {
             match b[0] {
                 b'.' => n = DIGIT_OR_ZERO,
                 b'_' => n = SUFFIX,
-                b'-' => {
-                    if b.len() > 1 && b[1] == b'r' {
-                        n = REVISION_NO;
-                        *b = &b[1..];
-                    }
+                b'-' if b.len() > 1 && b[1] == b'r' => {
+                    n = REVISION_NO;
+                    *b = &b[1..];
                 }
                 _ => {}
             }
@@ -452,22 +450,18 @@ pub mod v2 {
         let mut i = 0usize;
         let mut nt = INVALID;
         let mut v: i64 = 0;
-        let mut ty_now = *ty;
-        if ty_now == DIGIT_OR_ZERO {
-            if b[0] == b'0' {
-                // Leading zero digits get a special treatment.
+        // `case TOKEN_DIGIT_OR_ZERO`: a run of leading zeros is its own token; otherwise the C
+        // code falls through to the digit case.
+        let zero_run = *ty == DIGIT_OR_ZERO && b[0] == b'0';
+        let ty_now = if *ty == DIGIT_OR_ZERO { DIGIT } else { *ty };
+        match ty_now {
+            _ if zero_run => {
                 while i + 1 < b.len() && b[i + 1] == b'0' {
                     i += 1;
                 }
                 nt = DIGIT;
                 v = -i64::try_from(i).unwrap_or(i64::MAX);
-                ty_now = -2; // handled
-            } else {
-                ty_now = DIGIT;
             }
-        }
-        match ty_now {
-            -2 => {}
             DIGIT | SUFFIX_NO | REVISION_NO => {
                 while i < b.len() && b[i].is_ascii_digit() {
                     v = v.wrapping_mul(10).wrapping_add(i64::from(b[i] - b'0'));
