@@ -15,3 +15,12 @@ if ! "$venv/bin/python" -c 'import packaging, packaging_legacy' 2>/dev/null; the
     "$venv/bin/pip" install --quiet --disable-pip-version-check packaging packaging-legacy
 fi
 "$venv/bin/python" -c 'import packaging; print("versions: packaging", packaging.__version__)'
+# node-semver (the npm registry's `semver`, what npm itself orders with) for the npm
+# differential test, under target/test-inputs/versions/node.
+node_dir="$dir/node"
+if ! node -e "require('$node_dir/node_modules/semver')" 2>/dev/null; then
+    rm -rf "$node_dir"
+    mkdir -p "$node_dir"
+    npm install --silent --no-audit --no-fund --prefix "$node_dir" semver@7 >&2
+fi
+node -e "console.log('versions: node-semver', require('$node_dir/node_modules/semver/package.json').version)"

@@ -20,4 +20,14 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = sekisho_version::apk::compare_raw(a, b);
     let _ = sekisho_version::apk::fuzzy_match(a, b);
+    // The apk-tools 2.14 machine and the lenient order the scheme uses, on any strings.
+    let _ = sekisho_version::apk::v2::compare_raw(a, b);
+    let _ = sekisho_version::apk::v2::fuzzy_match(a, b);
+    let _ = sekisho_version::apk::v2::is_valid(a);
+    let _ = sekisho_version::apk::is_valid_lenient(a);
+    assert_eq!(
+        sekisho_version::apk::compare_lenient(a, b),
+        sekisho_version::apk::compare_lenient(b, a).reverse(),
+        "{a:?} vs {b:?}"
+    );
 });

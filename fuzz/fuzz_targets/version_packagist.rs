@@ -18,4 +18,7 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(xy, yx.reverse(), "{a:?} vs {b:?}");
         assert_eq!(x.try_cmp(x), Some(std::cmp::Ordering::Equal));
     }
+    // Composer's normalisation and PHP's version_compare on the raw strings.
+    let _ = sekisho_version::packagist::normalize(a);
+    let _ = sekisho_version::packagist::version_compare(a, b);
 });

@@ -30,15 +30,109 @@ pub const STRICT: Syntax = Syntax {
     max_number: Some(JS_MAX_SAFE_INTEGER),
 };
 
-/// Parse an npm version (node-semver, `loose`).
+/// Parse an npm version as npm does (node-semver's `new SemVer(v, { loose: true })`).
 ///
 /// # Errors
 /// A reason string.
 pub fn parse_version(s: &str) -> Result<SemVer, String> {
-    if s.len() > MAX_LENGTH {
+    parse_node(s, true)
+}
+
+/// JavaScript's `\s` (and what `String.prototype.trim` removes).
+const JS_SPACE: &str = r"\t\n\x0B\x0C\r \u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}\u{feff}";
+
+fn is_js_space(c: char) -> bool {
+    matches!(
+        c,
+        '\t' | '\n' | '\x0B' | '\x0C' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200a}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202f}'
+                | '\u{205f}'
+                | '\u{3000}'
+                | '\u{feff}'
+    )
+}
+
+/// node-semver's `FULL` and `LOOSE` regular expressions (`internal/re.js`), built from the same
+/// tokens. A backtracking engine and this one agree on which captures a match has (leftmost
+/// first), so the odd matches node-semver makes are made here too: in loose mode `15.04.15.3`
+/// is `15.4.1-5.3` (the patch gives its last digit to a hyphen-less pre-release).
+static NODE_RE: LazyLock<[regex::Regex; 2]> = LazyLock::new(|| {
+    let num = "0|[1-9][0-9]*";
+    let num_loose = "[0-9]+";
+    let non_num = "[0-9]*[a-zA-Z-][a-zA-Z0-9-]*";
+    let build = r"(?:\+([a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)*))";
+    let full = format!(
+        r"^v?({num})\.({num})\.({num})(?:-((?:{non_num}|{num})(?:\.(?:{non_num}|{num}))*))?{build}?$"
+    );
+    let loose = format!(
+        r"^[v={JS_SPACE}]*({num_loose})\.({num_loose})\.({num_loose})(?:-?((?:{non_num}|{num_loose})(?:\.(?:{non_num}|{num_loose}))*))?{build}?$"
+    );
+    [
+        regex::Regex::new(&full).expect("static pattern"),
+        regex::Regex::new(&loose).expect("static pattern"),
+    ]
+});
+
+/// node-semver's `SemVer` constructor: at most 256 UTF-16 units, trimmed, matched against
+/// `FULL` (or `LOOSE`), each number at most `Number.MAX_SAFE_INTEGER`; numeric pre-release
+/// identifiers below it become numbers (`01` → `1`), larger ones stay strings.
+///
+/// # Errors
+/// A reason string when node-semver throws.
+pub fn parse_node(s: &str, loose: bool) -> Result<SemVer, String> {
+    if s.encode_utf16().count() > MAX_LENGTH {
         return Err(format!("longer than {MAX_LENGTH} characters"));
     }
-    SemVer::parse_with(s, &LOOSE)
+    let t = s.trim_matches(is_js_space);
+    let c = NODE_RE[usize::from(loose)]
+        .captures(t)
+        .ok_or("not a node-semver version")?;
+    let number = |i: usize, what: &str| -> Result<String, String> {
+        let d = c.get(i).map_or("", |m| m.as_str());
+        let n = d.trim_start_matches('0');
+        let n = if n.is_empty() { "0" } else { n };
+        if n.len() > 16 || n.parse::<u64>().map_or(true, |v| v > JS_MAX_SAFE_INTEGER) {
+            return Err(format!(
+                "{what} version {d:?} is above Number.MAX_SAFE_INTEGER"
+            ));
+        }
+        Ok(n.to_string())
+    };
+    let (major, minor, patch) = (
+        number(1, "major")?,
+        number(2, "minor")?,
+        number(3, "patch")?,
+    );
+    let pre = c.get(4).map_or_else(Vec::new, |m| {
+        m.as_str()
+            .split('.')
+            .map(|id| {
+                if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) {
+                    let n = id.trim_start_matches('0');
+                    let n = if n.is_empty() { "0" } else { n };
+                    if n.len() <= 16 && n.parse::<u64>().is_ok_and(|v| v < JS_MAX_SAFE_INTEGER) {
+                        return crate::semver::Ident::Numeric(n.to_string());
+                    }
+                    // node keeps it as the string it was; it still compares numerically.
+                    return crate::semver::Ident::Numeric(id.to_string());
+                }
+                crate::semver::Ident::AlphaNumeric(id.to_string())
+            })
+            .collect()
+    });
+    let build = c.get(5).map_or_else(Vec::new, |m| {
+        m.as_str().split('.').map(str::to_string).collect()
+    });
+    Ok(SemVer {
+        major,
+        minor,
+        patch,
+        pre,
+        build,
+    })
 }
 
 use std::cmp::Ordering;

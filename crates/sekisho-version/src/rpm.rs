@@ -6,7 +6,8 @@
 //! string), `^` sorts after the end of the string but before anything else; digit runs compare
 //! numerically and beat letter runs. Non-ASCII bytes are separators, as in rpm 4.18. A missing epoch
 //! counts as 0; a missing release sorts below any release (even an empty one), as
-//! `rpmverCmp()` in rpm 4.18 does.
+//! `rpmverCmp()` in rpm 4.18 does. Like `rpm.vercmp`, every non-empty string is a version: a
+//! non-numeric "epoch" (`abc:1.0`) is part of the version, whitespace is a separator.
 
 use std::cmp::Ordering;
 
@@ -21,34 +22,31 @@ pub struct RpmVersion {
 }
 
 impl RpmVersion {
-    /// Parse `[epoch:]version[-release]`.
+    /// Split `[epoch:]version[-release]` as rpm's `parseEVR()` does (rpm 4.18 `lib/rpmver.c`,
+    /// `rpmio/rpmstring.c`): the epoch is the run of leading digits when a `:` follows it (an
+    /// empty one, `:1.0`, is 0); anything else before a `:` is not an epoch, and the `:` stays
+    /// in the version, where `rpmvercmp` treats it as a separator (`abc:1.0` is version
+    /// `abc:1.0` with epoch 0). The release follows the last `-`. Nothing is trimmed.
     ///
     /// # Errors
-    /// A reason string when the version is empty, has whitespace, or a non-numeric epoch.
+    /// Only for the empty string: `rpm.vercmp` rejects nothing else.
     pub fn parse(s: &str) -> Result<Self, String> {
-        let s = s.trim();
         if s.is_empty() {
             return Err("version string is empty".into());
         }
-        if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err("version string has whitespace or control characters".into());
-        }
-        let (epoch, rest) = match s.split_once(':') {
-            Some((e, rest)) => {
-                if !e.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(format!("epoch {e:?} is not a number"));
-                }
-                (e.trim_start_matches('0').to_string(), rest)
-            }
-            None => (String::new(), s),
+        let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+        let (epoch, rest) = if s.as_bytes().get(digits) == Some(&b':') {
+            (
+                s[..digits].trim_start_matches('0').to_string(),
+                &s[digits + 1..],
+            )
+        } else {
+            (String::new(), s)
         };
         let (version, release) = match rest.rfind('-') {
             Some(i) => (&rest[..i], Some(rest[i + 1..].to_string())),
             None => (rest, None),
         };
-        if version.is_empty() {
-            return Err("version part is empty".into());
-        }
         Ok(Self {
             epoch,
             version: version.to_string(),

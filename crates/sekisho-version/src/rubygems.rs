@@ -48,7 +48,8 @@ impl GemVersion {
     /// # Errors
     /// A reason string for a malformed version.
     pub fn parse(s: &str) -> Result<Self, String> {
-        let t = s.trim();
+        // Ruby's `\s`: ASCII whitespace only (a no-break space is not trimmed).
+        let t = s.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\x0b' | '\x0c' | '\r'));
         let t = if t.is_empty() { "0" } else { t };
         if !valid(t) {
             return Err("malformed version number string".into());

@@ -13,7 +13,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use sekisho_version::{dpkg, pep440, rpm};
+use sekisho_version::{dpkg, npm, packagist, pep440, rpm, rubygems};
 
 const PAIRS: usize = 100_000;
 const DEFAULT_SEED: u64 = 20_261_126;
@@ -26,7 +26,9 @@ fn in_ci() -> bool {
 fn require(what: &str, ok: bool) -> bool {
     assert!(ok || !in_ci(), "{what} is required in CI (run ./.ci/setup)");
     if !ok {
-        eprintln!("skipping: {what} not available (run ./.ci/setup)");
+        eprintln!(
+            "SKIPPED: {what} is not available (run ./.ci/setup); this differential test did not run"
+        );
     }
     ok
 }
@@ -332,11 +334,17 @@ fn rpm_gen(rng: &mut Rng) -> String {
     let mut s = String::new();
     if rng.chance(15) {
         s.push_str(&format!("{}:", rng.below(3)));
+    } else if rng.chance(8) {
+        // Epochs rpm does not read as numbers: the text stays in the version.
+        s.push_str(rng.word(&[
+            "abc:", ":", "1a:", "-1:", "01:", "0x1:", " 1:", "1 :", "1::", "a:b:", "+1:",
+        ]));
     }
     s.push_str(&rng.digits());
     for _ in 0..rng.below(4) {
         s.push_str(rng.word(&[
             ".", ".", "_", "+", "~", "^", "~rc", "^git", "a", "b", "p", ".el9", ".fc40", "git",
+            " ", ":",
         ]));
         if rng.chance(60) {
             s.push_str(&rng.digits());
@@ -387,8 +395,7 @@ fn rpm_matches_rpm_vercmp() {
         "0", "1", "9", ".", "+", "~", "^", "-", ":", "a", "Z", "_", "α", "%",
     ];
     let ps = pairs(&mut rng, &seeds, &rpm_gen, &alphabet);
-    // Only pairs both sides accept as EVRs go to rpm.vercmp (which compares whole EVRs); plain
-    // version strings are compared with rpmvercmp separately below.
+    // Every pair goes to rpm.vercmp (whole EVRs); it rejects only the empty string.
     let dir = std::env::temp_dir().join(format!("sekisho-rpm-diff-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("pairs.tsv");
@@ -408,19 +415,25 @@ fn rpm_matches_rpm_vercmp() {
     let mut mismatches = Vec::new();
     let mut compared = 0;
     for ((a, b), line) in ps.iter().zip(&out) {
-        let (Ok(x), Ok(y)) = (rpm::RpmVersion::parse(a), rpm::RpmVersion::parse(b)) else {
-            continue;
-        };
+        let (pa, pb) = (rpm::RpmVersion::parse(a), rpm::RpmVersion::parse(b));
         if line == "x" {
-            mismatches.push(format!("rpm rejects {a:?} or {b:?}; we accept both"));
+            // rpm.vercmp rejects only the empty string.
+            if pa.is_ok() && pb.is_ok() {
+                mismatches.push(format!("rpm rejects {a:?} or {b:?}; we accept both"));
+            }
             continue;
         }
-        // rpm itself compares a non-numeric epoch as a version string; we reject those, so
-        // only pairs we accept are compared.
+        let (Ok(x), Ok(y)) = (pa, pb) else {
+            mismatches.push(format!("rpm accepts {a:?} and {b:?}; we reject one"));
+            continue;
+        };
         compared += 1;
         let want = ord(line);
         if x.cmp(&y) != want {
-            mismatches.push(format!("{a} vs {b}: rpm {want:?}, ours {:?}", x.cmp(&y)));
+            mismatches.push(format!(
+                "{a:?} vs {b:?}: rpm {want:?}, ours {:?}",
+                x.cmp(&y)
+            ));
         }
     }
     report(&mismatches, "rpm");
@@ -573,4 +586,412 @@ sys.stdout.write("\n".join(out) + "\n")
     }
     report(&mismatches, "PEP 440");
     assert!(valid_pairs > PAIRS / 3, "only {valid_pairs} valid pairs");
+}
+
+// ------------------------------------------------------------------------------------ RubyGems
+
+fn gem_gen(rng: &mut Rng) -> String {
+    let mut s = String::new();
+    if rng.chance(5) {
+        s.push_str(rng.word(&[" ", "\t", "v", "="]));
+    }
+    s.push_str(&rng.digits());
+    for _ in 0..rng.below(5) {
+        s.push_str(rng.word(&[
+            ".", ".", ".", "-", "beta", "rc", "pre", "a", "b", "alpha", ".pre", ".rc", "-beta.",
+            "..", "_", "+", "B", "Z",
+        ]));
+        if rng.chance(60) {
+            s.push_str(&rng.digits());
+        }
+    }
+    if rng.chance(5) {
+        s.push_str(rng.word(&[" ", "\n", "-", "."]));
+    }
+    s
+}
+
+/// `Gem::Version.correct?` and `Gem::Version#<=>` of the machine's Ruby (Debian's `ruby`).
+#[test]
+fn rubygems_matches_gem_version() {
+    let have = Command::new("ruby")
+        .args(["-e", "require 'rubygems'; Gem::Version.new('1.0')"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !require("ruby (Debian package ruby) with rubygems", have) {
+        return;
+    }
+    let ver = Command::new("ruby")
+        .args(["-e", "print RUBY_VERSION, ' rubygems ', Gem::VERSION"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).to_string())
+        .unwrap_or_default();
+    eprintln!("oracle: ruby {ver}");
+    let mut rng = Rng::new(4);
+    let seeds: Vec<String> = [
+        "1.0",
+        "1.0.0",
+        "1.0.a",
+        "1.0.0.1beta",
+        "1.0beta",
+        "1.0.b1",
+        "2.0.0.rc1",
+        "1.0-beta",
+        "1.0-beta-2",
+        "1.a.0",
+        "0.9.8.rc",
+        "1.2.3.pre.4",
+        "01.02",
+        "1.0a1b2",
+        "5.0.0.beta1.1",
+        "",
+        "1beta",
+        "1..0",
+        "1.0.",
+        "v1",
+        "1_0",
+    ]
+    .iter()
+    .map(|s| (*s).to_string())
+    .collect();
+    let alphabet = [
+        "0", "1", "9", ".", "-", "a", "z", "beta", "pre", "B", " ", "_", "\u{a0}", "\u{3000}",
+    ];
+    let ps = pairs(&mut rng, &seeds, &gem_gen, &alphabet);
+    let input: String = ps
+        .iter()
+        .map(|(a, b)| format!("{}\t{}\n", a.replace('\n', "\\n"), b.replace('\n', "\\n")))
+        .collect();
+    let script = r##"
+out = []
+STDIN.each_line do |l|
+  a, b = l.chomp.split("\t", -1).map { |s| s.gsub("\\n", "\n") }
+  va = Gem::Version.correct?(a) ? 1 : 0
+  vb = Gem::Version.correct?(b) ? 1 : 0
+  c = (va == 1 && vb == 1) ? (Gem::Version.new(a) <=> Gem::Version.new(b)) : "x"
+  out << "#{va} #{vb} #{c}"
+end
+puts out
+"##;
+    let out = run_tool(Command::new("ruby").args(["-e", script]), &input);
+    assert_eq!(out.len(), ps.len());
+    let mut mismatches = Vec::new();
+    let mut compared = 0;
+    for ((a, b), line) in ps.iter().zip(&out) {
+        let f: Vec<&str> = line.split(' ').collect();
+        let (pa, pb) = (
+            rubygems::GemVersion::parse(a),
+            rubygems::GemVersion::parse(b),
+        );
+        for (s, ok, ours) in [(a, f[0] == "1", pa.is_ok()), (b, f[1] == "1", pb.is_ok())] {
+            if ok != ours {
+                mismatches.push(format!("validity {s:?}: ruby {ok}, ours {ours}"));
+            }
+        }
+        if let (Ok(x), Ok(y)) = (pa, pb)
+            && f[2] != "x"
+        {
+            compared += 1;
+            let want = ord(f[2]);
+            if x.cmp(&y) != want {
+                mismatches.push(format!(
+                    "{a:?} vs {b:?}: ruby {want:?}, ours {:?}",
+                    x.cmp(&y)
+                ));
+            }
+        }
+    }
+    report(&mismatches, "RubyGems");
+    assert!(compared > PAIRS / 4, "only {compared} valid pairs compared");
+}
+
+// ----------------------------------------------------------------------------------- Packagist
+
+const COMPOSER_SEMVER: &str = "/usr/share/php/Composer/Semver/autoload.php";
+
+fn composer_gen(rng: &mut Rng) -> String {
+    let mut s = String::new();
+    if rng.chance(30) {
+        s.push_str(rng.word(&["v", "V", " ", "=", "dev-", "x"]));
+    }
+    if rng.chance(10) {
+        // date versions
+        s.push_str(&format!("20{:02}", rng.below(30)));
+        for _ in 0..rng.below(4) {
+            s.push_str(rng.word(&["", ".", "-", ":"]));
+            s.push_str(&format!("{:02}", rng.below(60)));
+        }
+    } else {
+        s.push_str(&rng.digits());
+        for _ in 0..rng.below(5) {
+            s.push('.');
+            s.push_str(&rng.digits());
+        }
+    }
+    if rng.chance(50) {
+        s.push_str(rng.word(&["", "-", ".", "_"]));
+        s.push_str(rng.word(&[
+            "stable", "beta", "b", "RC", "rc", "alpha", "a", "patch", "pl", "p", "Beta", "STABLE",
+            "dev", "foo", "x", "X", "*",
+        ]));
+        for _ in 0..rng.below(3) {
+            if rng.chance(50) {
+                s.push_str(rng.word(&[".", "-"]));
+            }
+            s.push_str(&rng.digits());
+        }
+    }
+    if rng.chance(20) {
+        s.push_str(rng.word(&["-dev", ".dev", "dev", "-DEV", "@dev", "@stable", "@beta"]));
+    }
+    if rng.chance(8) {
+        s.push_str(rng.word(&["+build.1", "+20200101", " as 1.0.0", " ", "\u{a0}"]));
+    }
+    s
+}
+
+/// Composer's own `VersionParser::normalize` (Debian `php-composer-semver`, with `composer`)
+/// and PHP's `version_compare`, both on the normalised pair (Composer's order) and on the raw
+/// strings (our `packagist::version_compare`).
+#[test]
+fn packagist_matches_composer() {
+    let have = std::path::Path::new(COMPOSER_SEMVER).is_file()
+        && Command::new("php")
+            .args(["-r", "exit(function_exists('version_compare') ? 0 : 1);"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+    if !require(
+        "php (php-cli) and Composer's semver library (composer / php-composer-semver)",
+        have,
+    ) {
+        return;
+    }
+    let ver = Command::new("php")
+        .args(["-r", "echo PHP_VERSION;"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).to_string())
+        .unwrap_or_default();
+    eprintln!("oracle: php {ver}, {COMPOSER_SEMVER}");
+    let mut rng = Rng::new(5);
+    let seeds: Vec<String> = [
+        "v3.0",
+        "v3.0.0-beta",
+        "3.0.0-beta.1",
+        "1.0.0-RC1",
+        "1.0.0.RC1",
+        "1.0.0-rc.1",
+        "2.1-p1",
+        "2.1-patch1",
+        "1.0-stable",
+        "1.0-dev",
+        "1.x-dev",
+        "1.2.x-dev",
+        "dev-master",
+        "master",
+        "1.2.3.4",
+        "1.2.3.4.5",
+        "20100102",
+        "2010-01-02",
+        "2010-01-02.5",
+        "123456.0",
+        "1.0.0+build",
+        "1.0 as 2.0",
+        "1.0@dev",
+        "v1.0.0-alpha2-dev",
+        "99999",
+        "100000",
+        "1.0.0-beta1.2",
+        "1.0.0pl2",
+        "1.0-b",
+        "1.0-a1",
+    ]
+    .iter()
+    .map(|s| (*s).to_string())
+    .collect();
+    let alphabet = [
+        "0", "1", "9", ".", "-", "_", "+", "v", "a", "b", "p", "RC", "dev", "x", "*", "@", " ", "#",
+    ];
+    let ps = pairs(&mut rng, &seeds, &composer_gen, &alphabet);
+    let input: String = ps.iter().map(|(a, b)| format!("{a}\t{b}\n")).collect();
+    let script = format!(
+        r#"require '{COMPOSER_SEMVER}';
+$p = new Composer\Semver\VersionParser();
+$norm = function ($v) use ($p) {{
+    try {{ $n = $p->normalize($v); }} catch (\Exception $e) {{ return ['x', '']; }}
+    return [strpos($n, 'dev-') === 0 ? 'b' : 'v', $n];
+}};
+$out = fopen('php://stdout', 'w');
+while (($l = fgets(STDIN)) !== false) {{
+    [$a, $b] = explode("\t", substr($l, 0, -1), 2);
+    [$sa, $na] = $norm($a);
+    [$sb, $nb] = $norm($b);
+    $c = ($sa === 'v' && $sb === 'v') ? version_compare($na, $nb) : 'x';
+    fwrite($out, "$sa $sb $c " . version_compare($a, $b) . "\t$na\t$nb\n");
+}}
+"#
+    );
+    let out = run_tool(Command::new("php").args(["-r", &script]), &input);
+    assert_eq!(out.len(), ps.len());
+    let mut mismatches = Vec::new();
+    let mut compared = 0;
+    for ((a, b), line) in ps.iter().zip(&out) {
+        let (head, norms) = line.split_once('\t').expect("tab");
+        let (na, nb) = norms.split_once('\t').expect("tab");
+        let f: Vec<&str> = head.split(' ').collect();
+        let raw = ord(f[3]);
+        if packagist::version_compare(a, b) != raw {
+            mismatches.push(format!(
+                "version_compare({a:?}, {b:?}): php {raw:?}, ours {:?}",
+                packagist::version_compare(a, b)
+            ));
+        }
+        for (s, status, want) in [(a, f[0], na), (b, f[1], nb)] {
+            let got = packagist::normalize(s);
+            let ok = match (&got, status) {
+                (Ok(packagist::Normalized::Version(n)), "v")
+                | (Ok(packagist::Normalized::Branch(n)), "b") => n == want,
+                (Err(_), "x") => true,
+                _ => false,
+            };
+            if !ok {
+                mismatches.push(format!(
+                    "normalize({s:?}): composer {status} {want:?}, ours {got:?}"
+                ));
+            }
+        }
+        if f[2] != "x" {
+            let (Ok(x), Ok(y)) = (
+                packagist::PackagistVersion::parse(a),
+                packagist::PackagistVersion::parse(b),
+            ) else {
+                mismatches.push(format!("composer orders {a:?} and {b:?}; we reject one"));
+                continue;
+            };
+            compared += 1;
+            let want = ord(f[2]);
+            if x.cmp(&y) != want {
+                mismatches.push(format!(
+                    "{a:?} vs {b:?}: composer {want:?}, ours {:?}",
+                    x.cmp(&y)
+                ));
+            }
+        }
+    }
+    eprintln!("Packagist: {compared} ordered pairs of {}", ps.len());
+    report(&mismatches, "Packagist");
+    assert!(compared > PAIRS / 4, "only {compared} valid pairs compared");
+}
+
+// ----------------------------------------------------------------------------------------- npm
+
+fn npm_gen(rng: &mut Rng) -> String {
+    let mut s = String::new();
+    if rng.chance(40) {
+        s.push_str(rng.word(&["v", "V", "=", "=v", "v=", " v", "vv", "= v ", "  ", "v "]));
+    }
+    s.push_str(&rng.digits());
+    for _ in 0..rng.below(4) {
+        s.push('.');
+        s.push_str(&rng.digits());
+    }
+    if rng.chance(40) {
+        s.push_str(rng.word(&["-", "", "-beta.", "-rc.", "-0.", "pre", "-alpha-1."]));
+        s.push_str(rng.word(&["beta", "rc", "1", "01", "x", "9007199254740992", "a-b"]));
+    }
+    if rng.chance(15) {
+        s.push('+');
+        s.push_str(rng.word(&["build", "1", "001", "sha.abc", ""]));
+    }
+    s
+}
+
+/// node-semver itself (`semver` from the npm registry, in target/test-inputs/versions/node):
+/// `semver.parse(v, { loose: true })` and `semver.compare(a, b, true)`, as npm orders versions,
+/// `v`/`=` prefixes included.
+#[test]
+fn npm_matches_node_semver() {
+    let dir = workspace().join("target/test-inputs/versions/node/node_modules/semver");
+    let have = dir.join("package.json").is_file()
+        && Command::new("node")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+    if !require(
+        "node and node-semver (npm install semver, .ci/setup.d/versions.sh)",
+        have,
+    ) {
+        return;
+    }
+    let mut rng = Rng::new(6);
+    let seeds: Vec<String> = [
+        "v1.2.3",
+        "=1.2.3",
+        "v=1.2.3",
+        "=v1.2.3",
+        " v1.2.3 ",
+        "vv1.2.3",
+        "V1.2.3",
+        "1.2.3-beta",
+        "1.2.3beta",
+        "01.2.3",
+        "1.2.3-01",
+        "v1.2",
+        "1.2.3+build",
+        "9007199254740991.0.0",
+        "9007199254740992.0.0",
+        "1.2.3-9007199254740992",
+    ]
+    .iter()
+    .map(|s| (*s).to_string())
+    .collect();
+    let alphabet = ["0", "1", "9", ".", "-", "+", "v", "=", " ", "a", "V"];
+    let ps = pairs(&mut rng, &seeds, &npm_gen, &alphabet);
+    let input: String = ps.iter().map(|(a, b)| format!("{a}\t{b}\n")).collect();
+    let script = format!(
+        r#"const semver = require({dir:?});
+const lines = require('fs').readFileSync(0, 'utf8').split('\n');
+const out = [];
+for (const l of lines) {{
+  if (l === '') continue;
+  const [a, b] = l.split('\t');
+  const pa = semver.parse(a, {{ loose: true }}), pb = semver.parse(b, {{ loose: true }});
+  const c = (pa && pb) ? semver.compare(pa, pb, true) : 'x';
+  out.push(`${{pa ? 1 : 0}} ${{pb ? 1 : 0}} ${{c}} ${{pa ? pa.version : '-'}}`);
+}}
+process.stdout.write(out.join('\n') + '\n');
+"#
+    );
+    let out = run_tool(Command::new("node").args(["-e", &script]), &input);
+    assert_eq!(out.len(), ps.len());
+    let mut mismatches = Vec::new();
+    let mut compared = 0;
+    for ((a, b), line) in ps.iter().zip(&out) {
+        let f: Vec<&str> = line.splitn(4, ' ').collect();
+        let (pa, pb) = (npm::parse_version(a), npm::parse_version(b));
+        for (s, ok, ours) in [(a, f[0] == "1", pa.is_ok()), (b, f[1] == "1", pb.is_ok())] {
+            if ok != ours {
+                mismatches.push(format!("validity {s:?}: node-semver {ok}, ours {ours}"));
+            }
+        }
+        if let Ok(p) = &pa
+            && f[0] == "1"
+            && p.to_string() != f[3].split('+').next().unwrap_or("")
+        {
+            mismatches.push(format!("version of {a:?}: node-semver {}, ours {p}", f[3]));
+        }
+        if let (Ok(x), Ok(y)) = (pa, pb)
+            && f[2] != "x"
+        {
+            compared += 1;
+            let want = ord(f[2]);
+            if x.cmp(&y) != want {
+                mismatches.push(format!(
+                    "{a:?} vs {b:?}: node-semver {want:?}, ours {:?}",
+                    x.cmp(&y)
+                ));
+            }
+        }
+    }
+    report(&mismatches, "npm");
+    assert!(compared > PAIRS / 4, "only {compared} valid pairs compared");
 }

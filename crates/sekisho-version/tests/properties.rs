@@ -13,10 +13,12 @@ fn strategy(eco: Ecosystem) -> BoxedStrategy<String> {
             r"([0-3]:)?[0-9]{1,3}([.+~][0-9a-z]{0,3}){0,3}(-[0-9][0-9a-z.~+]{0,4})?"
         }
         Ecosystem::AlmaLinux => {
-            r"([0-2]:)?[0-9]{1,3}([._+~^][0-9a-z]{0,3}){0,3}(-[0-9a-z.~^_]{1,6})?"
+            r"([0-2]:|[a-z0-9]{1,2}:|:)?[0-9]{1,3}([._+~^: ][0-9a-z]{0,3}){0,3}(-[0-9a-z.~^_]{0,6})?"
         }
         Ecosystem::Alpine => {
-            r"[0-9]{1,3}(\.[0-9]{1,3}){0,3}[a-c]?(_(alpha|beta|pre|rc|p|git|cvs|svn|hg)[0-9]{0,2}){0,2}(~[0-9a-f]{1,3})?(-r[0-9]{1,2})?"
+            // apk-tools 3 forms plus the lenient ones only apk-tools 2.14 takes (`1..2`,
+            // `1.2p3.4`, `1.0-r`, `1.0-r1-r2`, a trailing `_`).
+            r"[0-9]{1,3}(\.[0-9]{0,3}){0,3}([a-c]([0-9]{1,2}(\.[0-9]{1,2})?)?)?(_(alpha|beta|pre|rc|p|git|cvs|svn|hg)?[0-9]{0,2}){0,2}(~[0-9a-f]{1,3})?(-r[0-9]{0,2}){0,2}"
         }
         Ecosystem::CratesIo => {
             r"(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]?)\.(0|[1-9][0-9]?)(-[0-9a-z]{1,3}(\.[0-9a-z]{1,3}){0,2})?(\+[a-z0-9]{1,3})?"
@@ -35,10 +37,11 @@ fn strategy(eco: Ecosystem) -> BoxedStrategy<String> {
         }
         Ecosystem::RubyGems => r"[0-9]{1,3}(\.([0-9]{1,3}|[a-z]{1,3}[0-9]?)){0,4}(-[a-z0-9]{1,3})?",
         Ecosystem::NuGet => {
-            r"[0-9]{1,3}(\.[0-9]{1,3}){0,3}(-[a-zA-Z0-9]{1,4}(\.[a-zA-Z0-9]{1,3}){0,2})?(\+[a-z0-9]{1,3})?"
+            // Up to 11 digits: NuGet's sections wrap at 32 bits, labels beyond `int` are strings.
+            r"[0-9]{1,11}(\.[0-9]{0,11}){0,3}(-[a-zA-Z0-9-]{1,11}(\.[a-zA-Z0-9-]{1,3}){0,2})?(\+[a-z0-9]{1,3})?"
         }
         Ecosystem::Packagist => {
-            r"v?[0-9]{1,3}(\.[0-9]{1,3}){0,4}([-._]?(dev|alpha|a|beta|b|RC|rc|pl|p|patch|foo)[0-9]{0,2}){0,2}"
+            r"[vV]?[0-9]{1,6}(\.[0-9]{1,3}){0,4}([-._]?(dev|alpha|a|beta|b|RC|rc|pl|p|patch|stable|foo|x)([.-]?[0-9]{0,2}){0,2}){0,2}(@dev|\+b1)?"
         }
         _ => r"[0-9]{1,3}(\.[0-9]{1,3}){0,3}",
     };
@@ -120,6 +123,22 @@ proptest! {
         let _ = sekisho_version::compare(e, &t, &s);
         let _ = sekisho_version::npm::Range::parse(&t, sekisho_version::npm::RangeOptions::default());
         let _ = sekisho_version::apk::compare_raw(&s, &t);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    /// Composer's normal form is a fixed point: normalising it again gives it back, and it
+    /// orders equal to the original.
+    #[test]
+    fn packagist_normal_form_is_stable(s in strategy(Ecosystem::Packagist)) {
+        use sekisho_version::packagist::PackagistVersion;
+        if let Ok(v) = PackagistVersion::parse(&s) {
+            let again = PackagistVersion::parse(v.normalized()).expect("normal form parses");
+            prop_assert_eq!(again.normalized(), v.normalized());
+            prop_assert_eq!(again.cmp(&v), Ordering::Equal);
+        }
     }
 }
 
