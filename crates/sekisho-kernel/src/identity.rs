@@ -423,10 +423,7 @@ impl KernelIdentity {
                 let fl_ok = DEBIAN_FLAVOURS.contains(&fl)
                     || fl.starts_with("cloud-")
                     || fl.starts_with("rt-");
-                if abi.parse::<u32>().is_ok()
-                    && fl_ok
-                    && base.to_string() == base.branch().to_string()
-                {
+                if abi.parse::<u32>().is_ok() && fl_ok && base.branch() == *base {
                     id.distro = Distro::Debian;
                     id.package = Some("linux".into());
                     id.distro_release =

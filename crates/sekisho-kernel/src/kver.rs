@@ -7,10 +7,10 @@
 use std::cmp::Ordering;
 use std::fmt;
 
-/// A parsed upstream kernel version.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// A parsed upstream kernel version. Equality is the ordering's: `5.17` equals `5.17.0`.
+#[derive(Debug, Clone)]
 pub struct KVer {
-    /// Up to four numeric components, trailing zeros trimmed (so `5.17` equals `5.17.0`).
+    /// Up to four numeric components, as written.
     nums: Vec<u32>,
     /// `Some(n)` for `-rcN`.
     rc: Option<u32>,
@@ -60,9 +60,6 @@ impl KVer {
                 rest = &r[n.len()..];
             }
         }
-        while nums.len() > 2 && nums.last() == Some(&0) {
-            nums.pop();
-        }
         Some((Self { nums, rc }, rest))
     }
 
@@ -104,6 +101,14 @@ impl Ord for KVer {
         }
     }
 }
+
+impl PartialEq for KVer {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for KVer {}
 
 impl PartialOrd for KVer {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
@@ -166,11 +171,11 @@ mod tests {
     #[test]
     fn prefixes_and_junk() {
         let (k, rest) = KVer::parse_prefix("5.10.0-11-amd64").unwrap();
-        assert_eq!((k.to_string().as_str(), rest), ("5.10", "-11-amd64"));
+        assert_eq!((k.to_string().as_str(), rest), ("5.10.0", "-11-amd64"));
         let (k, rest) = KVer::parse_prefix("6.18.44-fc-v1045").unwrap();
         assert_eq!((k.to_string().as_str(), rest), ("6.18.44", "-fc-v1045"));
         let (k, rest) = KVer::parse_prefix("5.17.0-rc5+").unwrap();
-        assert_eq!((k.to_string().as_str(), rest), ("5.17-rc5", "+"));
+        assert_eq!((k.to_string().as_str(), rest), ("5.17.0-rc5", "+"));
         for bad in ["", "5", "x.y", "5.", ".5", "99999999999.1", "5.10.0-11"] {
             assert!(KVer::parse(bad).is_none(), "{bad}");
         }
