@@ -119,10 +119,10 @@ pub fn evidence_inside(r: &Report) -> Evidence {
             .and_then(|n| n.shared_with_host)
     };
     Evidence {
-        scope: if r.target.own {
-            "this process".into()
-        } else {
-            format!("process {}", r.target.pid)
+        scope: match (r.target.own, &r.runtime.name) {
+            (true, Some(_)) => "this container".into(),
+            (true, None) => "this process".into(),
+            (false, _) => format!("process {}", r.target.pid),
         },
         unprivileged_userns: userns_sysctls(
             s.unprivileged_userns_clone.as_deref(),
@@ -171,7 +171,7 @@ pub fn evidence_host(host: &dyn Host) -> Evidence {
     let v1 = mounts.iter().any(|m| m.fstype == "cgroup");
     let v2 = mounts.iter().any(|m| m.fstype == "cgroup2");
     Evidence {
-        scope: "on this host (per-container capabilities and seccomp are not weighed)".into(),
+        scope: "this host (per-container capabilities and seccomp are not weighed here)".into(),
         unprivileged_userns: userns_sysctls(
             sysctl(host, "/proc/sys/kernel/unprivileged_userns_clone").as_deref(),
             sysctl(host, "/proc/sys/user/max_user_namespaces").as_deref(),
@@ -189,36 +189,60 @@ pub fn evidence_host(host: &dyn Host) -> Evidence {
     }
 }
 
-/// Resolve symlinks inside the host's root (at most 16 hops), `..` included.
+/// Resolve symlinks in every component of `path` (merged-usr `/sbin` -> `usr/sbin` included),
+/// at most 32 links in all. A recorded tree's `read_link` falls back to file contents, so only a
+/// target that exists counts as a link.
 fn resolve(host: &dyn Host, path: &str) -> String {
-    let mut p = path.to_string();
-    for _ in 0..16 {
-        let Ok(t) = host.read_link(&p) else { break };
-        let base = p.rsplit_once('/').map_or("", |(d, _)| d);
-        let joined = if t.starts_with('/') {
-            t
-        } else {
-            format!("{base}/{t}")
-        };
-        let mut parts: Vec<&str> = Vec::new();
-        for c in joined.split('/') {
-            match c {
-                "" | "." => {}
-                ".." => {
-                    parts.pop();
-                }
-                c => parts.push(c),
+    let mut todo: Vec<String> = path
+        .split('/')
+        .filter(|c| !c.is_empty())
+        .rev()
+        .map(str::to_string)
+        .collect();
+    let mut done: Vec<String> = Vec::new();
+    let mut links = 0;
+    while let Some(c) = todo.pop() {
+        match c.as_str() {
+            "." => continue,
+            ".." => {
+                done.pop();
+                continue;
             }
+            _ => {}
         }
-        let next = format!("/{}", parts.join("/"));
-        // A recorded tree's read_link falls back to file contents: only a target that exists
-        // counts as a link.
-        if next == p || host.kind(&next).is_none() {
-            break;
+        done.push(c);
+        let here = format!("/{}", done.join("/"));
+        if links >= 32 {
+            continue;
         }
-        p = next;
+        let Ok(t) = host.read_link(&here) else {
+            continue;
+        };
+        if t.is_empty() || t.len() > 4096 || t.contains(char::is_whitespace) {
+            continue;
+        }
+        let parent = &done[..done.len() - 1];
+        let target = if t.starts_with('/') {
+            t.clone()
+        } else {
+            format!("/{}/{t}", parent.join("/"))
+        };
+        if host.kind(&target).is_none() {
+            continue;
+        }
+        links += 1;
+        done.pop();
+        if t.starts_with('/') {
+            done.clear();
+        }
+        todo.extend(
+            t.split('/')
+                .filter(|c| !c.is_empty())
+                .rev()
+                .map(str::to_string),
+        );
     }
-    p
+    format!("/{}", done.join("/"))
 }
 
 /// Runtime binaries: (kind, resolved path, how found).
@@ -580,7 +604,7 @@ pub fn render(s: &Section) -> String {
         };
         let first = format!("{:<15} {:<12} {:<13} ", j.id, j.verdict.as_str(), reach);
         let mut text = format!("{}: {}", j.name, j.reason);
-        if let Some(r) = &j.reach_reason {
+        if let (Some(r), Some(Reach::Exploitable | Reach::Blocked)) = (&j.reach_reason, j.reach) {
             let _ = write!(text, ". {r}");
         }
         if let Some(p) = &j.runtime_path {

@@ -139,7 +139,7 @@ fn preconditions_weighed_with_the_audit_evidence() {
     assert_eq!(
         x.reach_reason.as_deref(),
         Some(
-            "affected, and exploitable this process: unprivileged user namespaces are enabled and seccomp allows unshare"
+            "affected, and exploitable here: unprivileged user namespaces are enabled and seccomp allows unshare"
         )
     );
     // io_uring answered EFAULT: allowed.

@@ -114,7 +114,8 @@ impl Precondition {
 /// everywhere means "not measured".
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Evidence {
-    /// Whose evidence: `this process`, `the host`.
+    /// Whose evidence, as the subject of a sentence: `this container`, `this process`,
+    /// `this host`.
     pub scope: String,
     /// The sysctls allow unprivileged user namespaces.
     pub unprivileged_userns: Option<bool>,
@@ -661,11 +662,11 @@ fn weigh(p: Precondition, ev: &Evidence) -> PreconditionCheck {
         ),
         Precondition::ExecIntoContainer => (
             None,
-            "needs the runtime to exec into a hostile container; not measurable here".into(),
+            "needs the runtime to exec into a hostile container (not measurable)".into(),
         ),
         Precondition::UntrustedBuild => (
             None,
-            "needs a build of an attacker's Dockerfile or frontend; not measurable here".into(),
+            "needs a build of an attacker's Dockerfile or frontend (not measurable)".into(),
         ),
     };
     PreconditionCheck {
@@ -682,15 +683,15 @@ fn reach(e: &Escape, ev: &Evidence) -> (Reach, String, Vec<PreconditionCheck>) {
         .filter_map(|p| Precondition::parse(p))
         .map(|p| weigh(p, ev))
         .collect();
-    let scope = if ev.scope.is_empty() {
-        "here"
+    let who = if ev.scope.is_empty() {
+        "this process"
     } else {
         ev.scope.as_str()
     };
     if checks.is_empty() {
         return (
             Reach::Exploitable,
-            format!("affected, and exploitable {scope}: any local process can use it"),
+            "affected, and exploitable here: any local process can use it".into(),
             checks,
         );
     }
@@ -702,7 +703,7 @@ fn reach(e: &Escape, ev: &Evidence) -> (Reach, String, Vec<PreconditionCheck>) {
     if !blocked.is_empty() {
         return (
             Reach::Blocked,
-            format!("affected, but {scope} {}", blocked.join(", and ")),
+            format!("affected, but {who} {}", blocked.join(", and ")),
             checks,
         );
     }
@@ -714,7 +715,7 @@ fn reach(e: &Escape, ev: &Evidence) -> (Reach, String, Vec<PreconditionCheck>) {
     if met.len() == checks.len() {
         return (
             Reach::Exploitable,
-            format!("affected, and exploitable {scope}: {}", met.join("; ")),
+            format!("affected, and exploitable here: {}", met.join("; ")),
             checks,
         );
     }
@@ -726,7 +727,7 @@ fn reach(e: &Escape, ev: &Evidence) -> (Reach, String, Vec<PreconditionCheck>) {
     (
         Reach::Unknown,
         format!(
-            "affected; reachability {scope} unknown: {}",
+            "affected; whether {who} can reach it is unknown: {}",
             unknown.join("; ")
         ),
         checks,
@@ -999,7 +1000,7 @@ mod tests {
         let db = embedded();
         let id = KernelIdentity::parse("5.16.1", None, None);
         let open = Evidence {
-            scope: "here".into(),
+            scope: "this container".into(),
             userns_creatable: Some(true),
             cap_sys_admin: Some(false),
             ..Evidence::default()
