@@ -594,8 +594,24 @@ pub fn render(s: &Section) -> String {
         Verdict::Unknown => 1,
         Verdict::NotAffected => 2,
     };
-    rows.sort_by(|a, b| rank(a.verdict).cmp(&rank(b.verdict)).then(a.id.cmp(&b.id)));
+    let num = |id: &str| -> (u32, u32) {
+        let mut it = id
+            .trim_start_matches("CVE-")
+            .split('-')
+            .map(|x| x.parse().unwrap_or(0));
+        (it.next().unwrap_or(0), it.next().unwrap_or(0))
+    };
+    rows.sort_by(|a, b| {
+        rank(a.verdict)
+            .cmp(&rank(b.verdict))
+            .then(num(&a.id).cmp(&num(&b.id)))
+    });
+    let mut clear: Vec<&str> = Vec::new();
     for j in rows {
+        if j.verdict == Verdict::NotAffected {
+            clear.push(j.id.as_str());
+            continue;
+        }
         let reach = match j.reach {
             Some(Reach::Exploitable) => "EXPLOITABLE",
             Some(Reach::Blocked) => "blocked",
@@ -611,6 +627,15 @@ pub fn render(s: &Section) -> String {
             let _ = write!(text, " [{p}]");
         }
         wrap_into(&mut o, &first, 43, &text);
+    }
+    if !clear.is_empty() {
+        clear.dedup();
+        wrap_into(
+            &mut o,
+            "not affected: ",
+            2,
+            &format!("{} (reasons in --format json)", clear.join(" ")),
+        );
     }
     for n in &s.notes {
         wrap_into(&mut o, "note: ", 6, n);

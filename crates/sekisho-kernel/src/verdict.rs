@@ -927,7 +927,13 @@ pub fn judge_runtime(db: &Database, rt: &RuntimeIdentity, ev: Option<&Evidence>)
                 let table_gap = rt.package.as_ref().map(|p| {
                     format!(
                         "no {} {} record for {}; ",
-                        p.distro.as_deref().unwrap_or("distribution"),
+                        match p.distro.as_deref() {
+                            Some("debian") => "Debian",
+                            Some("ubuntu") => "Ubuntu",
+                            Some("rhel") => "RHEL",
+                            Some(other) => other,
+                            None => "distribution",
+                        },
                         p.distro_release.as_deref().unwrap_or("?"),
                         p.name
                     )

@@ -4,6 +4,7 @@ mod db;
 mod db_more;
 mod image;
 mod isolation;
+mod kernel;
 mod report;
 mod sbom;
 mod scan;
