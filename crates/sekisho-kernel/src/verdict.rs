@@ -206,7 +206,7 @@ pub fn judge_upstream_kernel(e: &Escape, v: &KVer, exact: bool) -> Option<Step> 
     if let Some(i) = &intro {
         // With only the series known, compare the series' first release.
         let probe = if exact { v.clone() } else { v.branch() };
-        if probe < *i && !(probe.branch() == i.branch() && !exact) {
+        if probe < *i && (exact || probe.branch() != i.branch()) {
             return Some((
                 Verdict::NotAffected,
                 format!("{shown} predates the bug (introduced in {i})"),
