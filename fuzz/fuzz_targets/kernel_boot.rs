@@ -9,7 +9,10 @@ fuzz_target!(|data: &[u8]| {
     let mut parts = text.splitn(4, '\0');
     let cfg = parts.next().unwrap_or("");
     let env = parts.next();
-    let bls = parts.next().map(|t| vec![("entry".to_string(), t.to_string())]).unwrap_or_default();
+    let bls = parts
+        .next()
+        .map(|t| vec![("entry".to_string(), t.to_string())])
+        .unwrap_or_default();
     let conf = parts.next();
     let _ = boot::parse_grub_cfg(cfg);
     let _ = boot::default_entry(Some(cfg), env, &bls, conf);

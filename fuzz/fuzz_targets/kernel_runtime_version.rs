@@ -19,8 +19,20 @@ fuzz_target!(|data: &[u8]| {
         distro: Some("debian".into()),
         distro_release: Some("bookworm".into()),
     };
-    let id = runtime::identify(RuntimeKind::Runc, "/usr/sbin/runc", Some(pkg), Some(b), Some(a));
+    let id = runtime::identify(
+        RuntimeKind::Runc,
+        "/usr/sbin/runc",
+        Some(pkg),
+        Some(b),
+        Some(a),
+    );
     let _ = judge_runtime(embedded(), &id, None);
-    let id = runtime::identify(RuntimeKind::Containerd, "/usr/bin/containerd", None, Some(b), Some(a));
+    let id = runtime::identify(
+        RuntimeKind::Containerd,
+        "/usr/bin/containerd",
+        None,
+        Some(b),
+        Some(a),
+    );
     let _ = judge_runtime(embedded(), &id, None);
 });

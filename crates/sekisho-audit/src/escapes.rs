@@ -171,7 +171,7 @@ pub fn evidence_host(host: &dyn Host) -> Evidence {
     let v1 = mounts.iter().any(|m| m.fstype == "cgroup");
     let v2 = mounts.iter().any(|m| m.fstype == "cgroup2");
     Evidence {
-        scope: "this host (per-container capabilities and seccomp are not weighed here)".into(),
+        scope: "this host".into(),
         unprivileged_userns: userns_sysctls(
             sysctl(host, "/proc/sys/kernel/unprivileged_userns_clone").as_deref(),
             sysctl(host, "/proc/sys/user/max_user_namespaces").as_deref(),
@@ -509,6 +509,11 @@ pub fn host_view(host: &dyn Host, max_procs: usize) -> Section {
             USUAL_DIRS.join(", ")
         ));
     }
+    notes.push(
+        "preconditions are weighed with host-wide facts only (sysctls, cgroup version); each \
+         container's capabilities and seccomp are in its row"
+            .into(),
+    );
     Section::build(
         kernel_identity(host),
         runtimes,

@@ -193,6 +193,14 @@ fn semver_cmp(a: &str, b: &str) -> Option<Ordering> {
 
 type Step = (Verdict, String, Basis);
 
+/// The Ubuntu CVE tracker writes ESM series as `esm-infra/xenial`, `esm-apps/bionic` and
+/// `trusty/esm`; all of them are the release's.
+fn series_matches(row: &str, series: &str) -> bool {
+    row == series
+        || row.rsplit_once('/').is_some_and(|(_, s)| s == series)
+        || row.split_once('/').is_some_and(|(s, _)| s == series)
+}
+
 /// Upstream kernel ranges. `exact`: the patch level is real (not an ABI series).
 pub fn judge_upstream_kernel(e: &Escape, v: &KVer, exact: bool) -> Option<Step> {
     let up = &e.upstream;
@@ -315,10 +323,9 @@ fn kernel_table(e: &Escape, id: &KernelIdentity) -> Option<Step> {
             let series = id.distro_release.as_deref()?;
             let cands = id.package_candidates();
             let row = cands.iter().find_map(|p| {
-                e.ubuntu.iter().find(|u| {
-                    &u.package == p
-                        && (u.series == series || u.series.ends_with(&format!("/{series}")))
-                })
+                e.ubuntu
+                    .iter()
+                    .find(|u| &u.package == p && (series_matches(&u.series, series)))
             })?;
             let what = format!("Ubuntu {series} {}", row.package);
             if row.status == "not-affected" {
@@ -859,9 +866,10 @@ fn runtime_table(e: &Escape, rt: &RuntimeIdentity) -> Option<Step> {
             })
         }
         ("dpkg", Some("ubuntu")) => {
-            let row = e.ubuntu.iter().find(|u| {
-                u.package == p.name && (u.series == rel || u.series.ends_with(&format!("/{rel}")))
-            })?;
+            let row = e
+                .ubuntu
+                .iter()
+                .find(|u| u.package == p.name && (series_matches(&u.series, rel)))?;
             if row.status == "not-affected" {
                 return Some((
                     Verdict::NotAffected,
