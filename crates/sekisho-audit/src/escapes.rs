@@ -525,7 +525,16 @@ pub fn host_view(host: &dyn Host, max_procs: usize) -> Section {
 fn wrap_into(out: &mut String, first: &str, indent: usize, text: &str) {
     let mut line = first.to_string();
     let mut empty = first.trim().is_empty() && first.len() <= indent;
+    // Words that cannot fit on a line of their own (long paths, versions) are split.
+    let room = 80usize.saturating_sub(indent).max(20);
+    let mut words: Vec<String> = Vec::new();
     for w in text.split_whitespace() {
+        let chars: Vec<char> = w.chars().collect();
+        for chunk in chars.chunks(room) {
+            words.push(chunk.iter().collect());
+        }
+    }
+    for w in words.iter().map(String::as_str) {
         if !empty && line.chars().count() + 1 + w.chars().count() > 80 {
             out.push_str(line.trim_end());
             out.push('\n');

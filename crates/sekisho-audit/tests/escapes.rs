@@ -225,3 +225,47 @@ fn host_view_identifies_runtimes() {
     );
     assert!(t.lines().all(|l| l.chars().count() <= 80), "{t}");
 }
+
+/// Debian's runc: its Go build info names no module version (built outside module mode, no
+/// `-X main.version`), so the package is the only honest source; the real host's binary is
+/// identified by dpkg.
+#[test]
+fn debian_runc_build_info_has_no_version() {
+    let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
+    let Ok(bin) = std::fs::read("/usr/sbin/runc") else {
+        assert!(
+            !ci,
+            "/usr/sbin/runc is required in CI (apt-get install runc)"
+        );
+        eprintln!("\n*** SKIPPED: /usr/sbin/runc not installed (apt-get install runc) ***\n");
+        return;
+    };
+    let bi = sekisho_catalog::lang::golang::extract_buildinfo(&bin)
+        .unwrap()
+        .expect("runc is a Go binary");
+    assert!(
+        bi.modinfo.contains("path\tgithub.com/opencontainers/runc"),
+        "{}",
+        bi.modinfo
+    );
+    assert_eq!(
+        sekisho_kernel::runtime::version_from_buildinfo(RuntimeKind::Runc, &bi.modinfo),
+        None,
+        "{}",
+        bi.modinfo
+    );
+    let h = sekisho_audit::host::RealHost;
+    let found = escapes::find_runtimes(&h, 100_000);
+    let (ids, _) = escapes::identify_runtimes(&h, &found);
+    let runc = ids
+        .iter()
+        .find(|r| r.path == "/usr/sbin/runc")
+        .expect("found");
+    assert_eq!(
+        runc.version_source,
+        VersionSource::Package,
+        "{:?}",
+        runc.evidence
+    );
+    assert_eq!(runc.package.as_ref().unwrap().manager, "dpkg");
+}
