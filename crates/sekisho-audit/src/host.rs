@@ -66,6 +66,11 @@ pub trait Host {
     fn own_env(&self, key: &str) -> Option<String>;
     /// `getpid()` as this process sees it (in its own PID namespace).
     fn own_pid(&self) -> u32;
+    /// What `<path> --version` prints, for a runtime binary that neither a package nor Go build
+    /// info identifies. `None` when not run (the default).
+    fn version_output(&self, _path: &str) -> Option<String> {
+        None
+    }
 
     /// Read a text file (lossy UTF-8), capped at 4 MiB.
     fn read_text(&self, path: &str) -> io::Result<String> {
@@ -139,6 +144,41 @@ impl Host for RealHost {
     fn own_pid(&self) -> u32 {
         std::process::id()
     }
+    /// Runs `path --version` only for a root-owned regular file that group and others cannot
+    /// write, with an empty environment, no stdin, a 3 s deadline and 4 KiB of output kept.
+    fn version_output(&self, path: &str) -> Option<String> {
+        use std::os::unix::fs::MetadataExt;
+        use std::process::{Command, Stdio};
+        let m = fs::metadata(path).ok()?;
+        if !m.is_file() || m.uid() != 0 || m.mode() & 0o022 != 0 || m.mode() & 0o111 == 0 {
+            return None;
+        }
+        let mut child = Command::new(path)
+            .arg("--version")
+            .env_clear()
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+        loop {
+            match child.try_wait() {
+                Ok(Some(_)) => break,
+                Ok(None) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                _ => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return None;
+                }
+            }
+        }
+        let mut out = Vec::new();
+        child.stdout.take()?.take(4096).read_to_end(&mut out).ok()?;
+        Some(String::from_utf8_lossy(&out).into_owned())
+    }
 }
 
 /// A recorded machine: `root/proc/...`, `root/sys/...`, `root/dev/...`, plus `root/_host`, a
@@ -155,6 +195,7 @@ impl Host for RealHost {
 /// blockdev /dev/vda
 /// unreadable /proc/1/ns/mnt
 /// probe mount real errno 1  # or: ok, signal 31
+/// version /usr/bin/crun crun version 1.8.1   # what `--version` prints
 /// ```
 ///
 /// Symlinks under `proc/*/ns/` may be real symlinks or regular files holding the link text.
@@ -301,6 +342,12 @@ impl Host for FixtureHost {
     }
     fn own_pid(&self) -> u32 {
         self.get("pid").and_then(|p| p.parse().ok()).unwrap_or(1)
+    }
+    fn version_output(&self, path: &str) -> Option<String> {
+        self.meta
+            .iter()
+            .filter(|(k, _)| k == "version")
+            .find_map(|(_, v)| v.strip_prefix(path)?.strip_prefix(' ').map(str::to_string))
     }
 }
 

@@ -33,6 +33,8 @@ pub struct HostReport {
     pub processes_unreadable: usize,
     pub containers: Vec<Container>,
     pub notes: Vec<String>,
+    /// Known escapes through the host's kernel and its container runtimes.
+    pub known_escapes: Option<sekisho_kernel::Section>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -248,5 +250,6 @@ pub fn audit(host: &dyn Host, max_procs: usize) -> Result<HostReport, AuditError
         processes_unreadable: unreadable,
         containers,
         notes,
+        known_escapes: Some(crate::escapes::host_view(host, max_procs)),
     })
 }

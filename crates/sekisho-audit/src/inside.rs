@@ -255,7 +255,7 @@ pub fn audit(host: &dyn Host, opts: &Options) -> Result<Report, AuditError> {
             weakened.join(", ")
         },
     );
-    Ok(Report {
+    let mut report = Report {
         schema_version: SCHEMA_VERSION,
         kind: "isolation",
         view: "inside",
@@ -284,5 +284,8 @@ pub fn audit(host: &dyn Host, opts: &Options) -> Result<Report, AuditError> {
         grade,
         summary,
         notes,
-    })
+        known_escapes: None,
+    };
+    report.known_escapes = Some(crate::escapes::inside(host, &report));
+    Ok(report)
 }

@@ -31,6 +31,8 @@ pub struct Report {
     pub grade: String,
     pub summary: String,
     pub notes: Vec<String>,
+    /// Known escapes through this kernel (see `docs/kernel.md`).
+    pub known_escapes: Option<sekisho_kernel::Section>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -173,6 +173,10 @@ pub fn inside(r: &Report) -> String {
     for n in &r.notes {
         wrap(&mut o, "note: ", 6, n);
     }
+    if let Some(k) = &r.known_escapes {
+        o.push('\n');
+        o.push_str(&crate::escapes::render(k));
+    }
     o
 }
 
@@ -305,6 +309,10 @@ pub fn host(r: &HostReport) -> String {
     );
     for n in &r.notes {
         wrap(&mut o, "note: ", 6, n);
+    }
+    if let Some(k) = &r.known_escapes {
+        o.push('\n');
+        o.push_str(&crate::escapes::render(k));
     }
     o
 }

@@ -38,4 +38,6 @@ pub enum Command {
     Version(cmd::version::VersionCmd),
     /// Audit the walls between a workload and the host.
     Isolation(cmd::isolation::IsolationArgs),
+    /// Judge the kernel and container runtime against known container escapes.
+    Kernel(cmd::kernel::KernelArgs),
 }

@@ -2,6 +2,7 @@
 
 pub mod db;
 pub mod isolation;
+pub mod kernel;
 pub mod sbom;
 pub mod scan;
 pub mod target;
@@ -30,5 +31,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Db(c) => db::run(c),
         Command::Version(c) => version::run(c),
         Command::Isolation(a) => isolation::run(a),
+        Command::Kernel(a) => kernel::run(a),
     }
 }

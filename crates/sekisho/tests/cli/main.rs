@@ -5,6 +5,7 @@ mod db_more;
 mod image;
 mod isolation;
 mod parity;
+mod kernel;
 mod report;
 mod sbom;
 mod scan;
