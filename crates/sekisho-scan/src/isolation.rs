@@ -6,7 +6,31 @@
 use sekisho_audit::hostview::HostReport;
 use sekisho_audit::model::{Finding as AuditFinding, Report, Wall};
 use sekisho_finding::Finding;
+use sekisho_kernel::verdict::Verdict;
 use sekisho_report::{ScanReport, ScanTarget, Target, Tool};
+
+use crate::analyzers::kernel::{escape_finding, escape_severity};
+
+/// Known escapes of the kernel section that affect this host, as findings.
+fn escapes(k: Option<&sekisho_kernel::Section>) -> Vec<Finding> {
+    let Some(k) = k else {
+        return Vec::new();
+    };
+    k.escapes
+        .iter()
+        .filter(|j| j.verdict == Verdict::Affected)
+        .map(|j| {
+            let (subject, logical) = match &j.runtime_path {
+                Some(p) => (format!("the runtime {p}"), format!("runtime:{p}")),
+                None => (
+                    format!("the running kernel {}", k.kernel.release),
+                    format!("kernel:{}", k.kernel.release),
+                ),
+            };
+            escape_finding(j, &subject, logical, escape_severity(j))
+        })
+        .collect()
+}
 
 fn findings(fs: &[AuditFinding], walls: &[Wall]) -> Vec<Finding> {
     fs.iter()
@@ -62,9 +86,10 @@ pub fn inside_report(r: &Report, tool: Tool, created: String) -> ScanReport {
     )
 }
 
-/// The host view, one target per container.
+/// The host view, one target per container, and the host's own kernel and runtimes (judged
+/// once for every container on it).
 pub fn host_report(r: &HostReport, tool: Tool, created: String) -> ScanReport {
-    let targets = r
+    let mut targets: Vec<ScanTarget> = r
         .containers
         .iter()
         .map(|c| {
@@ -77,13 +102,11 @@ pub fn host_report(r: &HostReport, tool: Tool, created: String) -> ScanReport {
             target(name, "container", findings(&c.findings, &c.walls), &[])
         })
         .collect();
-    let mut rep = report(tool, created, targets);
-    if let Some(first) = rep.targets.first_mut() {
-        first.target.notes.extend(
-            r.notes
-                .iter()
-                .map(|n| sekisho_artifact::Note::new(None, "host", n.clone())),
-        );
-    }
-    rep
+    targets.push(target(
+        "host kernel and runtimes".into(),
+        "host",
+        escapes(r.known_escapes.as_ref()),
+        &r.notes,
+    ));
+    report(tool, created, targets)
 }

@@ -31,8 +31,16 @@ use crate::error::{ErrorKind, ScanError, walk_kind};
 use crate::progress::{Cancel, Event, Progress, Silent};
 use crate::target::{self, OpenedTarget, TargetSpec};
 
-/// The scanners `--scanners` accepts. `vuln` is the default.
-pub const SCANNERS: &[&str] = &["vuln"];
+/// The scanners `--scanners` accepts. `vuln` is the default (and `kernel` too for VM disks).
+pub const SCANNERS: &[&str] = &["vuln", "kernel"];
+
+/// The built-in analyzers a scanner name turns on (`vuln` is the match stage, not an analyzer).
+fn builtin(name: &str) -> Option<Arc<dyn Analyzer>> {
+    match name {
+        "kernel" => Some(Arc::new(crate::analyzers::kernel::Kernels)),
+        _ => None,
+    }
+}
 
 /// The layer cache.
 #[derive(Debug, Clone)]
@@ -127,8 +135,19 @@ fn scanner_names(req: &ScanRequest) -> Result<Vec<String>, ScanError> {
     }
     if names.is_empty() {
         names.push("vuln".into());
+        // A golden image boots a kernel: judge it by default.
+        if matches!(req.target, TargetSpec::Vm { .. }) {
+            names.push("kernel".into());
+        }
     }
     Ok(names)
+}
+
+/// The analyzers of a request: the built-in ones its scanners name, then its plug-ins.
+fn analyzers_of(names: &[String], req: &ScanRequest) -> Vec<Arc<dyn Analyzer>> {
+    let mut v: Vec<Arc<dyn Analyzer>> = names.iter().filter_map(|n| builtin(n)).collect();
+    v.extend(req.extra_analyzers.iter().cloned());
+    v
 }
 
 /// Forward layer progress to the caller's sink.
@@ -280,7 +299,7 @@ fn into_target(
 pub fn scan(req: &ScanRequest, opts: &ScanOptions<'_>) -> Result<ScanOutcome, ScanError> {
     let names = scanner_names(req)?;
     let want_vuln = names.iter().any(|n| n == "vuln");
-    let analyzers: Vec<Arc<dyn Analyzer>> = req.extra_analyzers.to_vec();
+    let analyzers = analyzers_of(&names, req);
     let mut walked: Vec<Walked> = Vec::new();
     match &req.target {
         TargetSpec::Sbom { name, bytes } => {
@@ -323,7 +342,7 @@ pub fn scan_opened(
 ) -> Result<ScanOutcome, ScanError> {
     let names = scanner_names(req)?;
     let want_vuln = names.iter().any(|n| n == "vuln");
-    let analyzers: Vec<Arc<dyn Analyzer>> = req.extra_analyzers.to_vec();
+    let analyzers = analyzers_of(&names, req);
     let need_packages = want_vuln || analyzers.iter().any(|a| a.needs_packages());
     let catalogers = if need_packages {
         sekisho_catalog::default_catalogers()

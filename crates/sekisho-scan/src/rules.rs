@@ -6,7 +6,10 @@ use sekisho_finding::{Registry, RegistryError, Rule};
 
 /// The rule tables of every built-in check.
 pub fn tables() -> Vec<&'static [Rule]> {
-    vec![sekisho_audit::checks::RULES]
+    vec![
+        sekisho_audit::checks::RULES,
+        crate::analyzers::kernel::RULES,
+    ]
 }
 
 /// The registry of every built-in rule.

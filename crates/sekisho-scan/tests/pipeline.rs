@@ -481,3 +481,74 @@ fn without_a_db_the_packages_are_listed_and_the_outcome_says_no_data() {
         out.report.warnings
     );
 }
+
+/// A Debian 11 golden image with two kernels: the old default one is affected by escapes fixed
+/// after it, the newer one is not the default.
+fn kernel_root(dir: &Path) -> PathBuf {
+    let root = dir.join("golden");
+    let w = |rel: &str, text: &str| {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    w(
+        "etc/os-release",
+        "ID=debian\nVERSION_ID=\"11\"\nVERSION_CODENAME=bullseye\nPRETTY_NAME=\"Debian GNU/Linux 11 (bullseye)\"\n",
+    );
+    w(
+        "var/lib/dpkg/status",
+        "Package: linux-image-5.10.0-11-amd64\nStatus: install ok installed\nArchitecture: amd64\nSource: linux-signed-amd64 (5.10.92+1)\nVersion: 5.10.92-1\nDescription: Linux 5.10\n\nPackage: linux-image-5.10.0-13-amd64\nStatus: install ok installed\nArchitecture: amd64\nSource: linux-signed-amd64 (5.10.106+1)\nVersion: 5.10.106-1\nDescription: Linux 5.10\n",
+    );
+    w(
+        "boot/grub/grub.cfg",
+        "set default=\"0\"\nmenuentry 'Debian GNU/Linux' --class debian $menuentry_id_option 'gnulinux-simple-x' {\n\tlinux\t/boot/vmlinuz-5.10.0-11-amd64 root=UUID=x ro quiet\n}\nsubmenu 'Advanced options' {\n\tmenuentry 'Debian, with Linux 5.10.0-13-amd64' {\n\t\tlinux\t/boot/vmlinuz-5.10.0-13-amd64 root=UUID=x ro\n\t}\n}\n",
+    );
+    root
+}
+
+#[test]
+fn the_kernel_scanner_judges_installed_kernels_and_the_default_boot() {
+    let w = tempfile::tempdir().unwrap();
+    let root = kernel_root(w.path());
+    let mut req = ScanRequest::new(TargetSpec::Rootfs(root), DbSource::None);
+    req.scanners = vec!["kernel".into()];
+    let out = sekisho_scan::scan(&req, &ScanOptions::default()).unwrap();
+    assert!(!out.no_data, "no vulnerability scan was asked for");
+    let t = &out.report.targets[0];
+    let escapes: Vec<(&str, Severity)> = t
+        .findings
+        .iter()
+        .filter(|f| f.id() == "known-escape")
+        .map(|f| {
+            let Finding::Isolation(i) = f else {
+                panic!("known escapes are isolation findings")
+            };
+            (i.title.as_str(), i.severity)
+        })
+        .collect();
+    let dirty_pipe = escapes
+        .iter()
+        .find(|(t, _)| t.starts_with("CVE-2022-0847"))
+        .unwrap_or_else(|| panic!("Dirty Pipe not reported: {escapes:?}"));
+    assert!(
+        dirty_pipe
+            .0
+            .contains("linux-image-5.10.0-11-amd64 5.10.92-1 (the default boot kernel)"),
+        "{dirty_pipe:?}"
+    );
+    assert_eq!(dirty_pipe.1, Severity::High);
+    // The newer kernel has the fixes: none of its escapes is reported for Dirty Pipe.
+    assert!(
+        !escapes
+            .iter()
+            .any(|(t, _)| t.starts_with("CVE-2022-0847") && t.contains("5.10.0-13")),
+        "{escapes:?}"
+    );
+    let f = t
+        .findings
+        .iter()
+        .find(|f| f.id() == "known-escape")
+        .unwrap();
+    assert!(f.why().contains("Debian 5.10.92-1 < fixed"), "{}", f.why());
+    assert_eq!(out.report.scanners, vec!["kernel".to_string()]);
+}

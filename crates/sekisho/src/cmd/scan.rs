@@ -45,13 +45,9 @@ pub struct ScanOpts {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value = "table")]
     pub format: ScanFormatArg,
-    /// What to look for (comma-separated): vuln (vulnerable packages).
-    #[arg(
-        long,
-        value_delimiter = ',',
-        value_name = "LIST",
-        default_value = "vuln"
-    )]
+    /// What to look for (comma-separated): vuln (vulnerable packages), kernel (known container
+    /// escapes of the installed kernels). Default: vuln; vuln,kernel for VM disks.
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub scanners: Vec<String>,
     /// Only report these severities (comma-separated: UNKNOWN,INFO,LOW,MEDIUM,HIGH,CRITICAL).
     #[arg(long, value_delimiter = ',', value_name = "LIST", value_parser = parse_severity)]
