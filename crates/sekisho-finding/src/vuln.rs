@@ -196,6 +196,9 @@ pub struct Coverage {
     pub packages: usize,
     /// False when the DB has no advisory data at all for this ecosystem/release.
     pub has_data: bool,
+    /// How many advisories the DB holds for this ecosystem/release, when the source can say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advisories: Option<u64>,
 }
 
 #[cfg(test)]

@@ -402,14 +402,21 @@ pub fn match_catalog(
             ),
         ));
     }
-    out.coverage = coverage
-        .into_iter()
-        .map(|(ecosystem, (packages, has_data))| Coverage {
+    let mut cov = Vec::with_capacity(coverage.len());
+    for (ecosystem, (packages, has_data)) in coverage {
+        let advisories = if has_data {
+            source.advisory_count(&ecosystem)?
+        } else {
+            Some(0)
+        };
+        cov.push(Coverage {
             ecosystem,
             packages,
             has_data,
-        })
-        .collect();
+            advisories,
+        });
+    }
+    out.coverage = cov;
     Ok(out)
 }
 

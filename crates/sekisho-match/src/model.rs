@@ -65,6 +65,15 @@ pub trait AdvisorySource {
     /// # Errors
     /// When the store cannot be read.
     fn has_data_for(&self, ecosystem: &str) -> Result<bool, SourceError>;
+
+    /// How many advisories the store holds for `ecosystem` (with release), when it can say
+    /// cheaply; reports say "checked against N advisories".
+    ///
+    /// # Errors
+    /// When the store cannot be read.
+    fn advisory_count(&self, _ecosystem: &str) -> Result<Option<u64>, SourceError> {
+        Ok(None)
+    }
 }
 
 /// What kind of failure an advisory store had, so a caller (the CLI's exit code, a server's

@@ -181,4 +181,10 @@ impl AdvisorySource for Db {
         self.has_data(ecosystem)
             .map_err(|e| SourceError::new(kind_of(&e), format!("checking for {ecosystem} data"), e))
     }
+
+    fn advisory_count(&self, ecosystem: &str) -> Result<Option<u64>, SourceError> {
+        self.advisories_for(ecosystem).map(Some).map_err(|e| {
+            SourceError::new(kind_of(&e), format!("counting {ecosystem} advisories"), e)
+        })
+    }
 }

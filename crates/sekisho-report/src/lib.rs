@@ -14,6 +14,7 @@ pub mod license;
 pub mod model;
 pub mod sarif;
 pub mod spdx;
+pub mod summary;
 pub mod table;
 
 use std::io::{self, Write};

@@ -186,11 +186,13 @@ fn sample_scan() -> ScanReport {
                 ecosystem: "Debian:12".into(),
                 packages: 1,
                 has_data: false,
+                advisories: Some(0),
             },
             Coverage {
                 ecosystem: "PyPI".into(),
                 packages: 1,
                 has_data: true,
+                advisories: Some(2661),
             },
         ],
     };

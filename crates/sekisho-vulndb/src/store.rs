@@ -542,6 +542,7 @@ pub struct Db {
     ident: Option<(u64, u64)>,
     keys: OnceLock<HashSet<Key>>,
     releases: Mutex<HashMap<(String, String), bool>>,
+    counts: Mutex<HashMap<(String, String), u64>>,
     advs: Mutex<HashMap<i64, Arc<Advisory>>>,
     cache: Mutex<HashMap<Key, CandList>>,
 }
@@ -649,6 +650,7 @@ impl Db {
             ident,
             keys: OnceLock::new(),
             releases: Mutex::new(HashMap::new()),
+            counts: Mutex::new(HashMap::new()),
             advs: Mutex::new(HashMap::new()),
             cache: Mutex::new(HashMap::new()),
         })
@@ -724,6 +726,28 @@ impl Db {
         )?;
         lock(&self.releases).insert((eco, rel), b);
         Ok(b)
+    }
+
+    /// How many distinct advisories name a package of this ecosystem and release.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn advisories_for(&self, ecosystem: &str) -> Result<u64> {
+        let (eco, rel) = normalize::ecosystem(ecosystem);
+        if let Some(n) = lock(&self.counts).get(&(eco.clone(), rel.clone())) {
+            return Ok(*n);
+        }
+        let conn = self.conn()?;
+        let n: i64 = self.sql(
+            conn.prepare_cached(
+                "SELECT COUNT(DISTINCT adv) FROM affected WHERE ecosystem = ?1 AND release = ?2",
+            )
+            .and_then(|mut s| s.query_row(params![eco, rel], |r| r.get(0))),
+        )?;
+        drop(conn);
+        let n = n.max(0) as u64;
+        lock(&self.counts).insert((eco, rel), n);
+        Ok(n)
     }
 
     fn load_keys(&self) -> Result<&HashSet<Key>> {

@@ -52,6 +52,21 @@ fn strip_added(v: &mut Value) {
         return;
     };
     for t in targets {
+        // Issue 20: coverage says how many advisories each ecosystem was checked against.
+        for c in t
+            .get_mut("coverage")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(o) = c.as_object_mut() {
+                let n = o.remove("advisories");
+                assert!(
+                    n.as_ref().is_some_and(Value::is_u64),
+                    "coverage without an advisory count: {c}"
+                );
+            }
+        }
         if let Some(ps) = t.get_mut("packages").and_then(Value::as_array_mut) {
             for p in ps {
                 if let Some(o) = p.as_object_mut() {
