@@ -513,6 +513,7 @@ def main() -> int:
     args = ap.parse_args()
 
     total = 0
+    checked = 0
     problems: list[str] = []
     found_crates = crates(args.root)
     if not found_crates:
@@ -524,6 +525,7 @@ def main() -> int:
         root = load_file((), rootfile, args.include_tests, problems)
         if root is None:
             continue
+        checked += 1
         collect_refs(root)
         edges = crate_edges(root)
         rel = lambda p: p.relative_to(args.root) if p.is_relative_to(args.root) else p  # noqa: E731
@@ -541,7 +543,7 @@ def main() -> int:
     for p in problems:
         print(f"module-cycles: warning: {p}", file=sys.stderr)
     if total == 0:
-        print(f"module-cycles: no module cycles in {len(found_crates)} crate roots")
+        print(f"module-cycles: no module cycles in {checked} crate roots")
     else:
         print(f"module-cycles: {total} cycle(s)")
     return 1 if args.check and total else 0
