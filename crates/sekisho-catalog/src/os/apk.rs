@@ -10,8 +10,8 @@ use sekisho_artifact::{Capture, EntryMeta, Inventory, Note};
 use std::collections::HashMap;
 
 use crate::CatalogError;
+use crate::cataloger::{Cataloger, Context};
 use crate::model::{Catalog, Package, PackageKind, SourcePackage};
-use crate::registry::{Cataloger, Context};
 
 pub const CAPTURE: &str = "apk-installed";
 const PATHS: &[&str] = &["lib/apk/db/installed", "usr/lib/apk/db/installed"];

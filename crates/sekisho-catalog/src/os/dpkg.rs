@@ -19,8 +19,8 @@ use std::io::{self, Read};
 use sekisho_artifact::{Capture, Captured, EntryMeta, Inventory, Note};
 
 use crate::CatalogError;
+use crate::cataloger::{Cataloger, Context};
 use crate::model::{Catalog, Package, PackageKind, SourcePackage};
-use crate::registry::{Cataloger, Context};
 
 pub const CAPTURE_STATUS: &str = "dpkg-status";
 pub const CAPTURE_INFO: &str = "dpkg-info";
