@@ -410,12 +410,26 @@ impl Where<'_> {
         why: String,
         stored: u64,
     ) -> Result<(), WalkError> {
+        self.skip_rest(r, notes, subject, why, stored, stored)
+    }
+
+    /// [`Where::skip`] for an entry of which all but `left` of its `stored` bytes were read
+    /// already (a sparse 1.0 map): skip those and the padding.
+    pub fn skip_rest(
+        &self,
+        r: &mut impl TarInput,
+        notes: &mut Vec<Note>,
+        subject: &str,
+        why: String,
+        left: u64,
+        stored: u64,
+    ) -> Result<(), WalkError> {
         notes.push(Note::new(
             Some(self.index),
             subject.to_string(),
             format!("skipped: {why}"),
         ));
-        skip_exact(r, stored + padding(stored), "file data").map_err(|e| self.io_error(subject, e))
+        skip_exact(r, left + padding(stored), "file data").map_err(|e| self.io_error(subject, e))
     }
 }
 
@@ -724,13 +738,16 @@ fn pax_sparse<I: TarInput>(
     let realsize = p.sparse_realsize.unwrap_or(stored);
     let mut data = stored;
     let map = if p.sparse_major == Some(1) {
+        let start = r.position();
         match read_sparse_1_0(r, stored, limits) {
             Ok(Ok((map, used))) => {
                 data = stored - used;
                 map
             }
             Ok(Err(m)) => {
-                at.skip(r, notes, raw, m, stored)?;
+                // The blocks read before the map turned out bad are gone from the stream.
+                let used = r.position() - start;
+                at.skip_rest(r, notes, raw, m, stored - used, stored)?;
                 return Ok(None);
             }
             Err(e) => return Err(at.io_error(norm, e)),

@@ -99,9 +99,12 @@ pub(super) fn dispatch<I: TarInput>(
     at: Where<'_>,
 ) -> Result<bool, WalkError> {
     let is_file = e.kind == EntryKind::File;
+    // Only files have content: a sparse map on anything else (a whiteout named through
+    // `GNU.sparse.name`) is ignored and its data skipped.
+    let sparse = if is_file { e.sparse } else { None };
     let meta = EntryMeta {
         path: e.path,
-        size: match (&e.sparse, is_file) {
+        size: match (&sparse, is_file) {
             (Some((_, real)), _) => *real,
             (None, true) => e.stored,
             _ => 0,
@@ -116,14 +119,14 @@ pub(super) fn dispatch<I: TarInput>(
         input: r,
         left: if is_file { e.data } else { 0 },
     };
-    let res = match e.sparse {
+    let res = match sparse {
         Some((map, size)) => visit(&meta, &mut SparseReader::new(&mut data, map, size)),
         None if is_file => visit(&meta, &mut data),
         None => visit(&meta, &mut io::empty()),
     };
     let left = data.left;
     res.map_err(|err| at.io_error(&meta.path, err))?;
-    let rest = if is_file { left } else { e.stored };
+    let rest = if is_file { left } else { e.data };
     skip_exact(r, rest, "file data").map_err(|err| at.io_error(&meta.path, err))?;
     let pad = padding(e.stored);
     Ok(r.skip(pad).map_err(|err| at.io_error(&meta.path, err))? == pad)

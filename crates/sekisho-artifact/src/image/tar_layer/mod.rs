@@ -611,18 +611,22 @@ pub fn walk_tar<I: TarInput>(
                 e.path = path;
             }
             Placement::Root => {
-                skip_exact(r, e.stored + padding(e.stored), "file data")
+                skip_exact(r, e.data + padding(e.stored), "file data")
                     .map_err(|err| at.io_error("", err))?;
                 continue;
             }
             Placement::Bookkeeping => {
-                skip_exact(r, e.stored + padding(e.stored), "file data")
+                skip_exact(r, e.data + padding(e.stored), "file data")
                     .map_err(|err| at.io_error(&e.path, err))?;
                 continue;
             }
             Placement::ReplacesRoot => {
                 let why = "entry replaces the image root".to_string();
-                at.skip(r, notes, &e.raw, why, e.stored)?;
+                at.skip_rest(r, notes, &e.raw, why, e.data, e.stored)?;
+                continue;
+            }
+            Placement::Refused(why) => {
+                at.skip_rest(r, notes, &e.raw, why, e.data, e.stored)?;
                 continue;
             }
         }
@@ -703,7 +707,7 @@ impl<R: Read> Read for KeepAlive<R> {
 
 #[cfg(test)]
 mod tests {
-    use super::test_tar::{Tar, limits, noted, walk};
+    use super::test_tar::{Tar, header, limits, noted, walk};
     use crate::layer::EntryKind;
 
     #[test]
@@ -738,5 +742,95 @@ mod tests {
             "resolved inside the image root"
         ));
         assert_eq!(notes.len(), 2, "{notes:?}");
+    }
+
+    #[test]
+    fn whiteouts_of_dot_and_dotdot_are_refused() {
+        // `.wh..` would delete `a/.` and `.wh...` `a/..` (the parent): neither names a file.
+        let tar = Tar::default()
+            .entry("a", b'5', "")
+            .file("a/.wh..", b"")
+            .file("a/.wh...", b"")
+            .file(".wh...", b"")
+            .file("after", b"ok")
+            .end();
+        let (got, notes) = walk(&tar, &limits()).unwrap();
+        let paths: Vec<_> = got.iter().map(|(m, _)| m.path.as_str()).collect();
+        assert_eq!(paths, ["a", "after"]);
+        for p in ["a/.wh..", "a/.wh...", ".wh..."] {
+            assert!(
+                noted(&notes, p, "skipped: whiteout names no file"),
+                "{p}: {notes:?}"
+            );
+        }
+    }
+
+    /// PAX sparse 1.0 (the map at the start of the data) with a `GNU.sparse.name`.
+    fn sparse_1_0(tar: &mut Tar, name: &[u8], map: &[u8], stored: &[u8], realsize: &[u8]) {
+        let mut data = map.to_vec();
+        data.resize(map.len().div_ceil(512) * 512, 0);
+        data.extend_from_slice(stored);
+        tar.pax(&[
+            ("GNU.sparse.major", b"1"),
+            ("GNU.sparse.minor", b"0"),
+            ("GNU.sparse.name", name),
+            ("GNU.sparse.realsize", realsize),
+        ])
+        .raw(
+            header(b"GNUSparseFile.0/x", b'0', data.len() as u64, b""),
+            &data,
+        );
+    }
+
+    #[test]
+    fn a_bad_sparse_1_0_map_skips_only_its_entry() {
+        // The map's first block is read before it turns out bad: the skip must not count it
+        // twice, or the walk lands inside the next entry.
+        let mut t = Tar::default();
+        let mut bad = b"1\n0\n".to_vec();
+        bad.resize(600, b'7'); // the second number runs into the second block...
+        bad.extend_from_slice(b"x\n"); // ...and is no number
+        sparse_1_0(&mut t, b"bad", &bad, b"payload", b"12");
+        // A map that says 1000 segments and ends after two blocks with the entry.
+        let mut long = b"1000\n".to_vec();
+        long.extend(std::iter::repeat_n(b"1\n".as_slice(), 600).flatten());
+        sparse_1_0(&mut t, b"cut", &long[..1024], b"", b"12");
+        sparse_1_0(&mut t, b"lies", b"1\n0\n99\n", b"tiny", b"200");
+        t.file("after", b"ok");
+        let (got, notes) = walk(&t.end(), &limits()).unwrap();
+        let seen: Vec<_> = got
+            .iter()
+            .map(|(m, d)| (m.path.as_str(), d.as_slice()))
+            .collect();
+        assert_eq!(seen, [("after", &b"ok"[..])]);
+        assert!(
+            noted(&notes, "bad", "bad number in sparse map"),
+            "{notes:?}"
+        );
+        assert!(noted(&notes, "cut", "truncated or too large"), "{notes:?}");
+        assert!(
+            noted(&notes, "lies", "needs 99 bytes but the entry stores 4"),
+            "{notes:?}"
+        );
+    }
+
+    #[test]
+    fn a_sparse_whiteout_skips_what_is_left_of_its_data() {
+        let mut t = Tar::default();
+        sparse_1_0(&mut t, b"d/.wh.gone", b"1\n0\n4\n", b"data", b"4");
+        t.file("after", b"ok");
+        let (got, notes) = walk(&t.end(), &limits()).unwrap();
+        let seen: Vec<_> = got
+            .iter()
+            .map(|(m, _)| (m.path.as_str(), m.kind.clone(), m.size))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("d/gone", EntryKind::Whiteout, 0),
+                ("after", EntryKind::File, 2)
+            ]
+        );
+        assert!(notes.is_empty(), "{notes:?}");
     }
 }

@@ -26,6 +26,9 @@ pub(super) enum Placement {
     /// It would replace the image root with something that is not a directory: skipped with a
     /// note.
     ReplacesRoot,
+    /// A whiteout that names no file (`.wh..`, `.wh...`: `.` or `..` of its directory): skipped
+    /// with this note, never turned into a path that climbs.
+    Refused(String),
 }
 
 /// Where the entry at the normalised `path` lands.
@@ -44,6 +47,9 @@ pub(super) fn place(path: &str, kind: &EntryKind) -> Placement {
         }
         if rest.starts_with(".wh.") || rest.is_empty() {
             return Placement::Bookkeeping;
+        }
+        if rest == "." || rest == ".." {
+            return Placement::Refused(format!("whiteout names no file ({rest:?})"));
         }
         let target = if dir.is_empty() {
             rest.to_string()
@@ -97,6 +103,25 @@ mod tests {
         assert_eq!(place("a/b.wh.c", &f), Placement::Keep);
         assert_eq!(place("a/.whc", &f), Placement::Keep);
         assert_eq!(place(".wh", &f), Placement::Keep);
+    }
+
+    #[test]
+    fn whiteouts_never_climb() {
+        let f = EntryKind::File;
+        for (p, name) in [
+            ("a/.wh..", "\".\""),
+            ("a/.wh...", "\"..\""),
+            (".wh...", "\"..\""),
+        ] {
+            assert_eq!(
+                place(p, &f),
+                Placement::Refused(format!("whiteout names no file ({name})")),
+                "{p}"
+            );
+        }
+        // Dots inside a name are fine.
+        assert_eq!(place("a/.wh....", &f), marker(EntryKind::Whiteout, "a/..."));
+        assert_eq!(place("a/.wh..x", &f), marker(EntryKind::Whiteout, "a/.x"));
     }
 
     #[test]
