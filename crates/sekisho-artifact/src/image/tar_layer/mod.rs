@@ -258,26 +258,21 @@ fn pump(
         loop {
             let mut buf = back.try_recv().unwrap_or_default();
             buf.resize(CHUNK, 0);
-            let mut n = 0;
-            while n < CHUNK {
-                match dec.read(&mut buf[n..]) {
-                    Ok(0) => break,
-                    Ok(k) => n += k,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => {
-                        return fail(
-                            &tx,
-                            read_error(
-                                &format!(
-                                    "{what} stream is truncated or corrupt after {} compressed bytes",
-                                    compressed.load(Ordering::Relaxed)
-                                ),
-                                &e,
+            let n = match fill(&mut dec, &mut buf) {
+                Ok(n) => n,
+                Err(e) => {
+                    return fail(
+                        &tx,
+                        read_error(
+                            &format!(
+                                "{what} stream is truncated or corrupt after {} compressed bytes",
+                                compressed.load(Ordering::Relaxed)
                             ),
-                        );
-                    }
+                            &e,
+                        ),
+                    );
                 }
-            }
+            };
             if n == 0 {
                 break;
             }
@@ -312,6 +307,20 @@ fn pump(
     if let Err(e) = io::copy(&mut br, &mut io::sink()) {
         fail(&tx, read_error("reading blob", &e));
     }
+}
+
+/// Read until `buf` is full or the stream ends (retrying interrupted reads); how many bytes.
+fn fill<R: Read + ?Sized>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
 }
 
 /// The message for a failed read of the blob: a digest mismatch found by the feeder is reported
@@ -349,18 +358,13 @@ fn feed(
     loop {
         let mut buf = back.try_recv().unwrap_or_default();
         buf.resize(CHUNK, 0);
-        let mut n = 0;
-        while n < CHUNK {
-            match raw.read(&mut buf[n..]) {
-                Ok(0) => break,
-                Ok(k) => n += k,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    let _ = tx.send(Err(e));
-                    return;
-                }
+        let n = match fill(&mut raw, &mut buf) {
+            Ok(n) => n,
+            Err(e) => {
+                let _ = tx.send(Err(e));
+                return;
             }
-        }
+        };
         if n == 0 {
             break;
         }
