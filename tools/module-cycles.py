@@ -7,7 +7,7 @@ The fix is to move the shared piece into a module both depend on (a data/model m
 hide the edge; this script is how we see the edges.
 
 What it reads: every crate under `crates/` (the `src/lib.rs` and `src/main.rs` trees, following
-`mod` declarations and `#[path]`), as text. Per module it collects the modules it names through
+`mod` declarations; a `#[path]` module is reported on stderr, not followed), as text. Per module it collects the modules it names through
 `use` trees and through `crate::`/`super::`/`self::` paths (and paths through names it imported
 or child modules it declares), resolving imports and re-exports (`pub use`) to the module that
 defines the item. Comments, strings, doc links and test-only code (`#[cfg(test)]`, `#[test]`)
@@ -236,7 +236,6 @@ def parse_module(
 
 def child_file_for(parent: Module, name: str, path_attr, problems: list[str]) -> Path | None:
     if path_attr is not None:
-        lit = [t.text for t in path_attr]
         problems.append(f"{parent.file}: #[path] on mod {name} is not followed; its edges are not counted")
         return None
     base = parent.file.parent if parent.is_dir_owner else parent.file.parent / parent.file.stem
@@ -297,7 +296,7 @@ def parse_use_tree(toks: list[Tok], i: int, prefix: list[str], out: list[tuple[l
     return i
 
 
-def absolutize(mod: Module, segs: list[str], in_use: bool) -> tuple[str, ...] | None:
+def absolutize(mod: Module, segs: list[str]) -> tuple[str, ...] | None:
     """Turn a path as written in `mod` into crate-root segments, or None if it is external."""
     if not segs:
         return None
@@ -334,7 +333,7 @@ def collect_refs(mod: Module) -> None:
             uses.append((i, end))
             for segs, alias, line in out:
                 if segs[-1] == "*":
-                    ab = absolutize(mod, segs[:-1], True)
+                    ab = absolutize(mod, segs[:-1])
                     if ab is not None:
                         mod.globs.append(ab)
                         mod.refs.append((line, ab, "use"))
@@ -343,7 +342,7 @@ def collect_refs(mod: Module) -> None:
                 if segs[-1] == "self":
                     segs = segs[:-1]
                     name = alias or (segs[-1] if segs else "self")
-                ab = absolutize(mod, segs, True)
+                ab = absolutize(mod, segs)
                 if ab is None:
                     continue
                 if name != "_":
@@ -371,7 +370,7 @@ def collect_refs(mod: Module) -> None:
             while j + 1 < len(toks) and toks[j].text == "::" and IDENT.fullmatch(toks[j + 1].text):
                 segs.append(toks[j + 1].text)
                 j += 2
-            ab = absolutize(mod, segs, False)
+            ab = absolutize(mod, segs)
             if ab is not None:
                 mod.refs.append((t.line, ab, "path"))
             i = j
@@ -537,8 +536,9 @@ def main() -> int:
             where = parent.name
             print(f"{name}: cycle in {where}: {' <-> '.join(comp)}")
             for (a, b), es in sorted(pairs.items()):
-                shown = ", ".join(f"{rel(e.file)}:{e.line}" for e in es[:4])
-                more = f" (+{len(es) - 4} more)" if len(es) > 4 else ""
+                places = sorted({(str(rel(e.file)), e.line) for e in es})
+                shown = ", ".join(f"{f}:{n}" for f, n in places[:4])
+                more = f" (+{len(places) - 4} more)" if len(places) > 4 else ""
                 print(f"    {a} -> {b}: {shown}{more}")
     for p in problems:
         print(f"module-cycles: warning: {p}", file=sys.stderr)
