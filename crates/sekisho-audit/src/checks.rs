@@ -604,6 +604,25 @@ pub fn rule(id: &str) -> Option<&'static Rule> {
     RULES.iter().find(|r| r.id == id)
 }
 
+/// A finding meets its rule here, where the rule table is, so the report model stays plain data.
+impl Finding {
+    /// This finding in the shared finding model (`kind: "isolation"`), with the rule's why and
+    /// the wall's evidence.
+    pub fn to_isolation(&self, evidence: &[String]) -> sekisho_finding::Isolation {
+        let rule = rule(&self.id);
+        sekisho_finding::Isolation {
+            id: self.id.clone(),
+            severity: self.severity,
+            title: self.message.clone(),
+            why: rule.map_or_else(|| self.message.clone(), |r| r.why.to_string()),
+            fix: self.advice.clone(),
+            wall: self.wall.to_string(),
+            evidence: evidence.to_vec(),
+            location: sekisho_finding::Location::logical(format!("wall:{}", self.wall)),
+        }
+    }
+}
+
 /// Whether `id` is a known check ID or severity name (for `--fail-on` validation).
 pub fn is_known(id: &str) -> bool {
     rule(id).is_some() || matches!(id, "critical" | "high" | "medium" | "low" | "info")

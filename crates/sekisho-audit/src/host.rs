@@ -10,6 +10,7 @@ use std::fs;
 use std::io::{self, Read};
 use std::path::PathBuf;
 
+pub use crate::model::{Cpuid, Uname};
 use crate::probe::{Attempt, Outcome, Syscall};
 
 /// What kind of file a path is (following symlinks).
@@ -21,24 +22,6 @@ pub enum FileKind {
     BlockDevice,
     CharDevice,
     Other,
-}
-
-/// `uname(2)`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct Uname {
-    pub sysname: String,
-    pub release: String,
-    pub version: String,
-    pub machine: String,
-}
-
-/// What CPUID says about a hypervisor.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct Cpuid {
-    /// Leaf 1, ECX bit 31: "reserved for use by hypervisors to indicate guest status".
-    pub hypervisor_bit: bool,
-    /// Leaf 0x4000_0000, EBX/ECX/EDX: the hypervisor's 12-byte vendor signature.
-    pub vendor: Option<String>,
 }
 
 /// Read access to the machine being audited. Paths are absolute (`/proc/self/status`).

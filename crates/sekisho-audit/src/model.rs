@@ -1,5 +1,7 @@
 //! The report: plain data, serialised as the JSON documented in `docs/isolation.md`
-//! (`{"schema_version": 1, "kind": "isolation", ...}`).
+//! (`{"schema_version": 1, "kind": "isolation", ...}`), and the host facts it is built from
+//! (`uname`, CPUID). The checks and the host readers depend on this module; it depends on
+//! neither (a finding meets its rule's text in [`crate::checks`]).
 
 use serde::Serialize;
 
@@ -50,6 +52,26 @@ pub struct KernelInfo {
     pub release: Option<String>,
     pub version: Option<String>,
     pub machine: Option<String>,
+}
+
+// What the host says about itself (read through `host::Host`, made by `sys` on a real host).
+
+/// `uname(2)`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Uname {
+    pub sysname: String,
+    pub release: String,
+    pub version: String,
+    pub machine: String,
+}
+
+/// What CPUID says about a hypervisor.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Cpuid {
+    /// Leaf 1, ECX bit 31: "reserved for use by hypervisors to indicate guest status".
+    pub hypervisor_bit: bool,
+    /// Leaf 0x4000_0000, EBX/ECX/EDX: the hypervisor's 12-byte vendor signature.
+    pub vendor: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -262,24 +284,6 @@ pub struct Finding {
     pub severity: Severity,
     pub message: String,
     pub advice: String,
-}
-
-impl Finding {
-    /// This finding in the shared finding model (`kind: "isolation"`), with the rule's why and
-    /// the wall's evidence.
-    pub fn to_isolation(&self, evidence: &[String]) -> sekisho_finding::Isolation {
-        let rule = crate::checks::rule(&self.id);
-        sekisho_finding::Isolation {
-            id: self.id.clone(),
-            severity: self.severity,
-            title: self.message.clone(),
-            why: rule.map_or_else(|| self.message.clone(), |r| r.why.to_string()),
-            fix: self.advice.clone(),
-            wall: self.wall.to_string(),
-            evidence: evidence.to_vec(),
-            location: sekisho_finding::Location::logical(format!("wall:{}", self.wall)),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

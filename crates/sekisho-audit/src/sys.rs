@@ -16,7 +16,7 @@
 use std::ffi::CString;
 use std::time::{Duration, Instant};
 
-use crate::host::{Cpuid, Uname};
+use crate::model::{Cpuid, Uname};
 use crate::probe::{Attempt, Outcome, Syscall};
 
 /// `access(path, W_OK)` with effective IDs (`AT_EACCESS`); a read-only mount gives `EROFS`.

@@ -11,18 +11,20 @@
 
 #![forbid(unsafe_code)]
 
+pub mod cataloger;
 pub mod lang;
 pub mod model;
 pub mod os;
 pub mod purl;
 pub mod registry;
 
+pub use cataloger::{Cataloger, Context};
 pub use model::{
     Catalog, Language, OsInfo, Package, PackageKind, PackageLookup, SourcePackage, assign_ids,
 };
 pub use registry::{
-    Cataloger, Context, all_captures, analyze, catalog_inventory, dedupe_owned, default_catalogers,
-    os_captures, os_catalogers, scan, scan_with,
+    all_captures, analyze, catalog_inventory, dedupe_owned, default_catalogers, os_captures,
+    os_catalogers, scan, scan_with,
 };
 
 /// Why one package database or metadata file could not be read. Catalogers turn these into

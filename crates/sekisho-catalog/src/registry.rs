@@ -13,25 +13,9 @@ use std::collections::HashSet;
 
 use sekisho_artifact::{Capture, CollectOptions, Inventory, LayerSource, Note, WalkError};
 
-use crate::model::{Catalog, OsInfo};
+use crate::cataloger::{Cataloger, Context};
+use crate::model::Catalog;
 use crate::os;
-
-/// What a cataloger knows when it parses: the OS found (if any).
-#[derive(Debug, Clone, Default)]
-pub struct Context {
-    pub os: Option<OsInfo>,
-}
-
-/// One package cataloger (dpkg, apk, rpm, python, npm, …).
-pub trait Cataloger: Send + Sync {
-    /// Short stable name, e.g. `dpkg`, used in notes.
-    fn name(&self) -> &'static str;
-    /// The captures this cataloger needs. Capture ids must be unique across catalogers; prefix
-    /// them with the cataloger name (`dpkg-status`, `dpkg-info`).
-    fn captures(&self) -> Vec<Box<dyn Capture>>;
-    /// Parse what was captured and append packages (and notes for anything not understood).
-    fn catalog(&self, inv: &Inventory, ctx: &Context, out: &mut Catalog);
-}
 
 /// The OS package catalogers.
 pub fn os_catalogers() -> Vec<Box<dyn Cataloger>> {

@@ -296,7 +296,7 @@ impl Escape {
             return Err(self.bad(format!("published {:?} is not YYYY-MM-DD", self.published)));
         }
         for p in &self.preconditions {
-            if crate::verdict::Precondition::parse(p).is_none() {
+            if Precondition::parse(p).is_none() {
                 return Err(self.bad(format!("unknown precondition {p:?}")));
             }
         }
@@ -438,6 +438,51 @@ fn is_date(s: &str) -> bool {
         && b.iter()
             .enumerate()
             .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+}
+
+/// What makes an escape reachable from a container.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Precondition {
+    /// CAP_SYS_ADMIN, held or gained in a new user namespace.
+    CapSysAdminOrUserns,
+    CapNetAdminOrUserns,
+    CapNetRawOrUserns,
+    /// cgroup v1 with a writable `release_agent`, or the means to mount one.
+    CgroupV1ReleaseAgent,
+    /// io_uring syscalls not filtered.
+    IoUring,
+    /// BPF programs loadable (unprivileged BPF, or CAP_BPF/CAP_SYS_ADMIN) and `bpf` allowed.
+    UnprivilegedBpf,
+    /// UID 0 in the host's user namespace.
+    RootInContainer,
+    /// The host's network namespace.
+    HostNetwork,
+    /// The operator runs an attacker's image, or execs into a hostile container.
+    MaliciousImageOrExec,
+    /// The runtime execs into a container the attacker controls.
+    ExecIntoContainer,
+    /// A build of an attacker's Dockerfile or frontend.
+    UntrustedBuild,
+}
+
+impl Precondition {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "cap-sys-admin-or-userns" => Self::CapSysAdminOrUserns,
+            "cap-net-admin-or-userns" => Self::CapNetAdminOrUserns,
+            "cap-net-raw-or-userns" => Self::CapNetRawOrUserns,
+            "cgroup-v1-release-agent" => Self::CgroupV1ReleaseAgent,
+            "io-uring" => Self::IoUring,
+            "unprivileged-bpf" => Self::UnprivilegedBpf,
+            "root-in-container" => Self::RootInContainer,
+            "host-network" => Self::HostNetwork,
+            "malicious-image-or-exec" => Self::MaliciousImageOrExec,
+            "exec-into-container" => Self::ExecIntoContainer,
+            "untrusted-build" => Self::UntrustedBuild,
+            _ => return None,
+        })
+    }
 }
 
 #[cfg(test)]

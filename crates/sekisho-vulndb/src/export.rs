@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{DbError, Result};
-use crate::import::Sink;
 use crate::model::Advisory;
+use crate::sink::Sink;
 use crate::store::{Db, now_rfc3339};
 
 /// First line of an export file.

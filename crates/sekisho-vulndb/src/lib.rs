@@ -55,6 +55,8 @@ pub mod import;
 pub mod model;
 pub mod normalize;
 pub mod severity;
+#[cfg(feature = "db")]
+pub mod sink;
 pub mod status;
 #[cfg(feature = "db")]
 pub mod store;

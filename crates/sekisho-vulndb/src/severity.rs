@@ -23,16 +23,10 @@ pub use crate::cvss4::score as cvss4_score;
 pub use sekisho_finding::Severity;
 
 /// The rating words of advisory databases and distributions, with their common synonyms
-/// (`moderate`, `important`, `negligible`); `None` for any other word.
+/// (`moderate`, `important`, `negligible`, Debian's `unimportant` and `**` markers); `None` for
+/// any other word. One table for every source: [`Severity::from_distro_word`].
 pub fn parse_word(s: &str) -> Option<Severity> {
-    Some(match s.trim().to_ascii_lowercase().as_str() {
-        "unknown" => Severity::Unknown,
-        "low" | "negligible" => Severity::Low,
-        "medium" | "moderate" => Severity::Medium,
-        "high" | "important" => Severity::High,
-        "critical" => Severity::Critical,
-        _ => return None,
-    })
+    Severity::from_distro_word(s)
 }
 
 /// CVSS v3.1 `Roundup`: smallest number with one decimal ≥ the input, avoiding float artefacts.
@@ -140,18 +134,7 @@ pub fn cvss_score(vector: &str) -> Option<f64> {
 /// Debian security-tracker urgency (`low`, `medium`, `high`, `unimportant`, `end-of-life`,
 /// `not yet assigned`; a `**` suffix marks an NVD-derived value) to the rating scale.
 pub fn debian_urgency(u: &str) -> Severity {
-    match u
-        .trim()
-        .trim_end_matches('*')
-        .trim()
-        .to_ascii_lowercase()
-        .as_str()
-    {
-        "unimportant" | "low" => Severity::Low,
-        "medium" => Severity::Medium,
-        "high" => Severity::High,
-        _ => Severity::Unknown,
-    }
+    parse_word(u).unwrap_or(Severity::Unknown)
 }
 
 /// Ubuntu CVE-tracker priority (`negligible`, `low`, `medium`, `high`, `critical`, `untriaged`).
@@ -318,11 +301,10 @@ mod tests {
 
     #[test]
     fn scales() {
-        assert_eq!(Severity::from_cvss_score(9.8), Severity::Critical);
-        assert_eq!(Severity::from_cvss_score(7.0), Severity::High);
-        assert_eq!(Severity::from_cvss_score(6.9), Severity::Medium);
-        assert_eq!(Severity::from_cvss_score(0.1), Severity::Low);
+        // The score bands are sekisho_finding's (tested there); the words are one table too.
         assert_eq!(debian_urgency("high**"), Severity::High);
+        assert_eq!(debian_urgency("unimportant"), Severity::Low);
+        assert_eq!(debian_urgency("end-of-life"), Severity::Low);
         assert_eq!(debian_urgency("not yet assigned"), Severity::Unknown);
         assert_eq!(ubuntu_priority("negligible"), Severity::Low);
         assert_eq!(redhat_severity("Important"), Severity::High);

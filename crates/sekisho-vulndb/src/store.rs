@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use sekisho_finding::time;
 use sekisho_version::osv::{Affected, Event, RangeType};
 use sekisho_version::{EcosystemName, compare};
 use serde::Serialize;
@@ -66,54 +67,9 @@ pub fn default_db_path(cache_home: &Path) -> PathBuf {
     cache_home.join("sekisho").join("db.sqlite")
 }
 
+/// Now, as the RFC 3339 UTC stamp the DB's metadata keeps.
 pub(crate) fn now_rfc3339() -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    rfc3339(secs)
-}
-
-/// Format seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ` (civil-from-days, proleptic Gregorian).
-pub(crate) fn rfc3339(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem / 60) % 60,
-        rem % 60
-    )
-}
-
-/// Parse the leading `YYYY-MM-DDTHH:MM:SS` of an RFC 3339 UTC time to seconds since the epoch.
-pub(crate) fn parse_rfc3339(s: &str) -> Option<u64> {
-    let b = s.as_bytes();
-    if b.len() < 19 {
-        return None;
-    }
-    let n = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
-    let (y, m, d) = (n(0..4)?, n(5..7)?, n(8..10)?);
-    let (hh, mm, ss) = (n(11..13)?, n(14..16)?, n(17..19)?);
-    let y2 = if m <= 2 { y - 1 } else { y };
-    let era = y2.div_euclid(400);
-    let yoe = y2 - era * 400;
-    let mp = if m > 2 { m - 3 } else { m + 9 };
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let t = days * 86_400 + hh * 3600 + mm * 60 + ss;
-    u64::try_from(t).ok()
+    time::rfc3339(time::unix_now())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1043,13 +999,10 @@ impl Db {
     /// SQLite errors.
     pub fn summary(&self) -> Result<Status> {
         let updated_at = self.meta("updated_at")?;
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
+        let now = time::unix_now();
         let age_seconds = updated_at
             .as_deref()
-            .and_then(parse_rfc3339)
+            .and_then(time::parse_rfc3339)
             .map(|t| now.saturating_sub(t));
         let advisories = self.sql(self.conn()?.query_row(
             "SELECT COUNT(*) FROM advisories",
@@ -1124,13 +1077,5 @@ mod tests {
             }
         });
         assert!(lock(&db.pool).len() <= POOL_MAX);
-    }
-
-    #[test]
-    fn time_round_trip() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        let t = parse_rfc3339("2026-11-26T01:02:03.25Z").unwrap();
-        assert_eq!(rfc3339(t), "2026-11-26T01:02:03Z");
-        assert_eq!(parse_rfc3339("0001-01-01T00:00:00Z"), None);
     }
 }

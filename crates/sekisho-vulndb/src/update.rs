@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{DbError, Result};
 use crate::export;
-use crate::import::{ImportReport, Sink};
 use crate::model::Advisory;
+use crate::sink::{ImportReport, Sink};
 use crate::store::{Builder, Db};
 
 /// OSV.dev's public bucket.

@@ -13,8 +13,8 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use super::{Format, LangError, Parsed, SimpleCataloger, file_name, package};
+use crate::cataloger::Cataloger;
 use crate::model::PackageKind;
-use crate::registry::Cataloger;
 
 static FORMATS: &[Format] = &[
     Format {

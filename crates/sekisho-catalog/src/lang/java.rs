@@ -20,8 +20,8 @@ use sekisho_artifact::{Capture, EntryMeta, Inventory};
 use serde::{Deserialize, Serialize};
 
 use super::{Format, LangError, Parsed, SimpleCataloger, emit, file_name, package, parent};
+use crate::cataloger::{Cataloger, Context};
 use crate::model::{Catalog, PackageKind};
-use crate::registry::{Cataloger, Context};
 
 const ARCHIVE: &str = "java-archive";
 /// Largest top-level archive read.

@@ -22,8 +22,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{Format, LangError, Parsed, SimpleCataloger, file_name, json_licenses, package};
+use crate::cataloger::Cataloger;
 use crate::model::PackageKind;
-use crate::registry::Cataloger;
 
 /// Whether `path` is a `package.json` of an installed package (see the module docs).
 pub fn is_installed_package_json(path: &str) -> bool {
@@ -128,7 +128,7 @@ impl Cataloger for JavaScriptCataloger {
     fn catalog(
         &self,
         inv: &sekisho_artifact::Inventory,
-        ctx: &crate::registry::Context,
+        ctx: &crate::cataloger::Context,
         out: &mut crate::model::Catalog,
     ) {
         SimpleCataloger {

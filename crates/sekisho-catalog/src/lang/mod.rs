@@ -26,8 +26,8 @@ pub mod rust;
 
 use sekisho_artifact::{Capture, Captured, EntryMeta, Inventory, Note};
 
+use crate::cataloger::{Cataloger, Context};
 use crate::model::{Catalog, Package, PackageKind};
-use crate::registry::{Cataloger, Context};
 
 /// Why a language file could not be parsed: the crate's error type. The message always names
 /// the file (`Format` for malformed input, `Unsupported` for unknown lockfile versions).

@@ -10,8 +10,8 @@ use serde_json::Value;
 use super::{
     Format, LangError, Parsed, SimpleCataloger, file_name, json_licenses, package, parent,
 };
+use crate::cataloger::Cataloger;
 use crate::model::PackageKind;
-use crate::registry::Cataloger;
 
 static FORMATS: &[Format] = &[
     Format {

@@ -24,8 +24,8 @@ use serde::Deserialize;
 use super::{
     FileCapture, LangError, MAX_TEXT_FILE, Parsed, emit, file_name, join, package, parent, toml_doc,
 };
+use crate::cataloger::{Cataloger, Context};
 use crate::model::{Catalog, Package, PackageKind};
-use crate::registry::{Cataloger, Context};
 
 const METADATA: &str = "python-metadata";
 const RECORD: &str = "python-record";

@@ -9,8 +9,8 @@
 //!   further). `PATH` gems are local sources of the project and are not reported.
 
 use super::{Format, LangError, Parsed, SimpleCataloger, file_name, package, parent};
+use crate::cataloger::Cataloger;
 use crate::model::PackageKind;
-use crate::registry::Cataloger;
 
 static FORMATS: &[Format] = &[
     Format {

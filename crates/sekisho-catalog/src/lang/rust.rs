@@ -5,20 +5,16 @@
 //! - cargo-auditable (<https://github.com/rust-secure-code/cargo-auditable>, format described
 //!   in its `auditable-serde` crate): an ELF section `.dep-v0` holding zlib-compressed JSON
 //!   `{"packages": [{"name", "version", "source", "kind", "dependencies", "root"}]}`. The capture
-//!   keeps only the inflated JSON (capped at [`MAX_AUDIT_JSON`]).
-
-use std::io::Read;
+//!   keeps only the inflated JSON (capped at [`MAX_AUDIT_JSON`]), extracted by [`super::binary`].
 
 use sekisho_artifact::{Capture, Inventory};
 use serde::Deserialize;
 
-use super::binary::{ELF_CAPTURE, ElfCapture, ElfFacts, ElfImage, elf_section, elf_section_range};
+pub use super::binary::auditable::{MAX_AUDIT_JSON, extract_auditable, extract_auditable_from};
+use super::binary::{ELF_CAPTURE, ElfCapture, ElfFacts};
 use super::{Format, LangError, Parsed, SimpleCataloger, emit, file_name, package};
+use crate::cataloger::{Cataloger, Context};
 use crate::model::{Catalog, PackageKind};
-use crate::registry::{Cataloger, Context};
-
-/// Largest inflated `.dep-v0` JSON accepted (cargo-auditable itself caps at 8 MiB).
-pub const MAX_AUDIT_JSON: u64 = 8 << 20;
 
 static FORMATS: &[Format] = &[Format {
     capture: "rust-cargo-lock",
@@ -32,40 +28,6 @@ pub struct RustCataloger;
 /// The Rust cataloger.
 pub fn cataloger() -> Box<dyn Cataloger> {
     Box::new(RustCataloger)
-}
-
-pub fn extract_auditable(elf: &[u8]) -> Result<Option<Vec<u8>>, String> {
-    let Some(sec) = elf_section(elf, ".dep-v0") else {
-        return Ok(None);
-    };
-    let mut out = Vec::new();
-    flate2::read::ZlibDecoder::new(sec)
-        .take(MAX_AUDIT_JSON + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| format!(".dep-v0 section is not zlib data: {e}"))?;
-    if out.len() as u64 > MAX_AUDIT_JSON {
-        return Err(format!(
-            ".dep-v0 inflates past the {MAX_AUDIT_JSON} byte limit"
-        ));
-    }
-    Ok(Some(out))
-}
-
-/// [`extract_auditable`] on an executable read with bounded memory: the `.dep-v0` section must
-/// lie in what was kept (it is a late non-alloc section, so it is in the kept tail in practice).
-pub fn extract_auditable_from(elf: &ElfImage) -> Result<Option<Vec<u8>>, String> {
-    if elf.kept.is_some() {
-        match elf_section_range(&elf.data, ".dep-v0") {
-            None => return Ok(None),
-            Some((off, len)) if !elf.holds(off, len) => {
-                return Err(format!(
-                    ".dep-v0 section at byte {off} ({len} bytes) lies outside what is kept while streaming"
-                ));
-            }
-            Some(_) => {}
-        }
-    }
-    extract_auditable(&elf.data)
 }
 
 impl Cataloger for RustCataloger {

@@ -10,8 +10,8 @@ use sekisho_artifact::{Capture, EntryMeta, Inventory, Note};
 use std::collections::HashMap;
 
 use crate::CatalogError;
+use crate::cataloger::{Cataloger, Context};
 use crate::model::{Catalog, Package, PackageKind, SourcePackage};
-use crate::registry::{Cataloger, Context};
 
 pub const CAPTURE: &str = "apk-installed";
 const PATHS: &[&str] = &["lib/apk/db/installed", "usr/lib/apk/db/installed"];
@@ -35,29 +35,11 @@ pub fn parse_installed(
     path: &str,
     data: &[u8],
 ) -> Result<(Vec<ApkRecord>, Vec<String>), CatalogError> {
-    if data.len() > super::MAX_DB_TEXT {
-        return Err(CatalogError::Limit {
-            path: path.into(),
-            format: "apk installed database",
-            message: format!("{} bytes", data.len()),
-        });
-    }
-    if data.contains(&0) {
-        return Err(CatalogError::format(
-            path,
-            "apk installed database",
-            "contains NUL bytes (binary data)",
-        ));
-    }
-    let text = String::from_utf8_lossy(data);
+    let text = super::db_text(path, "apk installed database", data)?;
     let mut out = Vec::new();
     let mut problems = Vec::new();
     for (i, para) in super::paragraphs(&text).enumerate() {
-        if out.len() >= super::MAX_PACKAGES {
-            problems.push(format!(
-                "more than {} packages; rest skipped",
-                super::MAX_PACKAGES
-            ));
+        if super::package_cap_reached(out.len(), &mut problems) {
             break;
         }
         let mut r = ApkRecord::default();

@@ -19,8 +19,8 @@ use std::io::{self, Read};
 use sekisho_artifact::{Capture, Captured, EntryMeta, Inventory, Note};
 
 use crate::CatalogError;
+use crate::cataloger::{Cataloger, Context};
 use crate::model::{Catalog, Package, PackageKind, SourcePackage};
-use crate::registry::{Cataloger, Context};
 
 pub const CAPTURE_STATUS: &str = "dpkg-status";
 pub const CAPTURE_INFO: &str = "dpkg-info";
@@ -77,29 +77,11 @@ pub fn parse_status(
     path: &str,
     data: &[u8],
 ) -> Result<(Vec<DpkgRecord>, Vec<String>), CatalogError> {
-    if data.len() > super::MAX_DB_TEXT {
-        return Err(CatalogError::Limit {
-            path: path.into(),
-            format: "dpkg status file",
-            message: format!("{} bytes", data.len()),
-        });
-    }
-    if data.contains(&0) {
-        return Err(CatalogError::format(
-            path,
-            "dpkg status file",
-            "contains NUL bytes (binary data)",
-        ));
-    }
-    let text = String::from_utf8_lossy(data);
+    let text = super::db_text(path, "dpkg status file", data)?;
     let mut out = Vec::new();
     let mut problems = Vec::new();
     for (i, para) in super::paragraphs(&text).enumerate() {
-        if out.len() >= super::MAX_PACKAGES {
-            problems.push(format!(
-                "more than {} packages; rest skipped",
-                super::MAX_PACKAGES
-            ));
+        if super::package_cap_reached(out.len(), &mut problems) {
             break;
         }
         let mut name = None;

@@ -1,4 +1,7 @@
-//! One module per subcommand. Each exposes `run(args) -> anyhow::Result<ExitCode>`.
+//! One module per subcommand. Each exposes `run(args) -> anyhow::Result<ExitCode>`; `main` picks
+//! one from the parsed [`crate::cli::Command`]. Each subcommand's clap arguments live here too,
+//! beside the code that maps them onto the libraries; `cli` only assembles them, so this module
+//! never looks back at it.
 
 pub mod db;
 pub mod isolation;
@@ -8,10 +11,6 @@ pub mod scan;
 pub mod target;
 pub mod version;
 
-use std::process::ExitCode;
-
-use crate::cli::{Cli, Command};
-
 /// Exit codes, one table for every command (see `docs/exit-codes.md`).
 pub const EXIT_OK: u8 = 0;
 /// A gate tripped (`--fail-on`); `--exit-code N` changes the number.
@@ -20,17 +19,3 @@ pub const EXIT_GATE: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 /// The scan ran but no vulnerability data was available (packages are still listed).
 pub const EXIT_NO_DATA: u8 = 3;
-
-pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {
-        Command::Image(a) => scan::run_image(a),
-        Command::Rootfs(a) => scan::run_rootfs(a),
-        Command::Vm(a) => scan::run_vm(a),
-        Command::Sbom(c) => sbom::run(c),
-        Command::ScanSbom(a) => scan::run_scan_sbom(a),
-        Command::Db(c) => db::run(c),
-        Command::Version(c) => version::run(c),
-        Command::Isolation(a) => isolation::run(a),
-        Command::Kernel(a) => kernel::run(a),
-    }
-}

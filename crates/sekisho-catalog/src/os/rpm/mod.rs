@@ -19,8 +19,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use sekisho_artifact::{Capture, Captured, EntryMeta, Inventory, Note};
 
 use crate::CatalogError;
+use crate::cataloger::{Cataloger, Context};
 use crate::model::{Catalog, Package, PackageKind, SourcePackage};
-use crate::registry::{Cataloger, Context};
 pub use header::RpmInfo;
 
 pub const CAPTURE: &str = "rpm-db";

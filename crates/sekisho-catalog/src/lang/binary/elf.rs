@@ -1,10 +1,9 @@
-//! Shared pieces for catalogers that read compiled executables (Go build info, Rust
-//! cargo-auditable data).
+//! Reading ELF executables with bounded memory: the cheap "is this a program?" test on metadata
+//! and magic, section and virtual-address lookups, and the sparse reader that keeps only the
+//! head, the tail and the windows after Go build-info magics of a large file.
 //!
-//! The capture decides from the entry's metadata alone (a regular file with an execute bit, of a
-//! plausible size, not a shared library) and then sniffs the ELF magic in the first bytes before
-//! reading further, so scripts and other non-ELF executables cost four bytes. An ELF is read up to
-//! [`MAX_BINARY`] bytes, the wanted data is extracted and only that is kept.
+//! Knows nothing of what is extracted: [`super::buildinfo`] and [`super::auditable`] read from
+//! the [`ElfImage`] this module produces.
 
 use std::io::{self, Read};
 
@@ -20,7 +19,7 @@ pub fn wants_binary(meta: &EntryMeta) -> bool {
     if !meta.is_file() || !meta.is_executable() || meta.size < MIN_BINARY {
         return false;
     }
-    let name = super::file_name(&meta.path);
+    let name = crate::lang::file_name(&meta.path);
     // Shared libraries (Fedora marks them executable) are not Go/Rust programs in practice and
     // are many; scripts are cheap to reject by magic, but skip the obvious ones up front.
     !(name.contains(".so.")
@@ -110,6 +109,10 @@ pub fn read_vaddr(data: &[u8], addr: u64, len: u64) -> Option<&[u8]> {
 /// stream into a sparse buffer that keeps only what the parsers need (see [`read_elf_bounded`]),
 /// so a 200 MB Go binary costs a few MB of memory, not 200.
 pub const KEEP_WHOLE: u64 = 16 << 20;
+/// The magic that starts Go build info (`\xff Go buildinf:`). The sparse reader keeps a window
+/// after each 16-byte-aligned occurrence, so it knows the magic; [`super::buildinfo`] parses
+/// what the window holds.
+pub const GO_BUILDINFO_MAGIC: &[u8; 14] = b"\xff Go buildinf:";
 /// At most this many magic hits get a window (a binary embedding `debug/buildinfo` has the
 /// magic in its read-only data too).
 const GO_HITS: usize = 8;
@@ -316,7 +319,7 @@ pub fn read_elf_bounded_with(
         while i + 14 <= n {
             // Past the cap, a `.go.buildinfo` header outside every window is reported by the
             // parser (it checks what is kept), never read as zeros.
-            if go_hits.len() < GO_HITS && &c[i..i + 14] == super::golang::MAGIC {
+            if go_hits.len() < GO_HITS && &c[i..i + 14] == GO_BUILDINFO_MAGIC {
                 go_hits.push(off + i as u64);
             }
             i += 16;
@@ -352,63 +355,4 @@ pub fn read_elf_bounded_with(
         data,
         kept: Some(kept),
     }))
-}
-
-/// What one read of an executable found, for both the Go and the Rust cataloger (one capture, so
-/// the file is read and held once).
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ElfFacts {
-    /// Go build info, or why it could not be read.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub go: Option<Result<super::golang::BuildInfo, String>>,
-    /// cargo-auditable dependency JSON, or why it could not be read.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rust: Option<Result<String, String>>,
-}
-
-/// Capture id of [`ElfCapture`].
-pub const ELF_CAPTURE: &str = "elf-binary-v2";
-
-/// The one capture for compiled executables: reads each ELF once with bounded memory and keeps
-/// only the Go build info and the cargo-auditable data.
-pub struct ElfCapture;
-
-impl sekisho_artifact::Capture for ElfCapture {
-    fn id(&self) -> &'static str {
-        ELF_CAPTURE
-    }
-    fn wants(&self, meta: &EntryMeta) -> bool {
-        wants_binary(meta)
-    }
-    fn max_size(&self) -> u64 {
-        MAX_BINARY
-    }
-    fn capture(&self, meta: &EntryMeta, r: &mut dyn Read) -> io::Result<Option<Vec<u8>>> {
-        let Some(elf) = read_elf_bounded(meta, r)? else {
-            return Ok(None);
-        };
-        let facts = elf_facts(&elf);
-        if facts.go.is_none() && facts.rust.is_none() {
-            return Ok(None);
-        }
-        serde_json::to_vec(&facts)
-            .map(Some)
-            .map_err(io::Error::other)
-    }
-}
-
-/// Extract the Go build info and the cargo-auditable data of an executable.
-pub fn elf_facts(elf: &ElfImage) -> ElfFacts {
-    if let Err(e) = elf.check_sections() {
-        // Without trustworthy section headers nothing can be said: report it for both.
-        return ElfFacts {
-            go: Some(Err(e.clone())),
-            rust: None,
-        };
-    }
-    let go = super::golang::extract_buildinfo_from(elf).transpose();
-    let rust = super::rust::extract_auditable_from(elf)
-        .map(|o| o.map(|v| String::from_utf8_lossy(&v).into_owned()))
-        .transpose();
-    ElfFacts { go, rust }
 }
