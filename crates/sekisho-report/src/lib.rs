@@ -47,6 +47,29 @@ fn write_json(v: &impl serde::Serialize, out: &mut dyn Write) -> io::Result<()> 
     writeln!(out)
 }
 
+/// How to render: colour, and the terminal width tables fit (`None`: no limit).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RenderOptions {
+    pub color: bool,
+    pub width: Option<usize>,
+}
+
+/// Write `report` in `format`, tables fitted to `opts.width`.
+///
+/// # Errors
+/// When writing fails.
+pub fn render_scan_with(
+    report: &ScanReport,
+    format: ScanFormat,
+    out: &mut dyn Write,
+    opts: &RenderOptions,
+) -> io::Result<()> {
+    match format {
+        ScanFormat::Table => table::render_scan_width(report, out, opts.color, opts.width),
+        other => render_scan(report, other, out, opts.color),
+    }
+}
+
 /// Write `report` in `format`.
 ///
 /// # Errors

@@ -63,6 +63,33 @@ pub fn note_text(n: &Note) -> String {
     }
 }
 
+/// Notes as people read them: without the `layer 0:` prefix on single-layer targets (a root
+/// filesystem, a VM filesystem, an SBOM), identical lines once with a count, in first-seen order.
+pub fn note_lines(t: &Target) -> Vec<String> {
+    let single = t.layers.len() <= 1;
+    let mut order: Vec<String> = Vec::new();
+    let mut count: BTreeMap<String, usize> = BTreeMap::new();
+    for n in &t.notes {
+        let line = if single {
+            format!("{}: {}", n.subject, n.message)
+        } else {
+            note_text(n)
+        };
+        let c = count.entry(line.clone()).or_default();
+        if *c == 0 {
+            order.push(line);
+        }
+        *c += 1;
+    }
+    order
+        .into_iter()
+        .map(|l| match count[&l] {
+            1 => l,
+            n => format!("{l} (×{n})"),
+        })
+        .collect()
+}
+
 /// Where a `vm` target's filesystem lives on its disk.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartitionInfo {

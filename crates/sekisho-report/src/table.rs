@@ -70,13 +70,6 @@ fn middle_cut(s: &str, max: usize) -> String {
     format!("{a}…{b}")
 }
 
-fn status_text(f: &Vulnerability) -> String {
-    match &f.vex {
-        Some(v) => format!("{} (VEX)", v.status),
-        None => f.status.to_string(),
-    }
-}
-
 fn os_line(t: &Target) -> String {
     match &t.os {
         Some(os) => {
@@ -85,18 +78,15 @@ fn os_line(t: &Target) -> String {
                     .trim()
                     .to_string()
             });
-            let eco = os
-                .osv_ecosystem
-                .as_deref()
-                .map(|e| format!(", advisories: {e}"))
-                .unwrap_or_default();
+            // Whether advisories were checked for it is the coverage section's to say: the OS
+            // line never claims it.
             let eol = if os.eol { ", end-of-life" } else { "" };
             let known = if os.known {
                 ""
             } else {
                 ", not a release sekisho knows"
             };
-            format!("{name}{eco}{eol}{known}")
+            format!("{name}{eol}{known}")
         }
         None => "no operating system detected".to_string(),
     }
@@ -116,6 +106,327 @@ pub fn counts_line(severities: &[Severity]) -> String {
     format!("Total: {} ({})", severities.len(), parts.join(", "))
 }
 
+/// `label` then `text` wrapped to `width` columns; continuation lines are indented under the
+/// text.
+fn wrap(label: &str, text: &str, width: Option<usize>) -> String {
+    let indent = label.chars().count();
+    let Some(w) = width.filter(|w| *w > indent + 20) else {
+        return format!("{label}{text}");
+    };
+    let mut out = String::new();
+    let mut line = label.to_string();
+    let mut empty = true;
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let add = usize::from(!empty) + word.chars().count();
+        if !empty && line.chars().count() + add > w {
+            out.push_str(&line);
+            out.push('\n');
+            line = " ".repeat(indent);
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    out.push_str(&line);
+    out
+}
+
+/// The summary block: counts that agree with the rows below, fixable or not, per ecosystem with
+/// why UNKNOWN severities are unknown, and the upgrades that clear the most.
+fn render_summary(
+    rows: &[crate::summary::VulnRow<'_>],
+    width: Option<usize>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let c = crate::summary::counts(rows);
+    let copies = if c.findings == c.distinct {
+        String::new()
+    } else {
+        format!(
+            " ({} findings: copies of one package version are one row; JSON lists each)",
+            c.findings
+        )
+    };
+    writeln!(
+        out,
+        "{}",
+        wrap(
+            "Summary: ",
+            &format!("{} vulnerabilities{copies}", c.distinct),
+            width
+        )
+    )?;
+    let sev: Vec<String> = Severity::ALL
+        .iter()
+        .filter_map(|s| {
+            let n = c.by_severity.get(s).copied().unwrap_or(0);
+            (n > 0 || *s != Severity::Info).then(|| format!("{s} {n}"))
+        })
+        .collect();
+    writeln!(out, "  severity   {}", sev.join(", "))?;
+    writeln!(
+        out,
+        "  fixable    {} with a fixed version, {} without",
+        c.fixable, c.unfixable
+    )?;
+    let mut ecos: Vec<(&String, &(usize, usize))> = c.by_ecosystem.iter().collect();
+    ecos.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(b.0)));
+    let parts: Vec<String> = ecos
+        .iter()
+        .map(|(e, (n, unknown))| {
+            if *unknown > 0 {
+                format!(
+                    "{e} {n} ({unknown} UNKNOWN: {})",
+                    crate::summary::unknown_reason(e)
+                )
+            } else {
+                format!("{e} {n}")
+            }
+        })
+        .collect();
+    writeln!(out, "{}", wrap("  ecosystem  ", &parts.join("; "), width))?;
+    let plan = crate::summary::fix_plan(rows);
+    for (i, u) in plan.iter().take(5).enumerate() {
+        let lead = if i == 0 {
+            "  upgrade    "
+        } else {
+            "             "
+        };
+        let hc = if u.high_or_critical > 0 {
+            format!(" ({} HIGH or CRITICAL)", u.high_or_critical)
+        } else {
+            String::new()
+        };
+        writeln!(
+            out,
+            "{}",
+            wrap(
+                &format!("{lead}{}. ", i + 1),
+                &format!(
+                    "{} {} -> {} clears {}{hc}",
+                    u.name,
+                    u.from,
+                    u.to,
+                    plural(u.clears, "vulnerability", "vulnerabilities")
+                ),
+                width,
+            )
+        )?;
+    }
+    if plan.len() > 5 {
+        writeln!(out, "             … {} more upgrades", plan.len() - 5)?;
+    }
+    Ok(())
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// What was checked and what was not, per ecosystem, and how to get what is missing.
+fn render_coverage(t: &ScanTarget, width: Option<usize>, out: &mut dyn Write) -> io::Result<()> {
+    if t.coverage.is_empty() {
+        return Ok(());
+    }
+    let checked: Vec<String> = t
+        .coverage
+        .iter()
+        .filter(|c| c.has_data)
+        .map(|c| match c.advisories {
+            Some(a) => format!(
+                "{} ({}, {})",
+                c.ecosystem,
+                plural(c.packages, "package", "packages"),
+                plural(a as usize, "advisory", "advisories")
+            ),
+            None => format!(
+                "{} ({})",
+                c.ecosystem,
+                plural(c.packages, "package", "packages")
+            ),
+        })
+        .collect();
+    writeln!(out, "Coverage:")?;
+    if !checked.is_empty() {
+        writeln!(
+            out,
+            "{}",
+            wrap("  checked      ", &checked.join(", "), width)
+        )?;
+    }
+    for c in t.coverage.iter().filter(|c| !c.has_data) {
+        writeln!(
+            out,
+            "{}",
+            wrap(
+                "  not checked  ",
+                &format!(
+                    "no advisory data for {} ({} not checked); get it with {}",
+                    c.ecosystem,
+                    plural(c.packages, "package", "packages"),
+                    crate::summary::coverage_hint(&c.ecosystem)
+                ),
+                width,
+            )
+        )?;
+    }
+    Ok(())
+}
+
+/// Column widths of the vulnerability table for a terminal `width` columns wide. Below
+/// [`NARROW`] columns the severity goes under the ID and the other advisory IDs are left to JSON.
+struct Widths {
+    narrow: bool,
+    package: usize,
+    id: usize,
+    fixed: usize,
+    title: usize,
+}
+
+const NARROW: usize = 110;
+
+fn widths(rows: &[crate::summary::VulnRow<'_>], width: Option<usize>) -> Widths {
+    let max =
+        |f: &dyn Fn(&crate::summary::VulnRow<'_>) -> usize| rows.iter().map(f).max().unwrap_or(0);
+    let pkg_len = max(&|r| r.name.chars().count().max(r.version.chars().count()));
+    let id_len = max(&|r| r.finding.id.chars().count());
+    let fixed_len = max(&|r| {
+        r.finding
+            .fixed_version
+            .as_deref()
+            .map_or(10, |f| f.chars().count())
+    });
+    let Some(w) = width else {
+        return Widths {
+            narrow: false,
+            package: pkg_len.clamp(7, 60),
+            id: id_len.clamp(13, 60),
+            fixed: fixed_len.clamp(8, 40),
+            title: 60,
+        };
+    };
+    let narrow = w < NARROW;
+    // Borders and padding: 3 per column plus one.
+    let (cols, sev) = if narrow { (4, 0) } else { (5, 8) };
+    let content = w.saturating_sub(3 * cols + 1);
+    let id = id_len.clamp(13, 19);
+    let fixed = fixed_len.clamp(8, if narrow { 12 } else { 18 });
+    let package = pkg_len.clamp(10, (content * 22 / 100).max(10));
+    let title = content.saturating_sub(id + sev + fixed + package).max(12);
+    Widths {
+        narrow,
+        package,
+        id,
+        fixed,
+        title,
+    }
+}
+
+/// The vulnerability rows, one per advisory and package version, fitted to the width.
+fn render_vuln_rows(
+    rows: &[crate::summary::VulnRow<'_>],
+    width: Option<usize>,
+    color: bool,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let w = widths(rows, width);
+    let mut table = new_table(color);
+    if w.narrow {
+        table.set_header(vec!["Package", "Vulnerability", "Fixed in", "Title"]);
+    } else {
+        table.set_header(vec![
+            "Package",
+            "Vulnerability",
+            "Severity",
+            "Fixed in",
+            "Title",
+        ]);
+    }
+    let mut last: Option<(&str, &str)> = None;
+    for r in rows {
+        let f = r.finding;
+        let first = last != Some((r.name, r.version));
+        last = Some((r.name, r.version));
+        let pkg = if first {
+            let mut c = format!(
+                "{}\n{}",
+                truncate(r.name, w.package),
+                truncate(r.version, w.package)
+            );
+            if let Some(src) = r.source {
+                c.push_str(&format!(
+                    "\n{}",
+                    truncate(&format!("(source {src})"), w.package)
+                ));
+            }
+            c
+        } else {
+            String::new()
+        };
+        let mut ids = truncate(&f.id, w.id);
+        let others: Vec<&str> = f
+            .advisories
+            .iter()
+            .filter(|a| **a != f.id)
+            .map(String::as_str)
+            .collect();
+        if w.narrow {
+            ids.push('\n');
+            ids.push_str(f.severity.as_str());
+        } else if !others.is_empty() {
+            ids.push('\n');
+            ids.push_str(&truncate(&format!("({})", others.join(", ")), w.id));
+        }
+        let fixed = match (&f.fixed_version, &f.vex) {
+            (_, Some(v)) => format!("{} (VEX)", v.status),
+            (Some(x), None) => x.clone(),
+            (None, None) => match f.status {
+                Status::WillNotFix => "will not fix".into(),
+                Status::FixDeferred => "fix deferred".into(),
+                Status::EndOfLife => "end of life".into(),
+                _ => "no fix yet".into(),
+            },
+        };
+        let fixed_cell = if color && f.fixed_version.is_none() && f.status == Status::Affected {
+            Cell::new(truncate(&fixed, w.fixed)).add_attribute(Attribute::Bold)
+        } else {
+            Cell::new(truncate(&fixed, w.fixed))
+        };
+        let mut title = truncate(f.summary.as_deref().unwrap_or(""), w.title);
+        if let Some(p) = r.paths.first() {
+            let more = if r.paths.len() > 1 {
+                format!(" (+{} more)", r.paths.len() - 1)
+            } else {
+                String::new()
+            };
+            let room = w.title.saturating_sub(3 + more.chars().count()).max(8);
+            title.push_str(&format!("\nin {}{more}", middle_cut(p, room)));
+        } else if r.copies > 1 {
+            title.push_str(&format!("\n{} copies", r.copies));
+        }
+        let id_cell = if w.narrow && color {
+            Cell::new(ids).fg(sev_color(f.severity))
+        } else {
+            Cell::new(ids)
+        };
+        if w.narrow {
+            table.add_row(vec![Cell::new(pkg), id_cell, fixed_cell, Cell::new(title)]);
+        } else {
+            table.add_row(vec![
+                Cell::new(pkg),
+                id_cell,
+                sev_cell(f.severity, color),
+                fixed_cell,
+                Cell::new(title),
+            ]);
+        }
+    }
+    writeln!(out, "{table}")
+}
+
 /// The vulnerabilities among a target's findings.
 fn vulns(findings: &[Finding]) -> Vec<&Vulnerability> {
     findings
@@ -124,12 +435,43 @@ fn vulns(findings: &[Finding]) -> Vec<&Vulnerability> {
         .collect()
 }
 
-fn sevs(fs: &[&Vulnerability]) -> Vec<Severity> {
-    fs.iter().map(|f| f.severity).collect()
+/// One table per kind of finding other than vulnerabilities.
+/// Every line of `text` cut to `max` characters (middle-cut for paths).
+fn fit(text: &str, max: usize, path: bool) -> String {
+    text.lines()
+        .map(|l| {
+            if path {
+                middle_cut(l, max)
+            } else {
+                truncate(l, max)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
-/// One table per kind of finding other than vulnerabilities.
-fn render_checks(t: &ScanTarget, out: &mut dyn Write, color: bool) -> io::Result<()> {
+fn render_checks(
+    t: &ScanTarget,
+    out: &mut dyn Write,
+    color: bool,
+    width: Option<usize>,
+) -> io::Result<()> {
+    // Column budgets: Severity, ID, Where, the kind's own column, Title / fix.
+    let (id_w, where_w, third_w, title_w) = match width {
+        None => (60, 60, 40, 70),
+        Some(w) => {
+            let content = w.saturating_sub(16).saturating_sub(8);
+            let id = 22.min(content / 5).max(10);
+            let wh = (content * 30 / 100).max(12);
+            let third = (content * 17 / 100).max(8);
+            (
+                id,
+                wh,
+                third,
+                content.saturating_sub(id + wh + third).max(14),
+            )
+        }
+    };
     for kind in Kind::ALL.into_iter().filter(|k| *k != Kind::Vulnerability) {
         let mut fs: Vec<&Finding> = t.findings.iter().filter(|f| f.kind() == kind).collect();
         if fs.is_empty() {
@@ -146,7 +488,11 @@ fn render_checks(t: &ScanTarget, out: &mut dyn Write, color: bool) -> io::Result
                 .then_with(|| a.id().cmp(b.id()))
         });
         let s: Vec<Severity> = fs.iter().map(|f| f.severity()).collect();
-        writeln!(out, "{}: {}", kind.heading(), counts_line(&s))?;
+        writeln!(
+            out,
+            "{}",
+            wrap(&format!("{}: ", kind.heading()), &counts_line(&s), width)
+        )?;
         let mut table = new_table(color);
         let third = match kind {
             Kind::Secret => "Match",
@@ -194,13 +540,13 @@ fn render_checks(t: &ScanTarget, out: &mut dyn Write, color: bool) -> io::Result
             };
             table.add_row(vec![
                 sev_cell(f.severity(), color),
-                Cell::new(f.id()),
-                Cell::new(loc.unwrap_or_default()),
-                Cell::new(third),
+                Cell::new(fit(f.id(), id_w, false)),
+                Cell::new(fit(&loc.unwrap_or_default(), where_w, true)),
+                Cell::new(fit(&third, third_w, false)),
                 Cell::new(format!(
                     "{}\nfix: {}",
-                    truncate(&f.title(), 70),
-                    truncate(&f.fix(), 70)
+                    truncate(&f.title(), title_w),
+                    truncate(&f.fix(), title_w.saturating_sub(5).max(8))
                 )),
             ]);
         }
@@ -250,6 +596,19 @@ fn suppressed_line(report: &ScanReport) -> Option<String> {
 /// # Errors
 /// When writing fails.
 pub fn render_scan(report: &ScanReport, out: &mut dyn Write, color: bool) -> io::Result<()> {
+    render_scan_width(report, out, color, None)
+}
+
+/// [`render_scan`] fitted to `width` columns (`None`: no limit, long cells keep more text).
+///
+/// # Errors
+/// When writing fails.
+pub fn render_scan_width(
+    report: &ScanReport,
+    out: &mut dyn Write,
+    color: bool,
+    width: Option<usize>,
+) -> io::Result<()> {
     let vuln = report.vulnerabilities_scanned();
     if vuln && !report.vulnerability_data {
         writeln!(
@@ -263,20 +622,32 @@ pub fn render_scan(report: &ScanReport, out: &mut dyn Write, color: bool) -> io:
         writeln!(out)?;
     }
     for t in &report.targets {
-        writeln!(out, "{} ({})", t.target.name, os_line(&t.target))?;
+        writeln!(
+            out,
+            "{}",
+            wrap(
+                "",
+                &format!("{} ({})", t.target.name, os_line(&t.target)),
+                width
+            )
+        )?;
         let lookup = PackageLookup::new(&t.target.packages);
         let fs: Vec<&Vulnerability> = vulns(&t.findings);
         if vuln {
-            writeln!(
-                out,
-                "Packages: {}; vulnerabilities: {}",
+            // The severities are the summary's to break down (rows per advisory and version);
+            // this line counts findings, as JSON does.
+            let line = format!(
+                "{}; vulnerabilities: {}",
                 t.target.packages.len(),
-                if report.vulnerability_data {
-                    counts_line(&sevs(&fs))
-                } else {
+                if !report.vulnerability_data {
                     "not checked".to_string()
+                } else if fs.is_empty() {
+                    "none in the ecosystems checked (see Coverage)".to_string()
+                } else {
+                    format!("{} findings", fs.len())
                 }
-            )?;
+            );
+            writeln!(out, "{}", wrap("Packages: ", &line, width))?;
         } else {
             writeln!(
                 out,
@@ -285,116 +656,22 @@ pub fn render_scan(report: &ScanReport, out: &mut dyn Write, color: bool) -> io:
                 report.scanners.join(",")
             )?;
         }
-        for c in t.coverage.iter().filter(|c| !c.has_data) {
-            writeln!(
-                out,
-                "no advisory data for {} ({} package{} not checked)",
-                c.ecosystem,
-                c.packages,
-                if c.packages == 1 { "" } else { "s" }
-            )?;
-        }
+
         if vuln && !report.vulnerability_data {
             render_packages(&t.target, out, color)?;
         } else if !fs.is_empty() {
-            let mut table = new_table(color);
-            table.set_header(vec![
-                "Package",
-                "Vulnerability",
-                "Severity",
-                "Status",
-                "Installed",
-                "Fixed in",
-                "Title",
-            ]);
-            // Findings whose package the report does not hold (a hostile or stale stored
-            // report) sort last, under the name the advisory matched.
-            let pos = |f: &Vulnerability| lookup.position(&f.package_id, f.package);
-            let mut order: Vec<&Vulnerability> = fs.clone();
-            order.sort_by(|a, b| {
-                let key = |f: &Vulnerability| {
-                    let p = lookup.get(&f.package_id, f.package);
-                    (
-                        p.is_none(),
-                        p.map_or(f.matched_name.as_str(), |p| p.name.as_str())
-                            .to_string(),
-                        p.map_or(f.matched_version.as_str(), |p| p.version.as_str())
-                            .to_string(),
-                        pos(f),
-                    )
-                };
-                key(a)
-                    .cmp(&key(b))
-                    .then(b.severity.cmp(&a.severity))
-                    .then(a.id.cmp(&b.id))
-            });
-            let mut last: Option<Option<usize>> = None;
-            for f in order {
-                let p = lookup.get(&f.package_id, f.package);
-                let first = last != Some(pos(f));
-                last = Some(pos(f));
-                let (pname, pversion) = p
-                    .map_or((f.matched_name.as_str(), f.matched_version.as_str()), |p| {
-                        (p.name.as_str(), p.version.as_str())
-                    });
-                let mut ids = f.id.clone();
-                let others: Vec<&String> = f.advisories.iter().filter(|a| **a != f.id).collect();
-                if !others.is_empty() {
-                    ids.push_str(&format!(
-                        "\n({})",
-                        others
-                            .iter()
-                            .map(|s| s.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ));
-                }
-                let pkg_cell = if first {
-                    let mut c = pname.to_string();
-                    if pname != f.matched_name {
-                        c.push_str(&format!("\n(source {})", f.matched_name));
-                    }
-                    // Language packages: where it was found, so two copies of one package (two
-                    // virtualenvs, two lockfiles) read as two rows for a reason.
-                    if let Some(p) = p
-                        && let (false, Some(loc)) = (p.kind.is_os(), p.locations.first())
-                    {
-                        c.push_str(&format!("\n{}", middle_cut(loc, 96)));
-                    }
-                    if p.is_none() {
-                        c.push_str("\n(package not in the report)");
-                    }
-                    c
-                } else {
-                    String::new()
-                };
-                let status = status_text(f);
-                let status_cell = if color && f.status == Status::Affected {
-                    Cell::new(status).add_attribute(Attribute::Bold)
-                } else {
-                    Cell::new(status)
-                };
-                table.add_row(vec![
-                    Cell::new(pkg_cell),
-                    Cell::new(ids),
-                    sev_cell(f.severity, color),
-                    status_cell,
-                    Cell::new(if first {
-                        pversion.to_string()
-                    } else {
-                        String::new()
-                    }),
-                    Cell::new(f.fixed_version.clone().unwrap_or_default()),
-                    Cell::new(truncate(f.summary.as_deref().unwrap_or(""), 60)),
-                ]);
-            }
-            writeln!(out, "{table}")?;
+            let rows = crate::summary::vuln_rows(t);
+            render_summary(&rows, width, out)?;
+            render_coverage(t, width, out)?;
+            render_vuln_rows(&rows, width, color, out)?;
+        } else if vuln {
+            render_coverage(t, width, out)?;
         }
-        render_checks(t, out, color)?;
+        render_checks(t, out, color, width)?;
         if !t.target.notes.is_empty() {
             writeln!(out, "Notes ({}):", t.target.notes.len())?;
-            for n in &t.target.notes {
-                writeln!(out, "  - {}", crate::model::note_text(n))?;
+            for l in crate::model::note_lines(&t.target) {
+                writeln!(out, "{}", wrap("  - ", &l, width))?;
             }
         }
         let ignored: Vec<_> = t
@@ -439,10 +716,10 @@ pub fn render_scan(report: &ScanReport, out: &mut dyn Write, color: bool) -> io:
         writeln!(out, "All targets: {}", counts_line(&all))?;
     }
     if let Some(l) = suppressed_line(report) {
-        writeln!(out, "{l}")?;
+        writeln!(out, "{}", wrap("", &l, width))?;
     }
     for w in &report.warnings {
-        writeln!(out, "warning: {w}")?;
+        writeln!(out, "{}", wrap("warning: ", w, width))?;
     }
     Ok(())
 }
@@ -491,8 +768,8 @@ pub fn render_sbom(report: &SbomReport, out: &mut dyn Write, color: bool) -> io:
         }
         if !t.notes.is_empty() {
             writeln!(out, "Notes ({}):", t.notes.len())?;
-            for n in &t.notes {
-                writeln!(out, "  - {}", crate::model::note_text(n))?;
+            for l in crate::model::note_lines(t) {
+                writeln!(out, "  - {l}")?;
             }
         }
         writeln!(out)?;

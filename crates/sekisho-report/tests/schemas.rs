@@ -331,7 +331,7 @@ fn json_round_trips() {
         "{text}"
     );
     assert!(
-        text.contains("Total: 2 (CRITICAL: 0, HIGH: 1, MEDIUM: 0, LOW: 1, UNKNOWN: 0)"),
+        text.contains("severity   CRITICAL 0, HIGH 1, MEDIUM 0, LOW 1, UNKNOWN 0"),
         "{text}"
     );
     assert!(text.contains("Not shown: 1 resolved by VEX"), "{text}");

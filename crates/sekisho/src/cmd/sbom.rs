@@ -99,6 +99,7 @@ pub fn run(c: SbomCmd) -> anyhow::Result<ExitCode> {
     let mut sopts = cx.options(&progress);
     sopts.cache = cache;
     let report = sekisho_scan::inventory(&target, &sopts)?;
+    super::scan::say_notes(opts.quiet, &report.targets.iter().collect::<Vec<_>>());
     let format = match opts.format {
         SbomFormatArg::Cyclonedx => SbomFormat::CycloneDx,
         SbomFormatArg::SpdxJson => SbomFormat::SpdxJson,

@@ -84,6 +84,32 @@ pub struct ScanOpts {
     /// VEX document (OpenVEX JSON or CycloneDX VEX); repeatable.
     #[arg(long, value_name = "FILE")]
     pub vex: Vec<PathBuf>,
+    /// Tables as wide as their content (default: fit the terminal, `COLUMNS`, or 80 columns
+    /// when the output is not a terminal).
+    #[arg(long)]
+    pub wide: bool,
+}
+
+/// The width tables fit: none with `--wide`; else `COLUMNS`; else the terminal's, when the
+/// report goes to one; else 80.
+pub(crate) fn table_width(wide: bool, to_file: bool) -> Option<usize> {
+    if wide {
+        return None;
+    }
+    if let Some(c) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|c| *c >= 20)
+    {
+        return Some(c);
+    }
+    if !to_file
+        && let Some((terminal_size::Width(w), _)) =
+            terminal_size::terminal_size_of(std::io::stdout())
+    {
+        return Some(usize::from(w).max(40));
+    }
+    Some(80)
 }
 
 #[derive(Debug, Args)]
@@ -144,21 +170,9 @@ impl Progress for Stderr {
             Event::Catalogued {
                 packages, seconds, ..
             } => eprintln!("  {packages} packages in {seconds:.2}s"),
-            Event::Notes { notes, .. } => {
-                // Nothing skipped silently: every format carries the notes, and stderr names
-                // the first few.
-                eprintln!(
-                    "  {} note{} (skipped or not understood; all are in the report):",
-                    notes.len(),
-                    if notes.len() == 1 { "" } else { "s" }
-                );
-                for n in notes.iter().take(5) {
-                    eprintln!("    {}", sekisho_report::model::note_text(n));
-                }
-                if notes.len() > 5 {
-                    eprintln!("    … and {} more", notes.len() - 5);
-                }
-            }
+            // Notes are named once the report is complete (see `say_notes`), so the count on
+            // stderr is the count in the report.
+            Event::Notes { .. } => {}
             Event::DbDownload { path } => {
                 eprintln!("no vulnerability DB at {path}; running `sekisho db update`");
             }
@@ -179,6 +193,32 @@ impl Progress for Stderr {
             } => eprintln!("{analyzer}: {findings} findings in {target} in {seconds:.2}s"),
             Event::Warning { message } => eprintln!("warning: {message}"),
             _ => {}
+        }
+    }
+}
+
+/// Nothing skipped silently: every format carries the notes, and stderr names the first few of
+/// each target, with the same count as the report.
+pub(crate) fn say_notes(quiet: bool, targets: &[&sekisho_report::Target]) {
+    if quiet {
+        return;
+    }
+    for t in targets {
+        if t.notes.is_empty() {
+            continue;
+        }
+        let lines = sekisho_report::model::note_lines(t);
+        eprintln!(
+            "{}: {} note{} (skipped or not understood; all are in the report):",
+            t.name,
+            t.notes.len(),
+            if t.notes.len() == 1 { "" } else { "s" }
+        );
+        for l in lines.iter().take(5) {
+            eprintln!("    {l}");
+        }
+        if lines.len() > 5 {
+            eprintln!("    … and {} more", lines.len() - 5);
         }
     }
 }
@@ -261,14 +301,29 @@ fn run_scan(
     let mut sopts = cx.options(&progress);
     sopts.cache = cache;
     let outcome = sekisho_scan::scan(&req, &sopts)?;
+    say_notes(
+        opts.quiet,
+        &outcome
+            .report
+            .targets
+            .iter()
+            .map(|t| &t.target)
+            .collect::<Vec<_>>(),
+    );
     let format = match opts.format {
         ScanFormatArg::Table => ScanFormat::Table,
         ScanFormatArg::Json => ScanFormat::Json,
         ScanFormatArg::Sarif => ScanFormat::Sarif,
         ScanFormatArg::Cyclonedx => ScanFormat::CycloneDx,
     };
+    let width = table_width(opts.wide, opts.output.is_some());
     write_output(opts.output.as_deref(), |out, color| {
-        sekisho_report::render_scan(&outcome.report, format, out, color)
+        sekisho_report::render_scan_with(
+            &outcome.report,
+            format,
+            out,
+            &sekisho_report::RenderOptions { color, width },
+        )
     })?;
     // Exit code: the gate first; then 3 when nothing could be checked.
     if outcome.gate_tripped {
