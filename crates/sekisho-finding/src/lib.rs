@@ -61,6 +61,7 @@ mod tests {
             published: None,
             modified: None,
             vex: None,
+            informational: None,
         }
     }
 

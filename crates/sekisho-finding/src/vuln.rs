@@ -148,6 +148,10 @@ pub struct Vulnerability {
     /// Why the status was set by a VEX statement or the finding is suppressed, when it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vex: Option<VexApplied>,
+    /// An informational notice, not a vulnerability (RustSec `unmaintained`, `unsound`,
+    /// `notice`): the notice's kind. Listed apart, shown with `--show-informational`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub informational: Option<String>,
 }
 
 impl Vulnerability {

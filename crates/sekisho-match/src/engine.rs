@@ -11,7 +11,8 @@
 //!   (the comparator's rule); a modular package is only compared with advisories of its own module
 //!   stream, and a non-modular one never with a modular fix.
 //! - Withdrawn advisories and non-security errata (`ALBA-`, `ALEA-`, `RLBA-`, `RLEA-`) never match;
-//!   RustSec informational notices (unmaintained, unsound) are not vulnerabilities.
+//!   RustSec informational notices (unmaintained, unsound) are not vulnerabilities: they are
+//!   findings marked `informational`, listed apart and hidden unless asked for.
 //! - Advisories that share an ID through `aliases` ∪ `upstream` become one finding.
 
 use std::cmp::Ordering;
@@ -108,15 +109,22 @@ pub fn excluded(c: &Candidate) -> Option<&'static str> {
     {
         return Some("non-security erratum");
     }
-    if c.affected
+    None
+}
+
+/// The kind of informational notice a candidate is (RustSec `database_specific.informational`:
+/// `unmaintained`, `unsound`, `notice`), when it is one.
+pub fn informational(c: &Candidate) -> Option<String> {
+    let v = c
+        .affected
         .database_specific
         .as_ref()
         .and_then(|d| d.get("informational"))
-        .is_some_and(|v| !v.is_null())
-    {
-        return Some("informational notice");
-    }
-    None
+        .filter(|v| !v.is_null())?;
+    Some(
+        v.as_str()
+            .map_or_else(|| "notice".to_string(), str::to_string),
+    )
 }
 
 /// `(module name, stream)` of an rpm `MODULARITYLABEL` (`name:stream:version:context`).
@@ -537,6 +545,14 @@ fn merge_group(pkg: usize, key: &MatchKey, group: &[&Hit]) -> Vulnerability {
             .then_with(|| b.severity.cmp(&a.severity))
     });
     let severity = choose_severity(&ratings);
+    // A notice that nobody rated is informational, not unknown.
+    let severity = if severity == Severity::Unknown
+        && group.iter().all(|h| informational(&h.cand).is_some())
+    {
+        Severity::Info
+    } else {
+        severity
+    };
     let pick = |f: &dyn Fn(&Candidate) -> Option<String>| group.iter().find_map(|h| f(&h.cand));
     let mut references: Vec<String> = Vec::new();
     for h in group {
@@ -565,6 +581,11 @@ fn merge_group(pkg: usize, key: &MatchKey, group: &[&Hit]) -> Vulnerability {
         published: pick(&|c: &Candidate| c.published.clone()),
         modified: group.iter().filter_map(|h| h.cand.modified.clone()).max(),
         vex: None,
+        informational: if group.iter().all(|h| informational(&h.cand).is_some()) {
+            group.iter().find_map(|h| informational(&h.cand))
+        } else {
+            None
+        },
     }
 }
 

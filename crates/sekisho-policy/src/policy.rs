@@ -33,6 +33,9 @@ pub enum SuppressReason {
     Severity { severity: Severity },
     /// `--ignore-unfixed`: no fixed version.
     Unfixed,
+    /// An informational notice (RustSec unmaintained, unsound), shown with
+    /// `--show-informational`.
+    Informational { notice: String },
     /// Suppressed where the finding was made: an inline comment or annotation in the file
     /// (`# sekisho:ignore=<id> <reason>`, `sekisho.dev/ignore`).
     Inline {
@@ -54,6 +57,7 @@ impl SuppressReason {
             Self::Status { .. } => "status",
             Self::Severity { .. } => "severity",
             Self::Unfixed => "unfixed",
+            Self::Informational { .. } => "informational",
             Self::Inline { .. } => "inline",
         }
     }
@@ -75,6 +79,8 @@ pub struct Policy {
     pub severities: Option<Vec<Severity>>,
     pub ignore_unfixed: bool,
     pub show_all_statuses: bool,
+    /// Show informational notices (RustSec unmaintained, unsound) with the findings.
+    pub show_informational: bool,
     /// The day expiry dates are checked against.
     pub today: Option<Date>,
 }
@@ -187,6 +193,15 @@ impl Policy {
                     });
                     continue;
                 }
+            }
+            if let Some(notice) = f.as_vulnerability().and_then(|v| v.informational.clone())
+                && !self.show_informational
+            {
+                out.suppressed.push(Suppressed {
+                    reason: SuppressReason::Informational { notice },
+                    finding: f,
+                });
+                continue;
             }
             if let Some(v) = f.as_vulnerability()
                 && v.vex.is_none()
@@ -306,6 +321,7 @@ mod tests {
             published: None,
             modified: None,
             vex: None,
+            informational: None,
         })
     }
 
@@ -328,6 +344,7 @@ mod tests {
             severities: Some(vec![Severity::High, Severity::Critical]),
             ignore_unfixed: true,
             show_all_statuses: false,
+            show_informational: false,
             today: Date::parse("2026-11-26"),
         };
         let fs = vec![

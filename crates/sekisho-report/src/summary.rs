@@ -40,11 +40,26 @@ fn loose(s: &str) -> String {
 
 /// Group a target's vulnerability findings: one row per (package name, version, advisory).
 /// Rows are sorted by package, then severity (most severe first, UNKNOWN last), then ID.
+/// Informational notices are not vulnerabilities: see [`informational_rows`].
 pub fn vuln_rows(t: &ScanTarget) -> Vec<VulnRow<'_>> {
+    rows_where(t, |f| f.informational.is_none())
+}
+
+/// The informational notices shown (`--show-informational`), grouped like [`vuln_rows`].
+pub fn informational_rows(t: &ScanTarget) -> Vec<VulnRow<'_>> {
+    rows_where(t, |f| f.informational.is_some())
+}
+
+fn rows_where(t: &ScanTarget, keep: impl Fn(&Vulnerability) -> bool) -> Vec<VulnRow<'_>> {
     let lookup = PackageLookup::new(&t.target.packages);
     let mut rows: Vec<VulnRow<'_>> = Vec::new();
     let mut index: BTreeMap<(String, String, String), usize> = BTreeMap::new();
-    for f in t.findings.iter().filter_map(Finding::as_vulnerability) {
+    for f in t
+        .findings
+        .iter()
+        .filter_map(Finding::as_vulnerability)
+        .filter(|f| keep(f))
+    {
         let p = lookup.get(&f.package_id, f.package);
         let (name, version) = p
             .map_or((f.matched_name.as_str(), f.matched_version.as_str()), |p| {

@@ -427,11 +427,53 @@ fn render_vuln_rows(
     writeln!(out, "{table}")
 }
 
+/// Informational notices shown with `--show-informational`, apart from the vulnerabilities.
+fn render_informational(
+    t: &ScanTarget,
+    width: Option<usize>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let rows = crate::summary::informational_rows(t);
+    if rows.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "Informational notices ({}, not vulnerabilities: unmaintained or unsound code):",
+        rows.len()
+    )?;
+    for r in rows {
+        let f = r.finding;
+        writeln!(
+            out,
+            "{}",
+            wrap(
+                "  ",
+                &format!(
+                    "{} {} {}: {} ({}){}",
+                    f.id,
+                    r.name,
+                    r.version,
+                    f.summary.as_deref().unwrap_or(""),
+                    f.informational.as_deref().unwrap_or("notice"),
+                    f.fixed_version
+                        .as_deref()
+                        .map(|v| format!("; {v} is not affected"))
+                        .unwrap_or_default()
+                ),
+                width
+            )
+        )?;
+    }
+    Ok(())
+}
+
 /// The vulnerabilities among a target's findings.
 fn vulns(findings: &[Finding]) -> Vec<&Vulnerability> {
     findings
         .iter()
         .filter_map(Finding::as_vulnerability)
+        .filter(|f| f.informational.is_none())
         .collect()
 }
 
@@ -580,6 +622,12 @@ fn suppressed_line(report: &ScanReport) -> Option<String> {
             get("unfixed")
         ));
     }
+    if get("informational") > 0 {
+        parts.push(format!(
+            "{} informational notices (unmaintained or unsound code; --show-informational lists them)",
+            get("informational")
+        ));
+    }
     if get("inline") > 0 {
         parts.push(format!("{} suppressed in the file", get("inline")));
     }
@@ -661,9 +709,14 @@ pub fn render_scan_width(
             render_packages(&t.target, out, color)?;
         } else if !fs.is_empty() {
             let rows = crate::summary::vuln_rows(t);
-            render_summary(&rows, width, out)?;
+            if !rows.is_empty() {
+                render_summary(&rows, width, out)?;
+            }
             render_coverage(t, width, out)?;
-            render_vuln_rows(&rows, width, color, out)?;
+            if !rows.is_empty() {
+                render_vuln_rows(&rows, width, color, out)?;
+            }
+            render_informational(t, width, out)?;
         } else if vuln {
             render_coverage(t, width, out)?;
         }

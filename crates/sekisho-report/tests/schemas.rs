@@ -156,6 +156,7 @@ fn finding(id: &str, package: usize, sev: Severity, fixed: Option<&str>) -> Vuln
         published: Some("2018-10-29T19:10:00Z".into()),
         modified: Some("2024-01-01T00:00:00Z".into()),
         vex: None,
+        informational: None,
     }
 }
 

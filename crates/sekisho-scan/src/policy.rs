@@ -20,6 +20,8 @@ pub struct PolicySpec {
     pub severities: Vec<Severity>,
     pub ignore_unfixed: bool,
     pub show_all_statuses: bool,
+    /// Show informational notices (RustSec unmaintained, unsound) with the findings.
+    pub show_informational: bool,
 }
 
 /// Largest VEX document read.
@@ -113,6 +115,7 @@ impl PolicySpec {
             severities: (!self.severities.is_empty()).then(|| self.severities.clone()),
             ignore_unfixed: self.ignore_unfixed,
             show_all_statuses: self.show_all_statuses,
+            show_informational: self.show_informational,
             // Expiry dates are checked against the real date, even when reports are dated
             // `SOURCE_DATE_EPOCH`.
             today: None,

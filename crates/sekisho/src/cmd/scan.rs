@@ -78,6 +78,9 @@ pub struct ScanOpts {
     /// Also show will_not_fix / end_of_life findings and findings resolved by VEX.
     #[arg(long)]
     pub show_all_statuses: bool,
+    /// Also list informational notices (RustSec unmaintained, unsound), in their own section.
+    #[arg(long)]
+    pub show_informational: bool,
     /// Ignore rules (default: ./.sekishoignore when present). See docs/severity.md.
     #[arg(long, value_name = "FILE")]
     pub ignore_file: Option<PathBuf>,
@@ -273,6 +276,7 @@ fn request(cx: &Ctx, target: TargetSpec, opts: &ScanOpts) -> anyhow::Result<Scan
         severities: opts.severity.clone(),
         ignore_unfixed: opts.ignore_unfixed,
         show_all_statuses: opts.show_all_statuses,
+        show_informational: opts.show_informational,
     }
     .load(&cx.env)?;
     Ok(ScanRequest {
