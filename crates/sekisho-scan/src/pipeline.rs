@@ -32,15 +32,7 @@ use crate::progress::{Cancel, Event, Progress, Silent};
 use crate::target::{self, OpenedTarget, TargetSpec};
 
 /// The scanners `--scanners` accepts. `vuln` is the default (and `kernel` too for VM disks).
-pub const SCANNERS: &[&str] = &["vuln", "kernel"];
-
-/// The built-in analyzers a scanner name turns on (`vuln` is the match stage, not an analyzer).
-fn builtin(name: &str) -> Option<Arc<dyn Analyzer>> {
-    match name {
-        "kernel" => Some(Arc::new(crate::analyzers::kernel::Kernels)),
-        _ => None,
-    }
-}
+pub const SCANNERS: &[&str] = &["vuln", "kernel", "secret"];
 
 /// The layer cache.
 #[derive(Debug, Clone)]
@@ -143,12 +135,6 @@ fn scanner_names(req: &ScanRequest) -> Result<Vec<String>, ScanError> {
     Ok(names)
 }
 
-/// The analyzers of a request: the built-in ones its scanners name, then its plug-ins.
-fn analyzers_of(names: &[String], req: &ScanRequest) -> Vec<Arc<dyn Analyzer>> {
-    let mut v: Vec<Arc<dyn Analyzer>> = names.iter().filter_map(|n| builtin(n)).collect();
-    v.extend(req.extra_analyzers.iter().cloned());
-    v
-}
 
 /// Forward layer progress to the caller's sink.
 struct LayerProgress<'a>(&'a dyn Progress);
@@ -280,11 +266,21 @@ fn into_target(
     for p in &mut packages {
         p.files = Vec::new();
     }
+    // History lines record build arguments (`RUN |1 NPM_TOKEN=...`): no report shows a
+    // secret, whichever scanners ran.
+    let mut layers = cat.layers;
+    if let Ok(rules) = sekisho_secret::Rules::builtin() {
+        for l in &mut layers {
+            if let Some(c) = &mut l.created_by {
+                *c = sekisho_secret::redact_text(rules, c);
+            }
+        }
+    }
     Target {
         name,
         kind: kind.to_string(),
         os: cat.os,
-        layers: cat.layers,
+        layers,
         packages,
         notes,
         partition,
@@ -299,7 +295,8 @@ fn into_target(
 pub fn scan(req: &ScanRequest, opts: &ScanOptions<'_>) -> Result<ScanOutcome, ScanError> {
     let names = scanner_names(req)?;
     let want_vuln = names.iter().any(|n| n == "vuln");
-    let analyzers = analyzers_of(&names, req);
+    let mut analyzers = crate::analyzers::for_scanners(&names)?;
+    analyzers.extend(req.extra_analyzers.iter().cloned());
     let mut walked: Vec<Walked> = Vec::new();
     match &req.target {
         TargetSpec::Sbom { name, bytes } => {
@@ -342,7 +339,8 @@ pub fn scan_opened(
 ) -> Result<ScanOutcome, ScanError> {
     let names = scanner_names(req)?;
     let want_vuln = names.iter().any(|n| n == "vuln");
-    let analyzers = analyzers_of(&names, req);
+    let mut analyzers = crate::analyzers::for_scanners(&names)?;
+    analyzers.extend(req.extra_analyzers.iter().cloned());
     let need_packages = want_vuln || analyzers.iter().any(|a| a.needs_packages());
     let catalogers = if need_packages {
         sekisho_catalog::default_catalogers()

@@ -9,6 +9,7 @@ pub fn tables() -> Vec<&'static [Rule]> {
     vec![
         sekisho_audit::checks::RULES,
         crate::analyzers::kernel::RULES,
+        sekisho_secret::rules(),
     ]
 }
 

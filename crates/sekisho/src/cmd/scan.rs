@@ -46,7 +46,9 @@ pub struct ScanOpts {
     #[arg(long, short = 'f', value_enum, default_value = "table")]
     pub format: ScanFormatArg,
     /// What to look for (comma-separated): vuln (vulnerable packages), kernel (known container
-    /// escapes of the installed kernels). Default: vuln; vuln,kernel for VM disks.
+    /// escapes of the installed kernels), secret (credentials in every layer, deleted files
+    /// included, and in the image config and build history; values are never printed).
+    /// Default: vuln; vuln,kernel for VM disks.
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub scanners: Vec<String>,
     /// Only report these severities (comma-separated: UNKNOWN,INFO,LOW,MEDIUM,HIGH,CRITICAL).

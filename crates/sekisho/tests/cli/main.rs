@@ -10,6 +10,7 @@ mod report;
 mod sbom;
 mod scan;
 mod scan_e2e;
+mod secret;
 mod util;
 mod version;
 mod vm;
