@@ -40,4 +40,6 @@ pub enum Command {
     Isolation(cmd::isolation::IsolationArgs),
     /// Judge the kernel and container runtime against known container escapes.
     Kernel(cmd::kernel::KernelArgs),
+    /// Run the server: stored SBOMs re-matched on every DB change, signed webhook notifications.
+    Server(cmd::server::ServerArgs),
 }
