@@ -31,8 +31,8 @@ pub fn key_of(pkg: &Package) -> Option<Key> {
 }
 
 /// Match `packages` (position in their artifact, package) against `db`: the findings per
-/// package id, each with its `package` index set to the position, and whether the default
-/// policy shows it.
+/// package id (their `package` index is 0: readers place them by `package_id`), and whether
+/// the default policy shows each.
 ///
 /// # Errors
 /// When the DB cannot be read.
@@ -55,10 +55,10 @@ pub fn match_packages(
     })?;
     let mut by_pkg: HashMap<String, Vec<Finding>> = HashMap::new();
     for mut v in out.findings {
-        // The catalog here is a slice of the artifact: point at the stored position.
-        if let Some((idx, _)) = packages.get(v.package) {
-            v.package = *idx as usize;
-        }
+        // Stored findings name their package by `package_id`; the index is set by whoever
+        // renders them with a package list, so identical findings in many artifacts are
+        // identical bytes (stored once).
+        v.package = 0;
         by_pkg
             .entry(v.package_id.clone())
             .or_default()
@@ -362,9 +362,7 @@ pub fn diff(
     out
 }
 
-/// New findings for `comps` (identical packages are matched once). A finding's `package`
-/// index is the position of the first component matched with those bytes; readers place
-/// findings by `package_id` (see the findings endpoint), never by that index.
+/// New findings for `comps` (identical packages are matched once).
 fn rematch_components(db: &Db, comps: Vec<ComponentRow>) -> Result<Vec<ComponentUpdate>, String> {
     let mut memo: HashMap<String, Vec<StoredFinding>> = HashMap::new();
     let mut updates = Vec::with_capacity(comps.len());

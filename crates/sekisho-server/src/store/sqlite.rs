@@ -43,8 +43,12 @@ CREATE TABLE IF NOT EXISTS findings(
   package_id TEXT NOT NULL,
   vuln TEXT NOT NULL,
   shown INTEGER NOT NULL,
-  finding TEXT NOT NULL,
+  body BLOB NOT NULL,
   PRIMARY KEY(artifact, package_id, vuln)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS findings_body ON findings(body);
+-- Finding JSON, content-addressed (first 16 bytes of SHA-256): the same package version with the
+-- same advisory in many artifacts is stored once.
+CREATE TABLE IF NOT EXISTS bodies(hash BLOB PRIMARY KEY, json TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS finding_advisories(
   advisory TEXT NOT NULL,
   artifact INTEGER NOT NULL,
@@ -136,7 +140,10 @@ impl SqliteStore {
     pub fn open(path: &Path) -> Result<Self> {
         let c = Connection::open(path)?;
         configure(&c)?;
-        c.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")?;
+        // The WAL is truncated back to 16 MiB after each checkpoint (it never stays at its peak).
+        c.execute_batch(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA journal_size_limit=16777216;",
+        )?;
         c.execute_batch(SCHEMA)?;
         let ver: Option<String> = c
             .query_row(
@@ -211,6 +218,33 @@ const META_COLS: &str = "a.id, a.name, a.kind, a.digest, a.created, a.updated,
   (SELECT COUNT(*) FROM components c WHERE c.artifact = a.seq),
   (SELECT COUNT(*) FROM findings f WHERE f.artifact = a.seq AND f.shown)";
 
+fn body_hash(json: &str) -> [u8; 16] {
+    use sha2::{Digest, Sha256};
+    let d = Sha256::digest(json.as_bytes());
+    let mut h = [0u8; 16];
+    h.copy_from_slice(&d[..16]);
+    h
+}
+
+/// The bodies `rows` of `findings` reference (before they are deleted).
+fn bodies_of(tx: &Transaction<'_>, sql: &str, p: impl rusqlite::Params) -> Result<Vec<Vec<u8>>> {
+    let mut st = tx.prepare_cached(sql)?;
+    Ok(st
+        .query_map(p, |r| r.get::<_, Vec<u8>>(0))?
+        .collect::<rusqlite::Result<_>>()?)
+}
+
+/// Drop the bodies no finding references any more.
+fn collect_bodies(tx: &Transaction<'_>, hashes: &[Vec<u8>]) -> Result<()> {
+    let mut st = tx.prepare_cached(
+        "DELETE FROM bodies WHERE hash = ?1 AND NOT EXISTS (SELECT 1 FROM findings WHERE body = ?1)",
+    )?;
+    for h in hashes {
+        st.execute([h])?;
+    }
+    Ok(())
+}
+
 fn insert_findings(
     tx: &Transaction<'_>,
     seq: i64,
@@ -218,13 +252,16 @@ fn insert_findings(
     fs: &[StoredFinding],
 ) -> Result<()> {
     let mut ins = tx.prepare_cached(
-        "INSERT OR REPLACE INTO findings(artifact, package_id, vuln, shown, finding) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT OR REPLACE INTO findings(artifact, package_id, vuln, shown, body) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
+    let mut body = tx.prepare_cached("INSERT OR IGNORE INTO bodies(hash, json) VALUES (?1, ?2)")?;
     let mut adv = tx.prepare_cached(
         "INSERT OR IGNORE INTO finding_advisories(advisory, artifact, package_id) VALUES (?1, ?2, ?3)",
     )?;
     for f in fs {
-        ins.execute(params![seq, package_id, f.vuln_id, f.shown, f.json])?;
+        let h = body_hash(&f.json);
+        body.execute(params![h.as_slice(), f.json])?;
+        ins.execute(params![seq, package_id, f.vuln_id, f.shown, h.as_slice()])?;
         for a in &f.advisories {
             adv.execute(params![a, seq, package_id])?;
         }
@@ -235,7 +272,8 @@ fn insert_findings(
 /// Shown findings of an artifact by finding id (their JSON, in package order).
 fn shown_by_vuln(tx: &Transaction<'_>, seq: i64) -> Result<BTreeMap<String, Vec<String>>> {
     let mut st = tx.prepare_cached(
-        "SELECT vuln, finding FROM findings WHERE artifact = ?1 AND shown ORDER BY vuln, package_id",
+        "SELECT f.vuln, b.json FROM findings f JOIN bodies b ON b.hash = f.body
+         WHERE f.artifact = ?1 AND f.shown ORDER BY f.vuln, f.package_id",
     )?;
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let rows = st.query_map([seq], |r| {
@@ -354,7 +392,8 @@ impl Store for SqliteStore {
                 packages.push(decode(&r?)?);
             }
             let mut st = c.prepare_cached(
-                "SELECT finding FROM findings WHERE artifact = ?1 ORDER BY package_id, vuln",
+                "SELECT b.json FROM findings f JOIN bodies b ON b.hash = f.body
+                 WHERE f.artifact = ?1 ORDER BY f.package_id, f.vuln",
             )?;
             let findings = st
                 .query_map([seq], |r| r.get::<_, String>(0))?
@@ -380,8 +419,14 @@ impl Store for SqliteStore {
             else {
                 return Ok(false);
             };
+            let old = bodies_of(
+                tx,
+                "SELECT DISTINCT body FROM findings WHERE artifact = ?1",
+                [seq],
+            )?;
             tx.execute("DELETE FROM finding_advisories WHERE artifact = ?1", [seq])?;
             tx.execute("DELETE FROM findings WHERE artifact = ?1", [seq])?;
+            collect_bodies(tx, &old)?;
             tx.execute("DELETE FROM components WHERE artifact = ?1", [seq])?;
             tx.execute("DELETE FROM artifacts WHERE seq = ?1", [seq])?;
             Ok(true)
@@ -511,7 +556,13 @@ impl Store for SqliteStore {
                     continue;
                 };
                 let before = shown_by_vuln(tx, seq)?;
+                let mut old = Vec::new();
                 for u in &ups {
+                    old.extend(bodies_of(
+                        tx,
+                        "SELECT body FROM findings WHERE artifact = ?1 AND package_id = ?2",
+                        params![seq, u.package_id],
+                    )?);
                     tx.prepare_cached(
                         "DELETE FROM findings WHERE artifact = ?1 AND package_id = ?2",
                     )?
@@ -522,6 +573,9 @@ impl Store for SqliteStore {
                     .execute(params![seq, u.package_id])?;
                     insert_findings(tx, seq, &u.package_id, &u.findings)?;
                 }
+                old.sort();
+                old.dedup();
+                collect_bodies(tx, &old)?;
                 let after = shown_by_vuln(tx, seq)?;
                 let mut changed: Vec<(&str, &str, &Vec<String>)> = Vec::new();
                 for (v, fs) in &after {
@@ -805,5 +859,89 @@ impl Store for SqliteStore {
             total += std::fs::metadata(PathBuf::from(p)).map_or(0, |m| m.len());
         }
         total
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{ArtifactMeta, NewComponent};
+
+    fn artifact(id: &str, finding: &str) -> NewArtifact {
+        let package: Package = serde_json::from_value(serde_json::json!({
+            "id": "pkg-0000000000000001", "name": "jquery", "version": "3.3.9", "kind": "npm",
+            "ecosystem": "npm", "purl": "pkg:npm/jquery@3.3.9", "source": null, "licenses": [],
+            "arch": null, "modularity_label": null, "locations": [], "layer": null
+        }))
+        .unwrap();
+        NewArtifact {
+            meta: ArtifactMeta {
+                id: id.into(),
+                name: id.into(),
+                kind: "sbom".into(),
+                digest: "sha256:00".into(),
+                created: "2026-01-01T00:00:00Z".into(),
+                updated: "2026-01-01T00:00:00Z".into(),
+                components: 1,
+                findings: 1,
+            },
+            target: "{}".into(),
+            components: vec![NewComponent {
+                key: None,
+                findings: vec![StoredFinding {
+                    package_id: package.id.clone(),
+                    vuln_id: "CVE-1".into(),
+                    shown: true,
+                    advisories: vec!["GHSA-1".into()],
+                    json: finding.into(),
+                }],
+                package,
+            }],
+        }
+    }
+
+    fn bodies(s: &SqliteStore) -> i64 {
+        s.reader()
+            .unwrap()
+            .query_row("SELECT COUNT(*) FROM bodies", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn finding_bodies_are_shared_and_collected() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
+        s.insert_artifact(&artifact("a", r#"{"kind":"vulnerability","id":"CVE-1"}"#))
+            .unwrap();
+        s.insert_artifact(&artifact("b", r#"{"kind":"vulnerability","id":"CVE-1"}"#))
+            .unwrap();
+        assert_eq!(bodies(&s), 1);
+        let full = s.artifact_full("b").unwrap().unwrap();
+        assert_eq!(
+            full.findings,
+            vec![r#"{"kind":"vulnerability","id":"CVE-1"}"#]
+        );
+        assert_eq!(full.meta.findings, 1);
+        // A re-match that drops the finding of `a` keeps the body `b` still uses.
+        let n = s
+            .apply_rematch(
+                &[],
+                &[ComponentUpdate {
+                    artifact: "a".into(),
+                    package_id: "pkg-0000000000000001".into(),
+                    findings: Vec::new(),
+                }],
+                0,
+            )
+            .unwrap();
+        assert_eq!(n, 1, "one finding.resolved");
+        assert_eq!(bodies(&s), 1);
+        assert!(s.delete_artifact("b").unwrap());
+        assert_eq!(bodies(&s), 0);
+        assert!(!s.delete_artifact("b").unwrap());
+        let ev = s.events(0, 10).unwrap();
+        assert_eq!(ev.len(), 1);
+        assert_eq!(ev[0].kind, "finding.resolved");
+        assert_eq!(ev[0].artifact, "a");
     }
 }
