@@ -43,12 +43,14 @@ CREATE TABLE IF NOT EXISTS findings(
   package_id TEXT NOT NULL,
   vuln TEXT NOT NULL,
   shown INTEGER NOT NULL,
-  body BLOB NOT NULL,
+  body INTEGER NOT NULL,
   PRIMARY KEY(artifact, package_id, vuln)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS findings_body ON findings(body);
 -- Finding JSON, content-addressed (first 16 bytes of SHA-256): the same package version with the
 -- same advisory in many artifacts is stored once.
-CREATE TABLE IF NOT EXISTS bodies(hash BLOB PRIMARY KEY, json TEXT NOT NULL) WITHOUT ROWID;
+-- A rowid table: rows are large, so they are appended densely; only the small hash index is
+-- in random order.
+CREATE TABLE IF NOT EXISTS bodies(id INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE, json TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS finding_advisories(
   advisory TEXT NOT NULL,
   artifact INTEGER NOT NULL,
@@ -227,19 +229,19 @@ fn body_hash(json: &str) -> [u8; 16] {
 }
 
 /// The bodies `rows` of `findings` reference (before they are deleted).
-fn bodies_of(tx: &Transaction<'_>, sql: &str, p: impl rusqlite::Params) -> Result<Vec<Vec<u8>>> {
+fn bodies_of(tx: &Transaction<'_>, sql: &str, p: impl rusqlite::Params) -> Result<Vec<i64>> {
     let mut st = tx.prepare_cached(sql)?;
     Ok(st
-        .query_map(p, |r| r.get::<_, Vec<u8>>(0))?
+        .query_map(p, |r| r.get::<_, i64>(0))?
         .collect::<rusqlite::Result<_>>()?)
 }
 
 /// Drop the bodies no finding references any more.
-fn collect_bodies(tx: &Transaction<'_>, hashes: &[Vec<u8>]) -> Result<()> {
+fn collect_bodies(tx: &Transaction<'_>, ids: &[i64]) -> Result<()> {
     let mut st = tx.prepare_cached(
-        "DELETE FROM bodies WHERE hash = ?1 AND NOT EXISTS (SELECT 1 FROM findings WHERE body = ?1)",
+        "DELETE FROM bodies WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM findings WHERE body = ?1)",
     )?;
-    for h in hashes {
+    for h in ids {
         st.execute([h])?;
     }
     Ok(())
@@ -255,13 +257,15 @@ fn insert_findings(
         "INSERT OR REPLACE INTO findings(artifact, package_id, vuln, shown, body) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
     let mut body = tx.prepare_cached("INSERT OR IGNORE INTO bodies(hash, json) VALUES (?1, ?2)")?;
+    let mut body_id = tx.prepare_cached("SELECT id FROM bodies WHERE hash = ?1")?;
     let mut adv = tx.prepare_cached(
         "INSERT OR IGNORE INTO finding_advisories(advisory, artifact, package_id) VALUES (?1, ?2, ?3)",
     )?;
     for f in fs {
         let h = body_hash(&f.json);
         body.execute(params![h.as_slice(), f.json])?;
-        ins.execute(params![seq, package_id, f.vuln_id, f.shown, h.as_slice()])?;
+        let id: i64 = body_id.query_row([h.as_slice()], |r| r.get(0))?;
+        ins.execute(params![seq, package_id, f.vuln_id, f.shown, id])?;
         for a in &f.advisories {
             adv.execute(params![a, seq, package_id])?;
         }
@@ -272,7 +276,7 @@ fn insert_findings(
 /// Shown findings of an artifact by finding id (their JSON, in package order).
 fn shown_by_vuln(tx: &Transaction<'_>, seq: i64) -> Result<BTreeMap<String, Vec<String>>> {
     let mut st = tx.prepare_cached(
-        "SELECT f.vuln, b.json FROM findings f JOIN bodies b ON b.hash = f.body
+        "SELECT f.vuln, b.json FROM findings f JOIN bodies b ON b.id = f.body
          WHERE f.artifact = ?1 AND f.shown ORDER BY f.vuln, f.package_id",
     )?;
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -392,7 +396,7 @@ impl Store for SqliteStore {
                 packages.push(decode(&r?)?);
             }
             let mut st = c.prepare_cached(
-                "SELECT b.json FROM findings f JOIN bodies b ON b.hash = f.body
+                "SELECT b.json FROM findings f JOIN bodies b ON b.id = f.body
                  WHERE f.artifact = ?1 ORDER BY f.package_id, f.vuln",
             )?;
             let findings = st
