@@ -564,6 +564,16 @@ fn server_refuses_without_tokens_and_rejects_hostile_sboms_whole() {
     );
     // Three hostile bodies and the `{}` the route check posted.
     assert!(text.contains("sekisho_scan_failures_total 4"), "{text}");
+
+    // SIGTERM: a graceful stop, exit 0.
+    let mut srv = srv;
+    let st = std::process::Command::new("kill")
+        .args(["-TERM", &srv.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let code = wait_for("graceful exit", 10, || srv.child.try_wait().unwrap());
+    assert!(code.success(), "{code:?}");
 }
 
 #[test]
