@@ -135,7 +135,6 @@ fn scanner_names(req: &ScanRequest) -> Result<Vec<String>, ScanError> {
     Ok(names)
 }
 
-
 /// Forward layer progress to the caller's sink.
 struct LayerProgress<'a>(&'a dyn Progress);
 
