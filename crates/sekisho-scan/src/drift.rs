@@ -175,18 +175,34 @@ fn rows(changes: &[FileChange]) -> Vec<ChangeRow> {
         .collect()
 }
 
+/// Longest /proc file read (mountinfo of a namespace with many mounts).
+const MAX_PROC_FILE: u64 = 4 << 20;
+
 fn read_small(p: &Path) -> Option<String> {
     use std::io::Read;
     let f = std::fs::File::open(p).ok()?;
     let mut s = String::new();
-    f.take(mountinfo::MAX_MOUNTINFO as u64)
-        .read_to_string(&mut s)
-        .ok()?;
+    f.take(MAX_PROC_FILE).read_to_string(&mut s).ok()?;
     Some(s)
 }
 
-/// The mounts inside the live root: the process's own view, or those of this process below a
-/// root filesystem directory.
+/// An id map (`uid_map`, `gid_map`), parsed by the isolation audit's parser.
+fn id_map(p: &Path) -> Option<Vec<mountinfo::IdRange>> {
+    let text = read_small(p)?;
+    Some(
+        sekisho_audit::parse::idmap::parse(&text)
+            .into_iter()
+            .map(|r| mountinfo::IdRange {
+                inside: u64::from(r.inside),
+                outside: u64::from(r.outside),
+                count: u64::from(r.count),
+            })
+            .collect(),
+    )
+}
+
+/// The mounts inside the live root: the process's own view (mount points are relative to its
+/// root), or those of this process below a root filesystem directory.
 fn mounts_of(req: &DriftRequest, notes: &mut Vec<Note>) -> Vec<Mount> {
     let (file, under) = match &req.live {
         LiveSource::Pid(p) => (req.proc_root.join(format!("{p}/mountinfo")), None),
@@ -205,25 +221,30 @@ fn mounts_of(req: &DriftRequest, notes: &mut Vec<Note>) -> Vec<Mount> {
         ));
         return Vec::new();
     };
-    let (all, bad) = mountinfo::parse(&text);
-    for b in bad {
-        notes.push(Note::new(None, file.display().to_string(), b));
+    let (all, bad) = sekisho_audit::parse::mountinfo::parse(&text);
+    if bad > 0 {
+        notes.push(Note::new(
+            None,
+            file.display().to_string(),
+            format!("{bad} malformed mountinfo lines skipped"),
+        ));
     }
     all.into_iter()
-        .filter_map(|mut m| match &under {
-            None => (!m.path.is_empty()).then_some(m),
-            Some(root) => {
-                let rest = if root.is_empty() {
-                    Some(m.path.as_str())
-                } else {
-                    m.path
-                        .strip_prefix(root.as_str())
-                        .and_then(|r| r.strip_prefix('/'))
-                };
-                let rest = rest.filter(|r| !r.is_empty())?.to_string();
-                m.path = rest;
-                Some(m)
-            }
+        .filter_map(|m| {
+            let path = sekisho_artifact::normalize(&m.mount_point).ok()?;
+            let path = match &under {
+                None => path,
+                Some(root) if root.is_empty() => path,
+                Some(root) => path
+                    .strip_prefix(root.as_str())
+                    .and_then(|r| r.strip_prefix('/'))?
+                    .to_string(),
+            };
+            (!path.is_empty()).then(|| Mount {
+                path,
+                fstype: m.fstype,
+                source: m.source,
+            })
         })
         .collect()
 }
@@ -255,10 +276,8 @@ pub fn drift(req: &DriftRequest, opts: &ScanOptions<'_>) -> Result<DriftOutcome,
     let mounts = mounts_of(req, &mut notes);
     let (uid_map, gid_map) = match &req.live {
         LiveSource::Pid(p) => (
-            read_small(&req.proc_root.join(format!("{p}/uid_map")))
-                .and_then(|t| mountinfo::parse_id_map(&t)),
-            read_small(&req.proc_root.join(format!("{p}/gid_map")))
-                .and_then(|t| mountinfo::parse_id_map(&t)),
+            id_map(&req.proc_root.join(format!("{p}/uid_map"))),
+            id_map(&req.proc_root.join(format!("{p}/gid_map"))),
         ),
         LiveSource::Rootfs(_) => (None, None),
     };

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::util::{have_tool, in_ci, sekisho, write};
+use crate::util::{have_tool, import, in_ci, sekisho, write};
 
 fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
@@ -292,6 +292,32 @@ fn chroot_container_mutations_by_pid_and_rootfs() {
     assert_eq!(v["container"], format!("pid {pid}"));
     let (code, v) = drift(&layout, &["--rootfs", rootfs.to_str().unwrap()]);
     assert_mutations(code, &v);
+    // With a DB, the package installed at runtime is matched: a SYNTHETIC record (written for
+    // this test, not a real advisory) affects evilpkg before 1.1; base-files (in the image) is
+    // not re-reported.
+    let osv = d.path().join("osv");
+    std::fs::create_dir_all(&osv).unwrap();
+    std::fs::write(
+        osv.join("DEBIAN-CVE-2099-7777.json"),
+        r#"{"schema_version":"1.7.3","id":"DEBIAN-CVE-2099-7777","modified":"2026-01-01T00:00:00Z",
+            "upstream":["CVE-2099-7777"],"summary":"SYNTHETIC test record for evilpkg",
+            "affected":[{"package":{"ecosystem":"Debian:12","name":"evilpkg"},
+              "ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"1.1-1"}]}],
+              "ecosystem_specific":{"urgency":"high"}}]}"#,
+    )
+    .unwrap();
+    let db = d.path().join("db.sqlite");
+    import(&db, &[osv]);
+    let (_, v) = drift(&layout, &["--pid", &pid, "--db", db.to_str().unwrap()]);
+    assert_eq!(v["vulnerability_data"], true, "{:#}", v["notes"]);
+    let ids: Vec<String> = v["vulnerabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(ids, ["CVE-2099-7777"], "{:#}", v["vulnerabilities"]);
+    assert_eq!(v["summary"]["runtime_vulnerabilities"], 1);
     // The same through SARIF: one result per change, by rule.
     let out = sekisho()
         .arg("drift")
