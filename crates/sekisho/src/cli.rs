@@ -40,4 +40,6 @@ pub enum Command {
     Isolation(cmd::isolation::IsolationArgs),
     /// Judge the kernel and container runtime against known container escapes.
     Kernel(cmd::kernel::KernelArgs),
+    /// Compare a running container with the image it came from, by content.
+    Drift(cmd::drift::DriftArgs),
 }

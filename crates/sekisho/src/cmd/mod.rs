@@ -4,6 +4,7 @@
 //! never looks back at it.
 
 pub mod db;
+pub mod drift;
 pub mod isolation;
 pub mod kernel;
 pub mod sbom;

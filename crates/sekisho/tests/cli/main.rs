@@ -2,6 +2,7 @@
 
 mod db;
 mod db_more;
+mod drift;
 mod image;
 mod isolation;
 mod kernel;
