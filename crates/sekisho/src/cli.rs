@@ -42,4 +42,6 @@ pub enum Command {
     Kernel(cmd::kernel::KernelArgs),
     /// Compare a running container with the image it came from, by content.
     Drift(cmd::drift::DriftArgs),
+    /// Run the server: stored SBOMs re-matched on every DB change, signed webhook notifications.
+    Server(cmd::server::ServerArgs),
 }

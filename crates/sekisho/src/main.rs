@@ -49,5 +49,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Isolation(a) => cmd::isolation::run(a),
         Command::Kernel(a) => cmd::kernel::run(a),
         Command::Drift(a) => cmd::drift::run(a),
+        Command::Server(a) => cmd::server::run(a),
     }
 }

@@ -9,6 +9,7 @@ pub mod isolation;
 pub mod kernel;
 pub mod sbom;
 pub mod scan;
+pub mod server;
 pub mod target;
 pub mod version;
 

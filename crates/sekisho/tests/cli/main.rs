@@ -12,6 +12,7 @@ mod sbom;
 mod scan;
 mod scan_e2e;
 mod secret;
+mod server;
 mod util;
 mod version;
 mod vm;
