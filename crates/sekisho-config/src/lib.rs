@@ -10,8 +10,10 @@
 
 pub mod checks;
 pub mod detect;
+pub mod docs;
 pub mod k8s;
 pub mod suppress;
+pub mod walk;
 pub mod yaml;
 
 use std::fmt;

@@ -40,4 +40,7 @@ pub enum Command {
     Isolation(cmd::isolation::IsolationArgs),
     /// Judge the kernel and container runtime against known container escapes.
     Kernel(cmd::kernel::KernelArgs),
+    /// Check Dockerfiles, Kubernetes manifests, compose files and OCI runtime configs for
+    /// misconfigurations, at the exact line.
+    Config(cmd::config::ConfigArgs),
 }

@@ -48,5 +48,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Version(c) => cmd::version::run(c),
         Command::Isolation(a) => cmd::isolation::run(a),
         Command::Kernel(a) => cmd::kernel::run(a),
+        Command::Config(a) => cmd::config::run(a),
     }
 }
