@@ -9,9 +9,13 @@
 //! silence.
 
 pub mod checks;
+pub mod compose;
 pub mod detect;
+pub mod dockerfile;
 pub mod docs;
+pub mod image;
 pub mod k8s;
+pub mod oci;
 pub mod suppress;
 pub mod walk;
 pub mod yaml;
@@ -179,6 +183,15 @@ pub fn scan_file(path: &str, bytes: &[u8], opts: &Options) -> FileResult {
             res.error = detected.error.map(|e| e.to_string());
             return res;
         }
+        Some(FileType::Dockerfile) => {
+            let df = dockerfile::parse(text);
+            res.objects = df.stages.len();
+            let mut h = Vec::new();
+            if opts.policy.is_none() {
+                dockerfile::check(&df, &mut h);
+            }
+            hits.extend(h.into_iter().map(|h| (h, Vec::new(), None)));
+        }
         Some(ft) => {
             let parsed = detected.parsed.unwrap_or_default();
             if let Some(e) = &parsed.error {
@@ -199,6 +212,24 @@ pub fn scan_file(path: &str, bytes: &[u8], opts: &Options) -> FileResult {
                             let reason = obj.ignore_reason();
                             hits.extend(h.into_iter().map(|h| (h, ign.clone(), reason.clone())));
                         }
+                    }
+                    FileType::Compose if opts.policy.is_none() => {
+                        res.objects += doc.get("services").map_or(0, |s| s.entries().count());
+                        let mut h = Vec::new();
+                        compose::check(doc, &mut h);
+                        hits.extend(h.into_iter().map(|h| (h, Vec::new(), None)));
+                    }
+                    FileType::OciRuntime if opts.policy.is_none() => {
+                        res.objects += 1;
+                        let mut h = Vec::new();
+                        oci::check(doc, &mut h);
+                        hits.extend(h.into_iter().map(|h| (h, Vec::new(), None)));
+                    }
+                    FileType::ImageConfig if opts.policy.is_none() => {
+                        res.objects += 1;
+                        let mut h = Vec::new();
+                        image::check_file(doc, &mut h);
+                        hits.extend(h.into_iter().map(|h| (h, Vec::new(), None)));
                     }
                     _ => res.objects += 1,
                 }
