@@ -20,8 +20,8 @@ pub mod table;
 use std::io::{self, Write};
 
 pub use model::{
-    DbInfo, PartitionInfo, SCHEMA_VERSION, SbomReport, ScanReport, ScanTarget, Summary, Target,
-    Tool,
+    ConfigSummary, DbInfo, PartitionInfo, SCHEMA_VERSION, SbomReport, ScanReport, ScanTarget,
+    Summary, Target, Tool,
 };
 
 /// Formats of a vulnerability report.

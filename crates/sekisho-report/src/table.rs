@@ -627,6 +627,84 @@ fn render_checks(
     Ok(())
 }
 
+/// `sekisho config`: the paths, the files read per type and the policy.
+fn render_config_head(
+    t: &ScanTarget,
+    c: Option<&crate::model::ConfigSummary>,
+    width: Option<usize>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    writeln!(out, "{}", wrap("", &t.target.name, width))?;
+    if let Some(c) = c {
+        let files: Vec<String> = c.files.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        let line = format!(
+            "{} ({}); {} objects checked; policy {}, Kubernetes {}{}",
+            c.files.values().sum::<usize>(),
+            if files.is_empty() {
+                "none".to_string()
+            } else {
+                files.join(", ")
+            },
+            c.objects,
+            c.policy,
+            c.k8s_version,
+            if c.other_files > 0 {
+                format!(
+                    "; {} other files not configuration, not read",
+                    c.other_files
+                )
+            } else {
+                String::new()
+            }
+        );
+        writeln!(out, "{}", wrap("Files: ", &line, width))?;
+    }
+    if t.findings.is_empty() {
+        writeln!(out, "Misconfigurations: none")?;
+    }
+    Ok(())
+}
+
+/// Notes, then the findings suppressed in the files (inline comments, annotations) with
+/// their reasons.
+fn render_notes_and_suppressed(
+    t: &ScanTarget,
+    width: Option<usize>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    if !t.target.notes.is_empty() {
+        writeln!(out, "Notes ({}):", t.target.notes.len())?;
+        for l in crate::model::note_lines(&t.target) {
+            writeln!(out, "{}", wrap("  - ", &l, width))?;
+        }
+    }
+    for s in &t.suppressed {
+        let (how, file, line, reason) = match &s.reason {
+            SuppressReason::Inline { file, line, reason } => ("suppressed", file, *line, reason),
+            SuppressReason::Ignored {
+                file, line, reason, ..
+            } => ("ignored", file, u32::try_from(*line).ok(), reason),
+            _ => continue,
+        };
+        let at = s
+            .finding
+            .location()
+            .map(|l| l.display())
+            .unwrap_or_default();
+        let text = format!(
+            "{how} {} at {at} ({file}{}{})",
+            s.finding.id(),
+            line.map(|l| format!(":{l}")).unwrap_or_default(),
+            reason
+                .as_deref()
+                .map(|r| format!(": {r}"))
+                .unwrap_or_else(|| ": no reason given".to_string())
+        );
+        writeln!(out, "{}", wrap("  ", &text, width))?;
+    }
+    Ok(())
+}
+
 fn suppressed_line(report: &ScanReport) -> Option<String> {
     let s = &report.summary.suppressed;
     if s.is_empty() {
@@ -700,6 +778,13 @@ pub fn render_scan_width(
         writeln!(out)?;
     }
     for t in &report.targets {
+        if t.target.kind == "config" {
+            render_config_head(t, report.config.as_ref(), width, out)?;
+            render_checks(t, out, color, width)?;
+            render_notes_and_suppressed(t, width, out)?;
+            writeln!(out)?;
+            continue;
+        }
         writeln!(
             out,
             "{}",

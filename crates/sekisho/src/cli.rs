@@ -44,4 +44,7 @@ pub enum Command {
     Drift(cmd::drift::DriftArgs),
     /// Run the server: stored SBOMs re-matched on every DB change, signed webhook notifications.
     Server(cmd::server::ServerArgs),
+    /// Check Dockerfiles, Kubernetes manifests, compose files and OCI runtime configs for
+    /// misconfigurations, at the exact line.
+    Config(cmd::config::ConfigArgs),
 }

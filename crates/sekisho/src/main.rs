@@ -50,5 +50,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Kernel(a) => cmd::kernel::run(a),
         Command::Drift(a) => cmd::drift::run(a),
         Command::Server(a) => cmd::server::run(a),
+        Command::Config(a) => cmd::config::run(a),
     }
 }
