@@ -2,6 +2,7 @@
 
 mod db;
 mod db_more;
+mod html;
 mod image;
 mod isolation;
 mod kernel;
