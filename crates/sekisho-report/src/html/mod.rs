@@ -552,6 +552,17 @@ fn vuln_counts(h: &mut Html, v: &View<'_>) {
     h.raw("</ul>\n");
 }
 
+/// `text` with its `backquoted` parts as code.
+fn code_spans(h: &mut Html, text: &str) {
+    for (i, part) in text.split('`').enumerate() {
+        if i % 2 == 1 {
+            h.raw("<code>").text(part).raw("</code>");
+        } else {
+            h.text(part);
+        }
+    }
+}
+
 /// Why a package was not checked, or `None` when it was.
 fn unchecked_reason(report: &ScanReport, t: &ScanTarget, p: &Package) -> Option<String> {
     if !report.vulnerability_data {
@@ -590,8 +601,8 @@ fn coverage(h: &mut Html, report: &ScanReport, v: &View<'_>) {
             if c.has_data {
                 h.raw("yes");
             } else {
-                h.raw("<strong>not checked</strong>: no advisory data; get it with ")
-                    .text(&summary::coverage_hint(&c.ecosystem));
+                h.raw("<strong>not checked</strong>: no advisory data; get it with ");
+                code_spans(h, &summary::coverage_hint(&c.ecosystem));
             }
             h.raw("</td></tr>");
         }
