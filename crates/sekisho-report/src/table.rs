@@ -70,7 +70,7 @@ fn middle_cut(s: &str, max: usize) -> String {
     format!("{a}…{b}")
 }
 
-fn os_line(t: &Target) -> String {
+pub(crate) fn os_line(t: &Target) -> String {
     match &t.os {
         Some(os) => {
             let name = os.pretty_name.clone().unwrap_or_else(|| {
@@ -705,7 +705,7 @@ fn render_notes_and_suppressed(
     Ok(())
 }
 
-fn suppressed_line(report: &ScanReport) -> Option<String> {
+pub(crate) fn suppressed_line(report: &ScanReport) -> Option<String> {
     let s = &report.summary.suppressed;
     if s.is_empty() {
         return None;

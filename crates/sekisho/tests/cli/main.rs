@@ -3,6 +3,7 @@
 mod db;
 mod db_more;
 mod drift;
+mod html;
 mod image;
 mod isolation;
 mod kernel;
