@@ -6,10 +6,12 @@
 //! - [`sarif`]: SARIF 2.1.0 for code-scanning dashboards.
 //! - [`cyclonedx`]: CycloneDX 1.6 SBOMs, with vulnerabilities for scans.
 //! - [`spdx`]: SPDX 2.3 JSON SBOMs.
+//! - [`html`]: one self-contained HTML file for people (charts, fix plan, filterable findings).
 
 #![forbid(unsafe_code)]
 
 pub mod cyclonedx;
+pub mod html;
 pub mod license;
 pub mod model;
 pub mod sarif;
@@ -20,8 +22,8 @@ pub mod table;
 use std::io::{self, Write};
 
 pub use model::{
-    DbInfo, PartitionInfo, SCHEMA_VERSION, SbomReport, ScanReport, ScanTarget, Summary, Target,
-    Tool,
+    ConfigSummary, DbInfo, PartitionInfo, SCHEMA_VERSION, SbomReport, ScanReport, ScanTarget,
+    Summary, Target, Tool,
 };
 
 /// Formats of a vulnerability report.
@@ -31,6 +33,8 @@ pub enum ScanFormat {
     Json,
     Sarif,
     CycloneDx,
+    /// One self-contained HTML file.
+    Html,
 }
 
 /// Formats of an inventory.
@@ -85,6 +89,7 @@ pub fn render_scan(
         ScanFormat::Json => write_json(report, out),
         ScanFormat::Sarif => write_json(&sarif::document(report), out),
         ScanFormat::CycloneDx => write_json(&cyclonedx::vulnerability_document(report), out),
+        ScanFormat::Html => html::render(report, out),
     }
 }
 

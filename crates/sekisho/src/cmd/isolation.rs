@@ -23,6 +23,8 @@ pub enum IsolationFormat {
     Sarif,
     /// CycloneDX 1.6 with the findings as `vulnerabilities`.
     Cyclonedx,
+    /// One self-contained HTML file (summary, filterable findings by wall).
+    Html,
 }
 
 /// `--fail-on`'s help: every check ID, grouped by wall, from the rule registry.
@@ -90,6 +92,7 @@ fn scan_format(f: IsolationFormat) -> sekisho_report::ScanFormat {
         IsolationFormat::Cyclonedx => sekisho_report::ScanFormat::CycloneDx,
         IsolationFormat::Json => sekisho_report::ScanFormat::Json,
         IsolationFormat::Table => sekisho_report::ScanFormat::Table,
+        IsolationFormat::Html => sekisho_report::ScanFormat::Html,
     }
 }
 

@@ -33,6 +33,8 @@ pub enum ScanFormatArg {
     Sarif,
     /// CycloneDX 1.6 with vulnerabilities.
     Cyclonedx,
+    /// One self-contained HTML file (summary, fix plan, filterable findings, layers).
+    Html,
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
@@ -321,6 +323,7 @@ fn run_scan(
         ScanFormatArg::Json => ScanFormat::Json,
         ScanFormatArg::Sarif => ScanFormat::Sarif,
         ScanFormatArg::Cyclonedx => ScanFormat::CycloneDx,
+        ScanFormatArg::Html => ScanFormat::Html,
     };
     let width = table_width(opts.wide, opts.output.is_some());
     write_output(opts.output.as_deref(), |out, color| {

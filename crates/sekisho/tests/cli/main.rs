@@ -2,6 +2,8 @@
 
 mod db;
 mod db_more;
+mod drift;
+mod html;
 mod image;
 mod isolation;
 mod kernel;
