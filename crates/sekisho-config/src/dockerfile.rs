@@ -425,7 +425,10 @@ fn words(cmd: &str) -> Vec<(usize, &str)> {
 }
 
 /// Words of a simple command after `sudo`, `env X=Y` and such prefixes: (tool, rest).
-fn tool_of<'a>(ws: &'a [(usize, &'a str)]) -> Option<(usize, &'a str, &'a [(usize, &'a str)])> {
+/// A word with its byte offset in the command.
+type Word<'a> = (usize, &'a str);
+
+fn tool_of<'a>(ws: &'a [Word<'a>]) -> Option<(usize, &'a str, &'a [Word<'a>])> {
     let mut k = 0;
     while k < ws.len() {
         let w = ws[k].1;

@@ -152,6 +152,10 @@ pub struct FileResult {
     pub objects: usize,
 }
 
+/// A hit with the `sekisho.dev/ignore` IDs of its object (with the annotation's line) and
+/// the object's `sekisho.dev/ignore-reason`.
+type Pending = (Hit, Vec<(String, u32)>, Option<String>);
+
 /// Check one file's bytes. `path` is how findings name it.
 pub fn scan_file(path: &str, bytes: &[u8], opts: &Options) -> FileResult {
     let mut res = FileResult {
@@ -177,7 +181,7 @@ pub fn scan_file(path: &str, bytes: &[u8], opts: &Options) -> FileResult {
     };
     let detected = detect::detect(path, text);
     res.file_type = detected.file_type;
-    let mut hits: Vec<(Hit, Vec<(String, u32)>, Option<String>)> = Vec::new();
+    let mut hits: Vec<Pending> = Vec::new();
     match detected.file_type {
         None => {
             res.error = detected.error.map(|e| e.to_string());

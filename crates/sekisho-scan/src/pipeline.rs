@@ -32,7 +32,7 @@ use crate::progress::{Cancel, Event, Progress, Silent};
 use crate::target::{self, OpenedTarget, TargetSpec};
 
 /// The scanners `--scanners` accepts. `vuln` is the default (and `kernel` too for VM disks).
-pub const SCANNERS: &[&str] = &["vuln", "kernel", "secret"];
+pub const SCANNERS: &[&str] = &["vuln", "kernel", "secret", "config"];
 
 /// The layer cache.
 #[derive(Debug, Clone)]

@@ -11,6 +11,7 @@ pub fn tables() -> Vec<&'static [Rule]> {
         crate::analyzers::kernel::RULES,
         sekisho_secret::rules(),
         sekisho_drift::findings::RULES,
+        sekisho_config::checks::RULES,
     ]
 }
 

@@ -171,12 +171,11 @@ pub fn check_pod(obj: &Object<'_>, spec: &Node, hits: &mut Vec<Hit>) {
 pub fn check_other(obj: &Object<'_>, hits: &mut Vec<Hit>) {
     let label = obj.label();
     match obj.kind {
-        "Secret" => {
+        "Secret"
             if obj.node.get("type").and_then(Node::as_str)
-                == Some("kubernetes.io/service-account-token")
-            {
-                hits.push(Hit::new("k8s-sa-token-secret", obj.node.key_pos("type")).object(&label));
-            }
+                == Some("kubernetes.io/service-account-token") =>
+        {
+            hits.push(Hit::new("k8s-sa-token-secret", obj.node.key_pos("type")).object(&label));
         }
         "Role" | "ClusterRole" => {
             for rule in obj.node.get("rules").into_iter().flat_map(Node::items) {

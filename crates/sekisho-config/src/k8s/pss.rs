@@ -640,16 +640,15 @@ fn run(id: &'static str, p: &Pod<'_>, out: &mut Vec<Violation>) {
             }
             for c in &p.containers {
                 match sc(c).and_then(|s| field(Some(s), "runAsNonRoot").map(|r| (s, r))) {
-                    Some((s, r)) => {
-                        if r.as_bool() != Some(true) {
-                            out.push(v(
-                                id,
-                                s.key_pos("runAsNonRoot"),
-                                format!("container {:?} sets runAsNonRoot=false", c.name),
-                                Some(c),
-                            ));
-                        }
+                    Some((s, r)) if r.as_bool() != Some(true) => {
+                        out.push(v(
+                            id,
+                            s.key_pos("runAsNonRoot"),
+                            format!("container {:?} sets runAsNonRoot=false", c.name),
+                            Some(c),
+                        ));
                     }
+                    Some(_) => {}
                     None if !pod_true => out.push(v(
                         id,
                         c.node.pos,

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::analyzer::Analyzer;
 use crate::error::ScanError;
 
+pub mod config;
 pub mod kernel;
 pub mod secret;
 pub mod vuln;
@@ -20,6 +21,7 @@ pub fn for_scanners(names: &[String]) -> Result<Vec<Arc<dyn Analyzer>>, ScanErro
         match n.as_str() {
             "secret" => out.push(Arc::new(secret::Secrets::new()?)),
             "kernel" => out.push(Arc::new(kernel::Kernels)),
+            "config" => out.push(Arc::new(config::Configs)),
             _ => {}
         }
     }

@@ -49,7 +49,9 @@ pub struct ScanOpts {
     pub format: ScanFormatArg,
     /// What to look for (comma-separated): vuln (vulnerable packages), kernel (known container
     /// escapes of the installed kernels), secret (credentials in every layer, deleted files
-    /// included, and in the image config and build history; values are never printed).
+    /// included, and in the image config and build history; values are never printed), config
+    /// (misconfigurations of the image config and of Dockerfiles, Kubernetes manifests and
+    /// compose files inside the target; see docs/config-checks.md).
     /// Default: vuln; vuln,kernel for VM disks.
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub scanners: Vec<String>,

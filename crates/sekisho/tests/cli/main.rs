@@ -1,5 +1,6 @@
 //! One integration-test binary that drives the real `sekisho` binary. A module per area.
 
+mod config;
 mod db;
 mod db_more;
 mod drift;
