@@ -2,6 +2,8 @@
 
 mod db;
 mod db_more;
+mod first_run;
+mod honest_errors;
 mod image;
 mod isolation;
 mod kernel;
