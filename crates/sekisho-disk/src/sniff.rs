@@ -130,7 +130,7 @@ fn as_text(head: &[u8], more: bool) -> Option<&str> {
 
 /// A ustar or GNU tar header with a valid checksum.
 fn is_tar_header(b: &[u8]) -> bool {
-    if b.len() < 512 || !(b[257..262] == *b"ustar") {
+    if b.len() < 512 || b[257..262] != *b"ustar" {
         return false;
     }
     let Some(want) = octal(&b[148..156]) else {

@@ -127,3 +127,52 @@ fn first_run_on_duplicated_packages() {
         .count();
     assert_eq!(per_copy, 3 * flask.len(), "{t:#}");
 }
+
+/// Issue 20: where none of a finding's advisories is rated but an alias record in the DB is (a
+/// GHSA record naming no package here), the finding takes that rating and names its source: the
+/// table says `(GHSA)` under the severity, the JSON rating's `source` is the record's ID.
+#[test]
+fn severity_from_an_alias_record_names_its_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    first_run_root(&root);
+    let ghsa = dir.path().join("ghsa");
+    write(
+        &ghsa,
+        "GHSA-562c-5r94-xh97.json",
+        r#"{"id":"GHSA-562c-5r94-xh97","modified":"2024-01-01T00:00:00Z",
+ "aliases":["CVE-2018-1000656"],
+ "severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"}]}"#,
+    );
+    let db = dir.path().join("db.sqlite");
+    let o = sekisho()
+        .args(["db", "import", "--db"])
+        .arg(&db)
+        .arg(shared_data().join("osv-pypa-json/flask"))
+        .arg(&ghsa)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = scan(&root, &db, &[]);
+    let text = String::from_utf8(o.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("CVE-2018-1000656"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(lines[at + 1].contains("HIGH (GHSA)"), "{text}");
+    // The others stay UNKNOWN, and the summary counts the rated one.
+    assert!(text.contains("HIGH 1"), "{text}");
+    assert!(text.contains("UNKNOWN 2"), "{text}");
+    let o = scan(&root, &db, &["--format", "json"]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let f = v["targets"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "CVE-2018-1000656")
+        .unwrap();
+    assert_eq!(f["severity"], "HIGH", "{f:#}");
+    assert_eq!(f["ratings"][0]["source"], "GHSA-562c-5r94-xh97", "{f:#}");
+    assert_eq!(f["ratings"][0]["method"], "cvss_v3", "{f:#}");
+}
