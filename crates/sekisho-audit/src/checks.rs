@@ -705,7 +705,7 @@ pub fn findings(x: &Facts<'_>) -> Vec<Finding> {
                 sev,
                 format!("{name} present{scope}: can {why}"),
                 format!(
-                    "{name} present: drop it (--cap-drop {} / securityContext.capabilities.drop)",
+                    "drop {name} (--cap-drop {} / securityContext.capabilities.drop)",
                     name.trim_start_matches("CAP_")
                 ),
             ));
@@ -713,7 +713,7 @@ pub fn findings(x: &Facts<'_>) -> Vec<Finding> {
     }
     // seccomp
     if x.seccomp.mode == Some(0) {
-        out.push(f("no-seccomp", "seccomp", Severity::High, "no seccomp filter: every syscall reaches the kernel", "no seccomp filter: run with the runtime's default profile (docker/podman default, Kubernetes seccompProfile: RuntimeDefault)"));
+        out.push(f("no-seccomp", "seccomp", Severity::High, "no seccomp filter: every syscall reaches the kernel", "run with the runtime's seccomp default profile (docker/podman default, Kubernetes seccompProfile: RuntimeDefault)"));
     }
     if x.seccomp.no_new_privs == Some(false) {
         out.push(f(
@@ -1028,23 +1028,23 @@ pub fn findings(x: &Facts<'_>) -> Vec<Finding> {
             let (sev, advice) = match p.syscall {
                 "kexec_load" | "init_module" => (
                     Severity::Critical,
-                    "block it with seccomp and drop the capability",
+                    "block the syscall with seccomp and drop the capability",
                 ),
                 "mount" | "setns" | "open_by_handle_at" | "bpf" => (
                     Severity::High,
-                    "block it with the runtime's default seccomp profile and drop the capability",
+                    "block the syscall with the runtime's default seccomp profile and drop the capability",
                 ),
                 "perf_event_open" | "unshare" => (
                     Severity::Medium,
-                    "block it with the runtime's default seccomp profile",
+                    "block the syscall with the runtime's default seccomp profile",
                 ),
                 "ptrace" => (
                     Severity::Info,
-                    "allowed by most default profiles; block it if the workload never debugs",
+                    "allowed by most default profiles; block the syscall if the workload never debugs",
                 ),
                 _ => (
                     Severity::Low,
-                    "block it with the runtime's default seccomp profile",
+                    "block the syscall with the runtime's default seccomp profile",
                 ),
             };
             let sev = if in_userns
@@ -1060,7 +1060,7 @@ pub fn findings(x: &Facts<'_>) -> Vec<Finding> {
                 "seccomp",
                 sev,
                 format!("{} succeeded: {}", p.syscall, p.detail),
-                format!("{}: {advice}", p.syscall),
+                advice,
             ));
         }
     }

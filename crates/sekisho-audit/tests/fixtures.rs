@@ -350,3 +350,32 @@ fn stale_dockerenv_on_a_host_is_not_a_container() {
     assert!(!r.runtime.vm.detected);
     assert!(!r.summary.contains("docker"), "{}", r.summary);
 }
+
+/// Issue 20: the advice ("fix:") says what to do, never the title again: on every recorded
+/// machine, with probes, no finding's advice starts with its message's subject (the text before
+/// the first colon) or contains its message.
+#[test]
+fn advice_does_not_repeat_the_title() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+    let mut seen = 0;
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if !p.is_dir() {
+            continue;
+        }
+        let name = p.file_name().unwrap().to_str().unwrap().to_string();
+        let r = audit(&name, true);
+        for f in &r.findings {
+            seen += 1;
+            let subject = f.message.split(':').next().unwrap().trim();
+            assert!(
+                !f.advice.starts_with(subject) && !f.advice.contains(&f.message),
+                "{name} {}: advice {:?} repeats the title {:?}",
+                f.id,
+                f.advice,
+                f.message
+            );
+        }
+    }
+    assert!(seen > 20, "only {seen} findings across the fixtures");
+}

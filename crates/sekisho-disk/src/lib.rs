@@ -23,6 +23,7 @@ pub mod lvm;
 pub mod part;
 pub mod probe;
 pub mod qcow2;
+pub mod sniff;
 pub mod vhd;
 pub mod vhdx;
 pub mod vmdk;

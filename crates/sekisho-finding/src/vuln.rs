@@ -162,6 +162,26 @@ impl Vulnerability {
             .chain(self.aliases.iter().map(String::as_str))
     }
 
+    /// The ID of the alias record the severity came from, when none of the merged advisories
+    /// rated it but a record of an alias (GHSA, NVD…) in the DB did.
+    pub fn severity_source(&self) -> Option<&str> {
+        if self.severity == Severity::Unknown || self.severity == Severity::Info {
+            return None;
+        }
+        let own = |s: &str| self.advisories.iter().any(|a| a == s) || !s.contains('-');
+        if self
+            .ratings
+            .iter()
+            .any(|r| own(&r.source) && r.severity != Severity::Unknown)
+        {
+            return None;
+        }
+        self.ratings
+            .iter()
+            .find(|r| r.severity == self.severity && !own(&r.source))
+            .map(|r| r.source.as_str())
+    }
+
     /// The advisory page: NVD for CVEs, GitHub for GHSA, OSV.dev otherwise.
     pub fn help_uri(&self) -> String {
         advisory_uri(&self.id)

@@ -313,6 +313,8 @@ pub fn match_catalog(
     let mut out = MatchOutput::default();
     let mut coverage: BTreeMap<String, (usize, bool)> = BTreeMap::new();
     let mut unknown_os = 0usize;
+    // Alias records' ratings, looked up once per ID.
+    let mut alias_cache: BTreeMap<String, Vec<Rating>> = BTreeMap::new();
     for (idx, pkg) in catalog.packages.iter().enumerate() {
         let key = match match_key(pkg) {
             Ok(k) => k,
@@ -395,11 +397,13 @@ pub fn match_catalog(
                 status,
             });
         }
-        out.findings
-            .extend(merge_hits(idx, &key, hits).into_iter().map(|mut f| {
-                f.package_id.clone_from(&pkg.id);
-                f
-            }));
+        for mut f in merge_hits(idx, &key, hits) {
+            f.package_id.clone_from(&pkg.id);
+            if f.severity == Severity::Unknown && f.informational.is_none() {
+                rate_from_aliases(&mut f, source, &mut alias_cache)?;
+            }
+            out.findings.push(f);
+        }
     }
     if unknown_os > 0 {
         out.notes.push(Note::new(
@@ -426,6 +430,34 @@ pub fn match_catalog(
     }
     out.coverage = cov;
     Ok(out)
+}
+
+/// A finding none of whose advisories is rated takes the ratings of its alias records in the DB
+/// (GHSA, NVD…), each named by its record's ID (`ratings[].source`, and
+/// [`Vulnerability::severity_source`]).
+fn rate_from_aliases(
+    f: &mut Vulnerability,
+    source: &dyn AdvisorySource,
+    cache: &mut BTreeMap<String, Vec<Rating>>,
+) -> Result<(), SourceError> {
+    let ids: Vec<String> = std::iter::once(&f.id)
+        .chain(&f.aliases)
+        .filter(|i| !f.advisories.contains(i))
+        .cloned()
+        .collect();
+    for id in ids {
+        if !cache.contains_key(&id) {
+            let r = source.alias_ratings(&id)?;
+            cache.insert(id.clone(), r);
+        }
+        for r in cache.get(&id).into_iter().flatten() {
+            if !f.ratings.contains(r) {
+                f.ratings.push(r.clone());
+            }
+        }
+    }
+    f.severity = choose_severity(&f.ratings);
+    Ok(())
 }
 
 /// Merge hits that share an ID (id ∪ aliases ∪ upstream) into findings.

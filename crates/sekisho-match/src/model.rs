@@ -74,6 +74,17 @@ pub trait AdvisorySource {
     fn advisory_count(&self, _ecosystem: &str) -> Result<Option<u64>, SourceError> {
         Ok(None)
     }
+
+    /// The ratings of the record `id` when the store holds it (an alias record such as a GHSA
+    /// or NVD record, which may name no package of this ecosystem), each with the record's ID as
+    /// its source. Used for findings whose own advisories carry no rating. Distro ratings are
+    /// left out: they rate the distro's package, not this one.
+    ///
+    /// # Errors
+    /// When the store cannot be read.
+    fn alias_ratings(&self, _id: &str) -> Result<Vec<Rating>, SourceError> {
+        Ok(Vec::new())
+    }
 }
 
 /// What kind of failure an advisory store had, so a caller (the CLI's exit code, a server's

@@ -182,6 +182,18 @@ impl AdvisorySource for Db {
             .map_err(|e| SourceError::new(kind_of(&e), format!("checking for {ecosystem} data"), e))
     }
 
+    fn alias_ratings(&self, id: &str) -> Result<Vec<Rating>, SourceError> {
+        let adv = self
+            .advisory(id)
+            .map_err(|e| SourceError::new(kind_of(&e), format!("reading alias record {id}"), e))?;
+        Ok(adv.map_or_else(Vec::new, |a| {
+            ratings(&a, &sekisho_version::osv::Affected::default(), "")
+                .into_iter()
+                .filter(|r| r.method != RatingMethod::Distro && r.severity != Severity::Unknown)
+                .collect()
+        }))
+    }
+
     fn advisory_count(&self, ecosystem: &str) -> Result<Option<u64>, SourceError> {
         self.advisories_for(ecosystem).map(Some).map_err(|e| {
             SourceError::new(kind_of(&e), format!("counting {ecosystem} advisories"), e)

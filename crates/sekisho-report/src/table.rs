@@ -375,7 +375,13 @@ fn render_vuln_rows(
             .collect();
         if w.narrow {
             ids.push('\n');
-            ids.push_str(f.severity.as_str());
+            match f.severity_source() {
+                Some(src) => ids.push_str(&truncate(
+                    &format!("{} ({})", f.severity.as_str(), alias_kind(src)),
+                    w.id,
+                )),
+                None => ids.push_str(f.severity.as_str()),
+            }
         } else if !others.is_empty() {
             ids.push('\n');
             ids.push_str(&truncate(&format!("({})", others.join(", ")), w.id));
@@ -425,6 +431,16 @@ fn render_vuln_rows(
         }
     }
     writeln!(out, "{table}")
+}
+
+/// The kind of an alias record, as the table names it: `GHSA`, `NVD` (a CVE record), else the
+/// ID's prefix.
+fn alias_kind(id: &str) -> &str {
+    if id.starts_with("CVE-") {
+        "NVD"
+    } else {
+        id.split('-').next().unwrap_or(id)
+    }
 }
 
 /// Informational notices shown with `--show-informational`, apart from the vulnerabilities.

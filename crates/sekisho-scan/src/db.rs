@@ -60,11 +60,13 @@ fn info_of(db: &Db) -> DbInfo {
     }
 }
 
-/// Open the DB; `Ok(None)` (with a warning) when there is none to be had.
+/// Open the DB; `Ok(None)` (with a warning, and in `unavailable` the error to show the user)
+/// when there is none to be had.
 pub(crate) fn open(
     src: &DbSource,
     progress: &dyn Progress,
     warnings: &mut Vec<String>,
+    unavailable: &mut Option<String>,
 ) -> Result<Option<OpenDb>, ScanError> {
     let (path, update, max_age) = match src {
         DbSource::None => return Ok(None),
@@ -87,20 +89,50 @@ pub(crate) fn open(
         Ok(db) => db,
         Err(DbError::Missing(_)) => match update {
             Some(u) => {
+                // Never a silent download: say what, from where and how big, first.
                 let shown = path.display().to_string();
-                progress.event(&Event::DbDownload { path: &shown });
+                let plan = sekisho_vulndb::plan(u);
+                progress.event(&Event::DbDownload {
+                    path: &shown,
+                    source: &plan.source,
+                    ecosystems: &plan.ecosystems,
+                    downloads: &plan.downloads,
+                });
+                let sizes = sekisho_vulndb::download_sizes(&plan);
+                progress.event(&Event::DbDownloadSize {
+                    bytes: sizes.iter().flatten().sum(),
+                    known: sizes.iter().flatten().count(),
+                    downloads: sizes.len(),
+                });
                 match sekisho_vulndb::update(path, u) {
                     Ok(_) => Db::open(path).map_err(db_err)?,
                     Err(e) => {
-                        warnings.push(format!("`db update` failed: {e}"));
+                        let m = format!(
+                            "no vulnerability database at {}, and downloading one from {} failed: {e}",
+                            path.display(),
+                            plan.source
+                        );
+                        warnings.push(m.clone());
+                        *unavailable = Some(format!(
+                            "{m}; the packages are listed without vulnerability matching. \
+                             Load data with `sekisho db import PATH...` (files: OSV, all.zip, \
+                             a `sekisho db export` file) or retry `sekisho db update`"
+                        ));
                         return Ok(None);
                     }
                 }
             }
             None => {
-                warnings.push(format!(
-                    "no vulnerability DB at {} and --offline was given",
+                let m = format!(
+                    "no vulnerability database at {}, and --offline forbids downloading one",
                     path.display()
+                );
+                warnings.push(m.clone());
+                *unavailable = Some(format!(
+                    "{m}: the packages are listed without vulnerability matching. Load data \
+                     first with `sekisho db import PATH...` (OSV files or directories, all.zip \
+                     archives, a `sekisho db export` file), or drop --offline to run \
+                     `sekisho db update`"
                 ));
                 return Ok(None);
             }

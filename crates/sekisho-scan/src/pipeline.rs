@@ -106,6 +106,9 @@ pub struct ScanOutcome {
     /// Vulnerabilities were asked for but no vulnerability data was available for any of the
     /// packages found (or no DB at all): the packages were not checked.
     pub no_data: bool,
+    /// Why no vulnerability DB was available, when it was missing (`--offline`, or the
+    /// download failed): an error for the user, though the scan went on (exit 3).
+    pub db_unavailable: Option<String>,
 }
 
 /// The scanners of a request, validated.
@@ -366,8 +369,9 @@ fn finish(
 ) -> Result<ScanOutcome, ScanError> {
     let progress = opts.progress;
     let mut warnings: Vec<String> = Vec::new();
+    let mut db_unavailable = None;
     let db = if want_vuln {
-        db::open(&req.db, progress, &mut warnings)?
+        db::open(&req.db, progress, &mut warnings, &mut db_unavailable)?
     } else {
         None
     };
@@ -456,6 +460,7 @@ fn finish(
         report,
         gate_tripped,
         no_data,
+        db_unavailable,
     })
 }
 

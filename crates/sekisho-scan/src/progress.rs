@@ -32,8 +32,21 @@ pub enum Event<'a> {
     },
     /// Things skipped or not understood in a target (all of them are in the report too).
     Notes { target: &'a str, notes: &'a [Note] },
-    /// The vulnerability DB is missing and will be downloaded.
-    DbDownload { path: &'a str },
+    /// The vulnerability DB is missing and will be downloaded: from `source`, the `downloads`
+    /// (URLs). Sent before anything is fetched.
+    DbDownload {
+        path: &'a str,
+        source: &'a str,
+        ecosystems: &'a [String],
+        downloads: &'a [String],
+    },
+    /// The size of the download announced by [`Event::DbDownload`], as the server says it
+    /// (`known` of the downloads had a size; `bytes` is their sum).
+    DbDownloadSize {
+        bytes: u64,
+        known: usize,
+        downloads: usize,
+    },
     /// A target was matched against the DB and the policy applied.
     Matched {
         target: &'a str,

@@ -249,6 +249,20 @@ pub fn open_vm(
         }
     }
     if disk.os_roots().next().is_none() {
+        // Nothing recognised at all: say what the file is instead, and which command reads it.
+        if disk.format == sekisho_disk::Format::Raw
+            && disk.volumes.iter().all(|v| v.fs == "unknown")
+            && let Some(what) = sekisho_disk::sniff::describe(disk_path)
+        {
+            return Err(ScanError::new(
+                ErrorKind::Target,
+                format!(
+                    "{} is not a VM disk image: it is {what}\n  (`sekisho vm` reads raw, qcow2, \
+                     VMDK, VHD and VHDX disks: MBR, GPT and LVM volumes with ext2/3/4 or XFS)",
+                    disk_path.display()
+                ),
+            ));
+        }
         let mut msg = format!(
             "no filesystem with an operating system root found in {}:\n{}",
             disk_path.display(),

@@ -31,6 +31,9 @@ pub enum DbError {
     /// An input was refused as a whole (zip bomb, over a size cap, bad checksum, unknown format).
     #[error("{path}: {reason}")]
     Refused { path: String, reason: String },
+    /// An import found no advisory record in any of its inputs; nothing was written.
+    #[error("{0}")]
+    NothingImported(String),
     /// A download failed.
     #[error("download {url}: {reason}")]
     Download { url: String, reason: String },

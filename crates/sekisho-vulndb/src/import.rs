@@ -97,11 +97,15 @@ impl Sink<'_> {
                     self.value(&format!("{name}[{i}]"), item, source)?;
                 }
             } else {
-                self.report.ignored_files += 1;
+                self.ignored(format!(
+                    "{name}: an array, but not of OSV records (each needs a string `id`)"
+                ));
             }
         } else {
             // Valid JSON that is not advisory data (tool fixtures, configs): not a record.
-            self.report.ignored_files += 1;
+            self.ignored(format!(
+                "{name}: parses, but is not an OSV record, a Debian tracker or an Alpine secdb feed"
+            ));
         }
         Ok(())
     }
@@ -131,13 +135,28 @@ impl Sink<'_> {
         let meta = std::fs::metadata(path).map_err(|e| DbError::io(path, e))?;
         let source = path.display().to_string();
         if meta.is_dir() {
-            let mut files: Vec<PathBuf> = walkdir::WalkDir::new(path)
-                .follow_links(false)
-                .into_iter()
-                .filter_map(std::result::Result::ok)
-                .filter(|e| e.file_type().is_file())
-                .map(walkdir::DirEntry::into_path)
-                .collect();
+            let mut files: Vec<PathBuf> = Vec::new();
+            for e in walkdir::WalkDir::new(path).follow_links(false) {
+                match e {
+                    Ok(e) if e.file_type().is_file() => files.push(e.into_path()),
+                    Ok(e) if e.file_type().is_symlink() => {
+                        self.looked_at();
+                        self.ignored(format!(
+                            "{}: a symbolic link, not followed",
+                            e.path().display()
+                        ));
+                    }
+                    Ok(_) => {}
+                    Err(err) => {
+                        let at = err.path().map_or_else(
+                            || path.display().to_string(),
+                            |p| p.display().to_string(),
+                        );
+                        self.looked_at();
+                        self.ignored(format!("{at}: unreadable: {err}"));
+                    }
+                }
+            }
             files.sort();
             for f in files {
                 self.file(&f, &source)?;
@@ -156,19 +175,25 @@ impl Sink<'_> {
             .to_ascii_lowercase();
         self.progress.set_message(f.display().to_string());
         if name.ends_with(".zip") {
+            self.looked_at();
             let file = std::fs::File::open(f).map_err(|e| DbError::io(f, e))?;
             return self.zip(&f.display().to_string(), file, source);
         }
         if export::is_export_file(f) {
+            self.looked_at();
             let file = std::fs::File::open(f).map_err(|e| DbError::io(f, e))?;
             return export::read(file, &f.display().to_string(), self);
         }
+        self.looked_at();
         if name.ends_with(".json") || name.ends_with(".yaml") || name.ends_with(".yml") {
             if let Some(bytes) = self.read_capped(f)? {
                 self.document(&f.display().to_string(), &bytes, source)?;
             }
         } else {
-            self.report.ignored_files += 1;
+            self.ignored(format!(
+                "{}: not .json, .yaml, .yml, .zip or a sekisho export file",
+                f.display()
+            ));
         }
         Ok(())
     }
@@ -192,8 +217,9 @@ impl Sink<'_> {
             }
             let ename = format!("{name}!{}", e.name());
             let lower = e.name().to_ascii_lowercase();
+            self.looked_at();
             if !(lower.ends_with(".json") || lower.ends_with(".yaml") || lower.ends_with(".yml")) {
-                self.report.ignored_files += 1;
+                self.ignored(format!("{ename}: not a .json, .yaml or .yml entry"));
                 continue;
             }
             let mut buf = Vec::with_capacity(e.size().min(1 << 20) as usize);
@@ -292,7 +318,9 @@ pub struct ImportOptions {
 /// stays as it was.
 ///
 /// # Errors
-/// Unreadable or refused inputs (no partial import is committed), SQLite and file-system errors.
+/// Unreadable or refused inputs (no partial import is committed), SQLite and file-system errors;
+/// [`DbError::NothingImported`] when no input held a single advisory record (the DB is left as it
+/// was, and the message names what was looked at and why each file was skipped).
 pub fn import_paths(db: &Path, paths: &[PathBuf], opts: &ImportOptions) -> Result<ImportReport> {
     let mut b = Builder::begin(db, opts.fresh)?;
     let mut sink = Sink::new(&mut b, opts.progress);
@@ -304,10 +332,48 @@ pub fn import_paths(db: &Path, paths: &[PathBuf], opts: &ImportOptions) -> Resul
             sink.report.malformed - before.1,
         );
         let name = p.display().to_string();
+        if r == 0 {
+            sink.report.inputs_without_records.push(name.clone());
+        }
         sink.builder.record_source(&name, "import", r, m)?;
     }
     sink.progress.finish_and_clear();
     let report = sink.report;
+    if report.records == 0 {
+        // Dropping the builder removes its temporary file: the old DB (or none) stays.
+        return Err(DbError::NothingImported(nothing_imported(paths, &report)));
+    }
     b.commit()?;
     Ok(report)
+}
+
+/// The message for an import that found no advisory: what was looked at, and why it was skipped.
+fn nothing_imported(paths: &[PathBuf], r: &ImportReport) -> String {
+    use std::fmt::Write as _;
+    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    let mut m = format!(
+        "no advisory record found in {}: looked at {} file{} ({} malformed, {} not advisory data); \
+         the database was not changed",
+        names.join(", "),
+        r.files,
+        if r.files == 1 { "" } else { "s" },
+        r.malformed,
+        r.ignored_files
+    );
+    for e in r.malformed_examples.iter().chain(&r.ignored_examples) {
+        let _ = write!(m, "\n  skipped {e}");
+    }
+    let named = (r.malformed_examples.len() + r.ignored_examples.len()) as u64;
+    let total = r.malformed + r.ignored_files;
+    if total > named {
+        let _ = write!(m, "\n  … and {} more", total - named);
+    }
+    if r.files == 0 {
+        m.push_str("\n  (no files at all: is the path an empty directory?)");
+    }
+    m.push_str(
+        "\n  sekisho imports OSV records (.json/.yaml, directories of them, OSV.dev all.zip \
+         archives), `sekisho db export` files, Debian security tracker JSON and Alpine secdb JSON",
+    );
+    m
 }

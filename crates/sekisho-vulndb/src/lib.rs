@@ -74,4 +74,4 @@ pub use store::{
     QueryOutcome, SCHEMA_VERSION, SourceInfo, Status, default_db_path,
 };
 #[cfg(feature = "db")]
-pub use update::{UpdateOptions, UpdateReport, update};
+pub use update::{UpdateOptions, UpdatePlan, UpdateReport, download_sizes, plan, update};

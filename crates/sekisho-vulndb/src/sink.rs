@@ -53,6 +53,12 @@ pub struct ImportReport {
     pub malformed_examples: Vec<String>,
     /// Files that are not advisory data (README, LICENSE, .txt) and were ignored.
     pub ignored_files: u64,
+    /// The first [`MAX_EXAMPLES`] ignored files: `path: reason`.
+    pub ignored_examples: Vec<String>,
+    /// Files (and archive entries) looked at.
+    pub files: u64,
+    /// Inputs (command-line paths) that held no advisory record at all.
+    pub inputs_without_records: Vec<String>,
     /// Records produced by feed converters (Debian tracker, Alpine secdb).
     pub converted: u64,
 }
@@ -62,6 +68,13 @@ impl ImportReport {
         self.malformed += 1;
         if self.malformed_examples.len() < MAX_EXAMPLES {
             self.malformed_examples.push(what);
+        }
+    }
+
+    fn ignored(&mut self, what: String) {
+        self.ignored_files += 1;
+        if self.ignored_examples.len() < MAX_EXAMPLES {
+            self.ignored_examples.push(what);
         }
     }
 }
@@ -134,5 +147,15 @@ impl<'a> Sink<'a> {
     /// Record a malformed item.
     pub fn bad(&mut self, what: String) {
         self.report.bad(what);
+    }
+
+    /// Record a file that is not advisory data: `what` is `path: reason`.
+    pub fn ignored(&mut self, what: String) {
+        self.report.ignored(what);
+    }
+
+    /// Count one file (or archive entry) looked at.
+    pub fn looked_at(&mut self) {
+        self.report.files += 1;
     }
 }

@@ -228,11 +228,30 @@ impl Drop for RemoveOnDrop {
     }
 }
 
-/// Update the DB at `db` from a mirror. Atomic: on any failure the previous DB stays in place.
-///
-/// # Errors
-/// Download, verification, SQLite and file-system errors.
-pub fn update(db: &Path, opts: &UpdateOptions) -> Result<UpdateReport> {
+/// What an update fetches, decided without touching the network: the source, the ecosystems,
+/// and the URL of each whole download (an incremental update fetches less).
+#[derive(Debug, Clone, Serialize)]
+pub struct UpdatePlan {
+    pub source: String,
+    /// Empty when the source is one file.
+    pub ecosystems: Vec<String>,
+    /// The archives a full update downloads: `<source>/<Ecosystem>/all.zip`, or the source file.
+    pub downloads: Vec<String>,
+}
+
+impl UpdatePlan {
+    /// Whether the source names one file (an OSV zip or an export file), not a mirror.
+    #[must_use]
+    pub fn is_one_file(&self) -> bool {
+        let last = self.source.rsplit('/').next().unwrap_or("");
+        last.contains('.') && !last.contains(':')
+    }
+}
+
+/// The plan of [`update`] with these options (options, then the config file, then the
+/// defaults).
+#[must_use]
+pub fn plan(opts: &UpdateOptions) -> UpdatePlan {
     let cfg = &opts.config;
     let source = opts
         .source
@@ -240,14 +259,6 @@ pub fn update(db: &Path, opts: &UpdateOptions) -> Result<UpdateReport> {
         .or(cfg.source.clone())
         .unwrap_or_else(|| DEFAULT_SOURCE.to_string());
     let source = source.trim_end_matches('/').to_string();
-    if opts.offline {
-        return Ok(UpdateReport {
-            source,
-            offline: true,
-            ecosystems: Vec::new(),
-            import: ImportReport::default(),
-        });
-    }
     let ecosystems: Vec<String> = if !opts.ecosystems.is_empty() {
         opts.ecosystems.clone()
     } else if let Some(e) = cfg.ecosystems.clone() {
@@ -258,6 +269,64 @@ pub fn update(db: &Path, opts: &UpdateOptions) -> Result<UpdateReport> {
             .map(|s| (*s).to_string())
             .collect()
     };
+    let mut p = UpdatePlan {
+        source,
+        ecosystems,
+        downloads: Vec::new(),
+    };
+    if p.is_one_file() {
+        p.ecosystems.clear();
+        p.downloads.push(p.source.clone());
+    } else {
+        p.downloads = p
+            .ecosystems
+            .iter()
+            .map(|e| format!("{}/{}/all.zip", p.source, enc(e)))
+            .collect();
+    }
+    p
+}
+
+/// The size of each of the plan's downloads, asked of the server (HEAD requests, a few seconds at
+/// most each); `None` where it does not say or cannot be reached.
+#[must_use]
+pub fn download_sizes(plan: &UpdatePlan) -> Vec<Option<u64>> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(10)))
+        .timeout_connect(Some(Duration::from_secs(5)))
+        .user_agent(concat!("sekisho/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .into();
+    plan.downloads
+        .iter()
+        .map(|u| {
+            let resp = agent.head(u).call().ok()?;
+            resp.headers()
+                .get("content-length")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse().ok())
+        })
+        .collect()
+}
+
+/// Update the DB at `db` from a mirror. Atomic: on any failure the previous DB stays in place.
+///
+/// # Errors
+/// Download, verification, SQLite and file-system errors.
+pub fn update(db: &Path, opts: &UpdateOptions) -> Result<UpdateReport> {
+    let pl = plan(opts);
+    let one_file = pl.is_one_file();
+    let UpdatePlan {
+        source, ecosystems, ..
+    } = pl;
+    if opts.offline {
+        return Ok(UpdateReport {
+            source,
+            offline: true,
+            ecosystems: Vec::new(),
+            import: ImportReport::default(),
+        });
+    }
     let dir = db
         .parent()
         .map(Path::to_path_buf)
@@ -267,8 +336,7 @@ pub fn update(db: &Path, opts: &UpdateOptions) -> Result<UpdateReport> {
     let mut b = Builder::begin(db, false)?;
     let mut sink = Sink::new(&mut b, opts.progress);
     let mut report = Vec::new();
-    let last_seg = source.rsplit('/').next().unwrap_or("");
-    if last_seg.contains('.') && !last_seg.contains(':') {
+    if one_file {
         // One file: an OSV zip or an export file.
         let (mut f, p) = temp_file(&dir, "file")?;
         let _guard = RemoveOnDrop(p.clone());

@@ -149,6 +149,24 @@ fn print_import_report(
             eprintln!("  {e}");
         }
     }
+    if r.ignored_files > 0 {
+        eprintln!(
+            "warning: {} of {} files were not advisory data and were skipped{}",
+            r.ignored_files,
+            r.files,
+            if r.ignored_files > r.ignored_examples.len() as u64 {
+                "; first ones:"
+            } else {
+                ":"
+            }
+        );
+        for e in &r.ignored_examples {
+            eprintln!("  {e}");
+        }
+    }
+    for p in &r.inputs_without_records {
+        eprintln!("warning: no advisory record found in {p}");
+    }
     if format == Format::Json {
         let mut v = serde_json::json!({"schema_version": 1, "kind": kind, "report": r});
         if let (Some(o), Some(e)) = (v.as_object_mut(), extra.as_object()) {
@@ -181,15 +199,23 @@ pub fn run(c: DbCmd) -> anyhow::Result<ExitCode> {
             opts,
         } => {
             let path = cx.db_path(&opts);
-            let r = import_paths(
+            let r = match import_paths(
                 &path,
                 &paths,
                 &ImportOptions {
                     fresh,
                     progress: progress_wanted(),
                 },
-            )
-            .with_context(|| format!("import into {}", path.display()))?;
+            ) {
+                Ok(r) => r,
+                // Already names every input and why each was skipped.
+                Err(e @ sekisho_vulndb::DbError::NothingImported(_)) => return Err(e.into()),
+                Err(e) => {
+                    return Err(
+                        anyhow::Error::new(e).context(format!("import into {}", path.display()))
+                    );
+                }
+            };
             print_import_report("db_import", &r, format, serde_json::json!({"db": path}))?;
             Ok(ExitCode::from(EXIT_OK))
         }

@@ -78,7 +78,8 @@ pub struct ScanOpts {
     /// Never touch the network (no automatic `db update` when the DB is missing).
     #[arg(long)]
     pub offline: bool,
-    /// No progress or warnings on standard error.
+    /// No progress or warnings on standard error (a download of the DB is still announced, and
+    /// a missing DB is still an error).
     #[arg(long, short = 'q')]
     pub quiet: bool,
     /// Also show will_not_fix / end_of_life findings and findings resolved by VEX.
@@ -169,6 +170,53 @@ impl Stderr {
 
 impl Progress for Stderr {
     fn event(&self, e: &Event<'_>) {
+        // Network use is never silent, not even with --quiet.
+        match e {
+            Event::DbDownload {
+                path,
+                source,
+                ecosystems,
+                downloads,
+            } => {
+                let what = if ecosystems.is_empty() {
+                    "one file".to_string()
+                } else {
+                    format!(
+                        "OSV all.zip of {} ecosystem{} ({})",
+                        ecosystems.len(),
+                        if ecosystems.len() == 1 { "" } else { "s" },
+                        ecosystems.join(", ")
+                    )
+                };
+                eprintln!(
+                    "no vulnerability database at {path}: running `sekisho db update`, which downloads {what} from {source}"
+                );
+                if let Some(first) = downloads.first() {
+                    eprintln!(
+                        "  first download: {first} (--offline never downloads; `sekisho db import PATH` loads local files)"
+                    );
+                }
+                return;
+            }
+            Event::DbDownloadSize {
+                bytes,
+                known,
+                downloads,
+            } => {
+                if *known == 0 {
+                    eprintln!("  download size: unknown (the server did not say)");
+                } else if known == downloads {
+                    eprintln!("  download size: {}", human_bytes(*bytes));
+                } else {
+                    eprintln!(
+                        "  download size: at least {} ({known} of {downloads} sizes known)",
+                        human_bytes(*bytes)
+                    );
+                }
+                return;
+            }
+            _ => {}
+        }
         if self.quiet {
             return;
         }
@@ -182,9 +230,6 @@ impl Progress for Stderr {
             // Notes are named once the report is complete (see `say_notes`), so the count on
             // stderr is the count in the report.
             Event::Notes { .. } => {}
-            Event::DbDownload { path } => {
-                eprintln!("no vulnerability DB at {path}; running `sekisho db update`");
-            }
             Event::Matched {
                 target,
                 packages,
@@ -203,6 +248,21 @@ impl Progress for Stderr {
             Event::Warning { message } => eprintln!("warning: {message}"),
             _ => {}
         }
+    }
+}
+
+/// `1234567` as `1.2 MB` (decimal units, as download tools show them).
+fn human_bytes(b: u64) -> String {
+    #[allow(clippy::cast_precision_loss, reason = "one decimal shown")]
+    let f = b as f64;
+    if b < 1000 {
+        format!("{b} bytes")
+    } else if b < 1_000_000 {
+        format!("{:.1} kB", f / 1e3)
+    } else if b < 1_000_000_000 {
+        format!("{:.1} MB", f / 1e6)
+    } else {
+        format!("{:.2} GB", f / 1e9)
     }
 }
 
@@ -336,6 +396,10 @@ fn run_scan(
             &sekisho_report::RenderOptions { color, width },
         )
     })?;
+    // No DB: said as an error (also with --quiet), though the report was written (exit 3).
+    if let Some(m) = &outcome.db_unavailable {
+        eprintln!("sekisho: error: {m}");
+    }
     // Exit code: the gate first; then 3 when nothing could be checked.
     if outcome.gate_tripped {
         return Ok(ExitCode::from(opts.exit_code.unwrap_or(EXIT_GATE)));

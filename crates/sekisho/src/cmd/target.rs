@@ -14,8 +14,9 @@ use sekisho_scan::{CacheSettings, Environment, ImageSource, ImageSpec, RegistryA
 #[derive(Debug, Args)]
 pub struct ImageTarget {
     /// Image reference to pull from a registry, e.g. `127.0.0.1:5000/team/app:1.2`,
-    /// `alpine` (= docker.io/library/alpine:latest) or `name@sha256:…`.
-    #[arg(required_unless_present_any = ["input", "oci_dir"])]
+    /// `alpine` (= docker.io/library/alpine:latest) or `name@sha256:…`. Or, instead:
+    /// --input FILE, --oci-dir DIR[:TAG].
+    // Not `required` for clap: without any of the three, `spec` names all of them.
     pub reference: Option<String>,
     /// A docker-archive (`docker save`) or OCI archive, optionally gzip-compressed.
     #[arg(long, conflicts_with_all = ["reference", "oci_dir"])]
@@ -83,7 +84,11 @@ impl ImageTarget {
         } else if let Some(r) = &self.reference {
             ImageSource::Registry(r.clone())
         } else {
-            anyhow::bail!("name an image: REF, --input FILE or --oci-dir DIR[:TAG]");
+            anyhow::bail!(
+                "name the image to scan: a registry reference (`sekisho image alpine:3.19`), a \
+                 docker-archive or OCI archive file (`--input FILE`, gzip ok), or an OCI image \
+                 layout directory (`--oci-dir DIR[:TAG]`)"
+            );
         };
         let platform = self
             .platform

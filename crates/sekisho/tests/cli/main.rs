@@ -5,6 +5,8 @@ mod db;
 mod db_more;
 mod drift;
 mod html;
+mod first_run;
+mod honest_errors;
 mod image;
 mod isolation;
 mod kernel;
