@@ -150,7 +150,7 @@ fn classify(path: &str, exp: Option<&Node>, live: &Node) -> Class {
     }
     if live.is_file() {
         let elf = live.elf == Some(true);
-        if (elf || live.mode & 0o111 != 0) && is_shared_library_name(path) && elf {
+        if elf && is_shared_library_name(path) {
             return Class::SharedLibrary;
         }
         if elf || live.mode & 0o111 != 0 {
@@ -222,14 +222,12 @@ fn differences(exp: &Node, live: &Node, unhashed: Option<&String>) -> Option<(Ch
                 }
             }
         }
-        NodeKind::Symlink => {
-            if exp.target != live.target {
-                content.push(format!(
-                    "target {} -> {}",
-                    exp.target.as_deref().unwrap_or("?"),
-                    live.target.as_deref().unwrap_or("?")
-                ));
-            }
+        NodeKind::Symlink if exp.target != live.target => {
+            content.push(format!(
+                "target {} -> {}",
+                exp.target.as_deref().unwrap_or("?"),
+                live.target.as_deref().unwrap_or("?")
+            ));
         }
         _ => {}
     }

@@ -240,7 +240,7 @@ fn mounts_of(req: &DriftRequest, notes: &mut Vec<Note>) -> Vec<Mount> {
                     .and_then(|r| r.strip_prefix('/'))?
                     .to_string(),
             };
-            (!path.is_empty()).then(|| Mount {
+            (!path.is_empty()).then_some(Mount {
                 path,
                 fstype: m.fstype,
                 source: m.source,
