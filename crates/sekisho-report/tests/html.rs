@@ -391,7 +391,7 @@ fn page_is_self_contained_with_a_csp_matching_its_inline_code() {
     for (open, close) in [("<style>", "</style>"), ("<script>", "</script>")] {
         let a = page.find(open).unwrap() + open.len();
         let b = page[a..].find(close).unwrap() + a;
-        let d = sha2::Sha256::digest(page[a..b].as_bytes());
+        let d = sha2::Sha256::digest(&page.as_bytes()[a..b]);
         let h = base64::engine::general_purpose::STANDARD.encode(d);
         assert!(csp.contains(&format!("'sha256-{h}'")), "{open} hash {h}");
         assert_eq!(page.matches(open).count(), 1);

@@ -349,18 +349,18 @@ pub fn drift(req: &DriftRequest, opts: &ScanOptions<'_>) -> Result<DriftOutcome,
     let mut vulns: Vec<Finding> = Vec::new();
     let mut vulnerability_data = false;
     let mut db_info = None;
+    let mut db_unavailable: Option<String> = None;
     if !delta.runtime.packages.is_empty() {
-        match db::open(&req.db, progress, &mut warnings)? {
+        match db::open(&req.db, progress, &mut warnings, &mut db_unavailable)? {
             Some(odb) => {
-                let m = sekisho_match::match_catalog(&delta.runtime, odb.db.as_ref()).map_err(
-                    |e| {
+                let m =
+                    sekisho_match::match_catalog(&delta.runtime, odb.db.as_ref()).map_err(|e| {
                         ScanError::with_source(
                             ErrorKind::Database,
                             format!("matching the runtime packages of {container}"),
                             e,
                         )
-                    },
-                )?;
+                    })?;
                 vulnerability_data = m.coverage.iter().any(|c| c.has_data);
                 vulns.extend(m.findings.into_iter().map(Finding::Vulnerability));
                 notes.extend(m.notes);
@@ -370,8 +370,9 @@ pub fn drift(req: &DriftRequest, opts: &ScanOptions<'_>) -> Result<DriftOutcome,
                 None,
                 "runtime packages",
                 format!(
-                    "{} packages installed or upgraded at runtime were not checked: no vulnerability DB",
-                    delta.runtime.packages.len()
+                    "{} packages installed or upgraded at runtime were not checked: {}",
+                    delta.runtime.packages.len(),
+                    db_unavailable.as_deref().unwrap_or("no vulnerability DB")
                 ),
             )),
         }

@@ -329,34 +329,57 @@ fn rootfs_scanners_config_checks_files_inside() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("root");
     write(&root, "etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n");
-    write(&root, "srv/app/Dockerfile", "FROM debian:12\nRUN curl -fsSL https://x/i.sh | bash\nUSER root\n");
+    write(
+        &root,
+        "srv/app/Dockerfile",
+        "FROM debian:12\nRUN curl -fsSL https://x/i.sh | bash\nUSER root\n",
+    );
     write(
         &root,
         "srv/deploy/pod.yaml",
         "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostNetwork: true\n  containers: [{name: c, image: x}]\n",
     );
     write(&root, "etc/app/settings.yaml", "log: debug\n");
-    write(&root, "usr/share/doc/x/example.yaml", "apiVersion: v1\nkind: Pod\nspec: {hostPID: true}\n");
+    write(
+        &root,
+        "usr/share/doc/x/example.yaml",
+        "apiVersion: v1\nkind: Pod\nspec: {hostPID: true}\n",
+    );
     let out = sekisho()
         .arg("rootfs")
         .arg(&root)
         .args(["--scanners", "config", "--format", "json", "--quiet"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     let t = &doc["targets"][0];
     let fs = t["findings"].as_array().unwrap();
     let at = |id: &str| {
         fs.iter()
             .find(|f| f["id"] == id)
-            .map(|f| (f["location"]["path"].as_str().unwrap().to_string(), f["location"]["line"].as_u64().unwrap()))
+            .map(|f| {
+                (
+                    f["location"]["path"].as_str().unwrap().to_string(),
+                    f["location"]["line"].as_u64().unwrap(),
+                )
+            })
             .unwrap_or_else(|| panic!("{id} missing in {fs:#?}"))
     };
-    assert_eq!(at("dockerfile-curl-pipe-shell"), ("srv/app/Dockerfile".into(), 2));
+    assert_eq!(
+        at("dockerfile-curl-pipe-shell"),
+        ("srv/app/Dockerfile".into(), 2)
+    );
     assert_eq!(at("dockerfile-root-user"), ("srv/app/Dockerfile".into(), 3));
     assert_eq!(at("pss-host-network"), ("srv/deploy/pod.yaml".into(), 5));
-    assert!(!fs.iter().any(|f| f["id"] == "pss-host-pid"), "usr/share is not read");
+    assert!(
+        !fs.iter().any(|f| f["id"] == "pss-host-pid"),
+        "usr/share is not read"
+    );
     let notes = t["notes"].to_string();
     assert!(notes.contains("etc/app/settings.yaml"), "{notes}");
 }
