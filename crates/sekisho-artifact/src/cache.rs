@@ -30,7 +30,7 @@ use crate::walk::{Capture, CaptureNote, Captured, IndexEntry, IndexMode, LayerRe
 
 const MAGIC: &[u8; 4] = b"SKLC";
 /// Bump when the encoding or [`Part`] semantics change.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 /// Default size bound.
 pub const DEFAULT_MAX_BYTES: u64 = 2 << 30;
 
@@ -323,6 +323,7 @@ fn encode_meta(o: &mut Vec<u8>, m: &EntryMeta) {
     put_u64(o, m.uid);
     put_u64(o, m.gid);
     put_u64(o, m.mtime as u64);
+    put_opt_str(o, &m.capability);
 }
 
 fn encode(r: &Part, o: &mut Vec<u8>) {
@@ -446,6 +447,7 @@ impl Dec<'_> {
             uid: self.u64()?,
             gid: self.u64()?,
             mtime: self.u64()? as i64,
+            capability: self.opt_string()?,
         })
     }
 }

@@ -62,6 +62,10 @@ pub struct EntryMeta {
     pub uid: u64,
     pub gid: u64,
     pub mtime: i64,
+    /// The `security.capability` extended attribute (file capabilities), hex-encoded, when the
+    /// entry carries one (PAX `SCHILY.xattr.security.capability`, or read from a live tree).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capability: Option<String>,
 }
 
 impl EntryMeta {
@@ -75,6 +79,7 @@ impl EntryMeta {
             uid: 0,
             gid: 0,
             mtime: 0,
+            capability: None,
         }
     }
 

@@ -70,6 +70,7 @@ impl DirLayer {
             uid: u64::from(md.uid()),
             gid: u64::from(md.gid()),
             mtime: md.mtime(),
+            capability: None,
         }
     }
 }

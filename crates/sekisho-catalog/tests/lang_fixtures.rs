@@ -270,13 +270,7 @@ fn names(p: &Parsed) -> BTreeSet<(String, String)> {
 #[test]
 fn every_language_fixture_parses_or_fails_naming_itself() {
     let root = shared();
-    if !root.exists() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "shared data missing at {}",
-            root.display()
-        );
-        eprintln!("skipping: no shared data at {}", root.display());
+    if !sekisho_testutil::require_path(&root, "../shared/data beside the repository") {
         return;
     }
     let mut files = Vec::new();
@@ -401,8 +395,7 @@ fn set(items: &[(&str, &str)]) -> BTreeSet<(String, String)> {
 
 #[test]
 fn trivy_goldens_match() {
-    if !shared().exists() {
-        assert!(std::env::var_os("CI").is_none(), "shared data missing");
+    if !sekisho_testutil::require_path(&shared(), "../shared/data beside the repository") {
         return;
     }
     let repo = "fixtures-trivy/integration/testdata/fixtures/repo";
@@ -469,8 +462,7 @@ fn trivy_goldens_match() {
 /// Spot checks of tricky fixtures, with the package sets their upstream tests expect.
 #[test]
 fn tricky_fixtures() {
-    if !shared().exists() {
-        assert!(std::env::var_os("CI").is_none(), "shared data missing");
+    if !sekisho_testutil::require_path(&shared(), "../shared/data beside the repository") {
         return;
     }
     let s = "fixtures-osv-scalibr/extractor/filesystem/language";

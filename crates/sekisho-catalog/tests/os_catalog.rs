@@ -20,10 +20,6 @@ fn shared() -> PathBuf {
     )
 }
 
-fn in_ci() -> bool {
-    std::env::var_os("CI").is_some()
-}
-
 fn have(tool: &str) -> bool {
     Command::new("sh")
         .args(["-c", &format!("command -v {tool}")])
@@ -33,12 +29,7 @@ fn have(tool: &str) -> bool {
 
 /// A missing oracle fails in CI and skips locally.
 fn need(tool: &str) -> bool {
-    if have(tool) {
-        return true;
-    }
-    assert!(!in_ci(), "{tool} is required in CI (.ci/apt-packages.txt)");
-    eprintln!("skipping: {tool} not installed");
-    false
+    sekisho_testutil::require(have(tool), &format!("{tool} (.ci/apt-packages.txt)"))
 }
 
 /// A layer made of in-memory entries.

@@ -166,6 +166,7 @@ impl LayerSource for FsLayer {
                     uid: n.uid,
                     gid: n.gid,
                     mtime: n.mtime,
+                    capability: None,
                 };
                 let res = if n.kind == NodeKind::File {
                     let mut lazy = Lazy {

@@ -38,17 +38,9 @@ fn have(tool: &str) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-/// `true` when the tools are here; in CI their absence is a failure.
-fn tools_ok() -> bool {
-    let missing: Vec<&str> = TOOLS.iter().copied().filter(|t| !have(t)).collect();
-    if missing.is_empty() {
-        return true;
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!("tools missing in CI: {missing:?} (add them to .ci/apt-packages.txt)");
-    }
-    eprintln!("SKIPPED: missing tools {missing:?}");
-    false
+/// The tools that are not here (none, normally; in CI a missing tool fails the test).
+fn missing_tools() -> Vec<&'static str> {
+    TOOLS.iter().copied().filter(|t| !have(t)).collect()
 }
 
 fn run(cmd: &mut Command) {
@@ -133,8 +125,9 @@ fn write_rootfs(root: &Path) {
 
 fn fixture() -> Option<&'static Fixture> {
     static F: OnceLock<Option<Fixture>> = OnceLock::new();
-    F.get_or_init(|| {
-        if !tools_ok() {
+    let f = F
+        .get_or_init(|| {
+        if !missing_tools().is_empty() {
             return None;
         }
         // Under the target dir (a static is never dropped, so a temp dir would leak); wiped on
@@ -169,8 +162,15 @@ fn fixture() -> Option<&'static Fixture> {
         put_file(&gpt, 2 * MIB, &ext4);
         put_file(&gpt, 26 * MIB, &xfs);
         Some(Fixture { dir, rootfs, ext4, xfs, gpt })
-    })
-    .as_ref()
+        })
+        .as_ref();
+    // Every test that needs the fixture records its own skip (or fails in CI), not just the
+    // first one to build it.
+    sekisho_testutil::require(
+        f.is_some(),
+        &format!("disk tools {:?} (.ci/apt-packages.txt)", missing_tools()),
+    );
+    f
 }
 
 fn sfdisk(disk: &Path, script: &str) {
@@ -1063,9 +1063,7 @@ fn read_node(fs: &dyn FsRead, path: &str) -> Option<(sekisho_disk::fsread::Node,
 #[test]
 fn ext4_htree_directories() {
     let Some(f) = fixture() else { return };
-    if !have("e2fsck") {
-        assert!(std::env::var_os("CI").is_none(), "e2fsck missing in CI");
-        eprintln!("SKIPPED: no e2fsck");
+    if !sekisho_testutil::require(have("e2fsck"), "e2fsck (.ci/apt-packages.txt)") {
         return;
     }
     let root = f.dir.join("htree-root");
@@ -1147,9 +1145,7 @@ fn ext4_htree_directories() {
 #[test]
 fn qcow2_zero_clusters_read_as_zeros() {
     let Some(f) = fixture() else { return };
-    if !have("qemu-io") {
-        assert!(std::env::var_os("CI").is_none(), "qemu-io missing in CI");
-        eprintln!("SKIPPED: no qemu-io");
+    if !sekisho_testutil::require(have("qemu-io"), "qemu-io (.ci/apt-packages.txt)") {
         return;
     }
     let p = f.dir.join("zero.qcow2");
@@ -1330,9 +1326,7 @@ fn xfs_dir_form(img: &Path, ino: u64) -> String {
 #[test]
 fn xfs_directory_forms() {
     let Some(f) = fixture() else { return };
-    if !have("xfs_db") {
-        assert!(std::env::var_os("CI").is_none(), "xfs_db missing in CI");
-        eprintln!("SKIPPED: no xfs_db");
+    if !sekisho_testutil::require(have("xfs_db"), "xfs_db (.ci/apt-packages.txt)") {
         return;
     }
     let root = f.dir.join("xfsdirs-root");

@@ -227,6 +227,27 @@ pub struct ScanReport {
     /// Warnings for the user (expired ignore rules, stale DB).
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// `sekisho config`: the files read, per type, and the policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<ConfigSummary>,
+}
+
+/// What `sekisho config` read: files per type (and the ones not understood), objects checked,
+/// the policy and the Kubernetes version the Pod Security Standards were judged by.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigSummary {
+    /// Files per type: `dockerfile`, `kubernetes`, `compose`, `oci-runtime`, `image-config`,
+    /// and `not-understood`, `unreadable` (a parse error before anything was understood),
+    /// `skipped` (symlinks, unreadable, over the size limit). Each such file is in the notes.
+    pub files: BTreeMap<String, usize>,
+    /// Objects checked (Kubernetes objects, compose services, Dockerfile stages, ...).
+    pub objects: usize,
+    /// Files in the directories given that are not configuration candidates (not read).
+    pub other_files: usize,
+    /// `all`, `pss-baseline` or `pss-restricted`.
+    pub policy: String,
+    /// The Kubernetes version the Pod Security Standards were judged by (`1.37`).
+    pub k8s_version: String,
 }
 
 impl ScanReport {
@@ -251,6 +272,7 @@ impl ScanReport {
             targets,
             summary,
             warnings,
+            config: None,
         }
     }
 }

@@ -477,41 +477,66 @@ fn vulns(findings: &[Finding]) -> Vec<&Vulnerability> {
         .collect()
 }
 
-/// One table per kind of finding other than vulnerabilities.
-/// Every line of `text` cut to `max` characters (middle-cut for paths).
-fn fit(text: &str, max: usize, path: bool) -> String {
-    text.lines()
-        .map(|l| {
-            if path {
-                middle_cut(l, max)
-            } else {
-                truncate(l, max)
+/// Lines of at most `max` characters. Words are kept whole where they fit; a word longer than
+/// a line (a path, a token) is broken after a `/` where one is near, otherwise at the limit, so
+/// nothing is cut away.
+fn wrap_cell(text: &str, max: usize) -> String {
+    let max = max.max(4);
+    let mut lines: Vec<String> = Vec::new();
+    for para in text.lines() {
+        let mut cur = String::new();
+        for word in para.split_whitespace() {
+            let mut word: Vec<char> = word.chars().collect();
+            let cur_len = cur.chars().count();
+            if cur_len > 0 && cur_len + 1 + word.len() <= max {
+                cur.push(' ');
+                cur.extend(word.iter());
+                continue;
             }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+            if cur_len > 0 {
+                lines.push(std::mem::take(&mut cur));
+            }
+            while word.len() > max {
+                // Prefer a break just after a '/' in the last third of the line.
+                let cut = (max * 2 / 3..max)
+                    .rev()
+                    .find(|&i| word[i - 1] == '/')
+                    .unwrap_or(max);
+                lines.push(word.drain(..cut).collect());
+            }
+            cur = word.into_iter().collect();
+        }
+        if !cur.is_empty() || lines.is_empty() {
+            lines.push(cur);
+        }
+    }
+    lines.join("\n")
 }
 
+/// One table per kind of finding other than vulnerabilities: Severity, the check (ID, title,
+/// fix) and where (location, layer, the kind's own detail). Cells wrap to the width rather than
+/// cut, so a path or an ID is never lost; without a width (`--wide`) every cell is one line.
 fn render_checks(
     t: &ScanTarget,
     out: &mut dyn Write,
     color: bool,
     width: Option<usize>,
 ) -> io::Result<()> {
-    // Column budgets: Severity, ID, Where, the kind's own column, Title / fix.
-    let (id_w, where_w, third_w, title_w) = match width {
-        None => (60, 60, 40, 70),
+    // Three columns: Severity (8 wide) and two text columns sharing the rest; the borders and
+    // padding of three columns take 10.
+    let (check_w, where_w) = match width {
+        None => (usize::MAX, usize::MAX),
         Some(w) => {
-            let content = w.saturating_sub(16).saturating_sub(8);
-            let id = 22.min(content / 5).max(10);
-            let wh = (content * 30 / 100).max(12);
-            let third = (content * 17 / 100).max(8);
-            (
-                id,
-                wh,
-                third,
-                content.saturating_sub(id + wh + third).max(14),
-            )
+            let content = w.saturating_sub(8 + 10).max(28);
+            let check = content * 55 / 100;
+            (check, content - check)
+        }
+    };
+    let cell = |text: &str, w: usize| {
+        if w == usize::MAX {
+            text.to_string()
+        } else {
+            wrap_cell(text, w)
         }
     };
     for kind in Kind::ALL.into_iter().filter(|k| *k != Kind::Vulnerability) {
@@ -536,63 +561,146 @@ fn render_checks(
             wrap(&format!("{}: ", kind.heading()), &counts_line(&s), width)
         )?;
         let mut table = new_table(color);
-        let third = match kind {
-            Kind::Secret => "Match",
-            Kind::Drift => "Change",
-            Kind::Isolation => "Wall",
-            _ => "Value",
-        };
-        table.set_header(vec!["Severity", "ID", "Where", third, "Title / fix"]);
+        table.set_header(vec!["Severity", "Check / fix", "Where"]);
         for f in fs {
-            let loc = f.location().map(|l| {
-                let mut s = middle_cut(&l.display(), 60);
+            let mut wh: Vec<String> = Vec::new();
+            if let Some(l) = f.location() {
+                wh.push(l.display());
                 if let Some(layer) = &l.layer {
-                    s.push_str(&format!("\nlayer {}", layer.index));
+                    let mut line = format!("layer {}", layer.index);
+                    if let Finding::Secret(x) = f {
+                        match (&x.deleted_in, x.present) {
+                            (Some(d), _) => {
+                                line.push_str(&format!(", deleted in layer {}", d.index))
+                            }
+                            (None, false) => line.push_str(", not in the final filesystem"),
+                            _ => {}
+                        }
+                    }
+                    wh.push(line);
                 }
-                s
-            });
-            let third = match f {
-                Finding::Misconfiguration(m) => m
-                    .value
-                    .as_deref()
-                    .map(|v| truncate(v, 40))
-                    .unwrap_or_default(),
+            }
+            match f {
+                Finding::Misconfiguration(m) => {
+                    if let Some(v) = m.value.as_deref() {
+                        wh.push(format!("value: {}", truncate(v, 60)));
+                    }
+                }
                 Finding::Secret(x) => {
-                    let mut c = x.redacted.clone();
-                    match (&x.deleted_in, x.present) {
-                        (Some(d), _) => c.push_str(&format!("\ndeleted in layer {}", d.index)),
-                        (None, false) => c.push_str("\nnot in the final filesystem"),
-                        _ => {}
+                    wh.push(format!("match: {}", x.redacted));
+                    if x.location.layer.is_none() && !x.present {
+                        wh.push("not in the final filesystem".to_string());
                     }
                     if let Some(v) = &x.vendor {
-                        c.push_str(&format!("\nvendor: {}", v.package));
+                        wh.push(format!("vendor: {}", v.package));
                     }
-                    c
                 }
-                Finding::Drift(d) => format!(
-                    "{}\n{}",
+                Finding::Drift(d) => wh.push(format!(
+                    "{} ({})",
                     serde_json::to_value(d.change)
                         .ok()
                         .and_then(|v| v.as_str().map(str::to_string))
                         .unwrap_or_default(),
                     d.class
-                ),
-                Finding::Isolation(i) => i.wall.clone(),
-                Finding::Vulnerability(_) => String::new(),
-            };
+                )),
+                Finding::Isolation(i) => wh.push(format!("wall: {}", i.wall)),
+                Finding::Vulnerability(_) => {}
+            }
+            let wh: Vec<String> = wh.iter().map(|l| cell(l, where_w)).collect();
+            let check = [
+                f.id().to_string(),
+                f.title().into_owned(),
+                format!("fix: {}", f.fix()),
+            ]
+            .iter()
+            .map(|l| cell(l.trim(), check_w))
+            .collect::<Vec<_>>()
+            .join("\n");
             table.add_row(vec![
                 sev_cell(f.severity(), color),
-                Cell::new(fit(f.id(), id_w, false)),
-                Cell::new(fit(&loc.unwrap_or_default(), where_w, true)),
-                Cell::new(fit(&third, third_w, false)),
-                Cell::new(format!(
-                    "{}\nfix: {}",
-                    truncate(&f.title(), title_w),
-                    truncate(&f.fix(), title_w.saturating_sub(5).max(8))
-                )),
+                Cell::new(check),
+                Cell::new(wh.join("\n")),
             ]);
         }
         writeln!(out, "{table}")?;
+    }
+    Ok(())
+}
+
+/// `sekisho config`: the paths, the files read per type and the policy.
+fn render_config_head(
+    t: &ScanTarget,
+    c: Option<&crate::model::ConfigSummary>,
+    width: Option<usize>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    writeln!(out, "{}", wrap("", &t.target.name, width))?;
+    if let Some(c) = c {
+        let files: Vec<String> = c.files.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        let line = format!(
+            "{} ({}); {} objects checked; policy {}, Kubernetes {}{}",
+            c.files.values().sum::<usize>(),
+            if files.is_empty() {
+                "none".to_string()
+            } else {
+                files.join(", ")
+            },
+            c.objects,
+            c.policy,
+            c.k8s_version,
+            if c.other_files > 0 {
+                format!(
+                    "; {} other files not configuration, not read",
+                    c.other_files
+                )
+            } else {
+                String::new()
+            }
+        );
+        writeln!(out, "{}", wrap("Files: ", &line, width))?;
+    }
+    if t.findings.is_empty() {
+        writeln!(out, "Misconfigurations: none")?;
+    }
+    Ok(())
+}
+
+/// Notes, then the findings suppressed in the files (inline comments, annotations) with
+/// their reasons.
+fn render_notes_and_suppressed(
+    t: &ScanTarget,
+    width: Option<usize>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    if !t.target.notes.is_empty() {
+        writeln!(out, "Notes ({}):", t.target.notes.len())?;
+        for l in crate::model::note_lines(&t.target) {
+            writeln!(out, "{}", wrap("  - ", &l, width))?;
+        }
+    }
+    for s in &t.suppressed {
+        let (how, file, line, reason) = match &s.reason {
+            SuppressReason::Inline { file, line, reason } => ("suppressed", file, *line, reason),
+            SuppressReason::Ignored {
+                file, line, reason, ..
+            } => ("ignored", file, u32::try_from(*line).ok(), reason),
+            _ => continue,
+        };
+        let at = s
+            .finding
+            .location()
+            .map(|l| l.display())
+            .unwrap_or_default();
+        let text = format!(
+            "{how} {} at {at} ({file}{}{})",
+            s.finding.id(),
+            line.map(|l| format!(":{l}")).unwrap_or_default(),
+            reason
+                .as_deref()
+                .map(|r| format!(": {r}"))
+                .unwrap_or_else(|| ": no reason given".to_string())
+        );
+        writeln!(out, "{}", wrap("  ", &text, width))?;
     }
     Ok(())
 }
@@ -670,6 +778,13 @@ pub fn render_scan_width(
         writeln!(out)?;
     }
     for t in &report.targets {
+        if t.target.kind == "config" {
+            render_config_head(t, report.config.as_ref(), width, out)?;
+            render_checks(t, out, color, width)?;
+            render_notes_and_suppressed(t, width, out)?;
+            writeln!(out)?;
+            continue;
+        }
         writeln!(
             out,
             "{}",

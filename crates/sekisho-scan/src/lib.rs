@@ -32,6 +32,7 @@
 pub mod analyzer;
 pub mod analyzers;
 pub mod db;
+pub mod drift;
 pub mod env;
 pub mod error;
 pub mod isolation;

@@ -136,7 +136,7 @@ fn scanner_names(req: &ScanRequest) -> Result<Vec<String>, ScanError> {
 }
 
 /// Forward layer progress to the caller's sink.
-struct LayerProgress<'a>(&'a dyn Progress);
+pub(crate) struct LayerProgress<'a>(pub(crate) &'a dyn Progress);
 
 impl CollectProgress for LayerProgress<'_> {
     fn layer_done(&self, info: &LayerInfo, entries: u64, bytes: u64, cached: bool) {

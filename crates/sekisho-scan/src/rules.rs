@@ -10,6 +10,7 @@ pub fn tables() -> Vec<&'static [Rule]> {
         sekisho_audit::checks::RULES,
         crate::analyzers::kernel::RULES,
         sekisho_secret::rules(),
+        sekisho_drift::findings::RULES,
     ]
 }
 

@@ -14,7 +14,7 @@
 //!   `FILEDIGESTS` (tag 1035, hex, one per file, aligned with `BASENAMES`) and `FILEDIGESTALGO`
 //!   (tag 5011; 1 = MD5, 8 = SHA-256, …; MD5 when absent), parsed when the database is captured so
 //!   only `path, digest, package` lines are kept;
-//! - Python: `*.dist-info/RECORD` (CSV `path,sha256=<urlsafe base64, no padding>,size`, paths
+//! - Python: `*.dist-info/RECORD` (CSV `path,sha256=<urlsafe base64, no padding>,size`, or hex as Debian writes it; paths
 //!   relative to the directory holding the dist-info; PEP 376 / the "Recording installed
 //!   projects" specification);
 //! - npm: `node_modules/[@scope/]name/package.json` gives the package that owns every file under
@@ -144,6 +144,23 @@ fn csv_fields(line: &str) -> Vec<String> {
     out
 }
 
+/// A SHA-256 written as 64 hex digits. PEP 376 says urlsafe base64, but Debian's python3
+/// packages write hex (`sha256=81d821…`), and 64 hex digits never decode to 32 bytes of base64
+/// (that takes 43 characters), so the two forms can't be confused.
+fn sha256_hex(s: &str) -> Option<[u8; 32]> {
+    let b = s.as_bytes();
+    if b.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, pair) in b.chunks_exact(2).enumerate() {
+        let hi = (pair[0] as char).to_digit(16)?;
+        let lo = (pair[1] as char).to_digit(16)?;
+        out[i] = (hi * 16 + lo) as u8;
+    }
+    Some(out)
+}
+
 /// Parse a dist-info `RECORD` whose dist-info directory sits in `site` (a normalised directory
 /// path): `(path, digest)` per row (paths resolved inside the root), and rows skipped.
 pub fn parse_record(site: &str, data: &[u8]) -> (Vec<(String, FileDigest)>, usize) {
@@ -166,11 +183,12 @@ pub fn parse_record(site: &str, data: &[u8]) -> (Vec<(String, FileDigest)>, usiz
         let digest = match f.get(1).map(String::as_str).unwrap_or("") {
             "" => FileDigest::None,
             h => match h.split_once('=') {
-                Some(("sha256", b)) => match URL_SAFE_NO_PAD
-                    .decode(b.trim_end_matches('='))
-                    .ok()
-                    .and_then(|v| <[u8; 32]>::try_from(v).ok())
-                {
+                Some(("sha256", b)) => match sha256_hex(b).or_else(|| {
+                    URL_SAFE_NO_PAD
+                        .decode(b.trim_end_matches('='))
+                        .ok()
+                        .and_then(|v| <[u8; 32]>::try_from(v).ok())
+                }) {
                     Some(d) => FileDigest::Sha256(d),
                     None => {
                         bad += 1;
@@ -650,6 +668,20 @@ mod tests {
         assert_eq!(rows[1].0, "usr/lib/python3/dist-packages/odd,name.py");
         assert_eq!(rows[2].1, FileDigest::None);
         assert_eq!(rows[3].0, "usr/bin/tool");
+    }
+
+    /// Debian's python3 packages write the digest in hex; both forms are read.
+    #[test]
+    fn record_rows_with_hex_digests() {
+        let rec = "charset_normalizer/md.py,sha256=81d82100b00385775ecc8abc6bcbc31ef183bb2246afcecba36c57ec24b50d42,27664\n\
+                   x.py,sha256=81d82100b00385775ecc8abc6bcbc31ef183bb2246afcecba36c57ec24b50d4,1\n";
+        let (rows, bad) = parse_record("usr/lib/python3/dist-packages", rec.as_bytes());
+        assert_eq!(bad, 1, "63 hex digits are neither form");
+        let FileDigest::Sha256(d) = rows[0].1 else {
+            panic!("{:?}", rows[0]);
+        };
+        assert_eq!(d[0], 0x81);
+        assert_eq!(d[31], 0x42);
     }
 
     #[test]

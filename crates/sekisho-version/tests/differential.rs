@@ -18,19 +18,10 @@ use sekisho_version::{dpkg, npm, packagist, pep440, rpm, rubygems};
 const PAIRS: usize = 100_000;
 const DEFAULT_SEED: u64 = 20_261_126;
 
-fn in_ci() -> bool {
-    std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
-}
-
 /// True when the tool can run; panics in CI when it cannot.
+#[track_caller]
 fn require(what: &str, ok: bool) -> bool {
-    assert!(ok || !in_ci(), "{what} is required in CI (run ./.ci/setup)");
-    if !ok {
-        eprintln!(
-            "SKIPPED: {what} is not available (run ./.ci/setup); this differential test did not run"
-        );
-    }
-    ok
+    sekisho_testutil::require(ok, &format!("{what} (run ./.ci/setup)"))
 }
 
 fn workspace() -> PathBuf {

@@ -931,6 +931,75 @@ impl Db {
         Ok(out)
     }
 
+    /// A content fingerprint of every stored advisory: SHA-256 over its stored record and its
+    /// `affected` entries in order, with its id. Two revisions of a DB file can be compared with
+    /// these to find the advisories that were added, changed or removed, whatever `modified`
+    /// says (a re-import with the same `modified` but other ranges is a change too). Two
+    /// sequential reads of the file, no decoding.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn fingerprints(&self) -> Result<Vec<(String, [u8; 32])>> {
+        use sha2::{Digest, Sha256};
+        let conn = self.conn()?;
+        let mut heads: HashMap<i64, (String, Sha256)> = HashMap::new();
+        {
+            let mut st = self.sql(conn.prepare("SELECT rid, id, record FROM advisories"))?;
+            let mut rows = self.sql(st.query([]))?;
+            while let Some(r) = self.sql(rows.next())? {
+                let rid: i64 = self.sql(r.get(0))?;
+                let id: String = self.sql(r.get(1))?;
+                let rec: String = self.sql(r.get(2))?;
+                let mut h = Sha256::new();
+                h.update(id.as_bytes());
+                h.update([0u8]);
+                h.update(rec.as_bytes());
+                heads.insert(rid, (id, h));
+            }
+        }
+        {
+            let mut st =
+                self.sql(conn.prepare("SELECT adv, entry FROM affected ORDER BY adv, rowid"))?;
+            let mut rows = self.sql(st.query([]))?;
+            while let Some(r) = self.sql(rows.next())? {
+                let rid: i64 = self.sql(r.get(0))?;
+                let entry: String = self.sql(r.get(1))?;
+                if let Some((_, h)) = heads.get_mut(&rid) {
+                    h.update([0u8]);
+                    h.update(entry.as_bytes());
+                }
+            }
+        }
+        let mut out: Vec<(String, [u8; 32])> = heads
+            .into_values()
+            .map(|(id, h)| (id, h.finalize().into()))
+            .collect();
+        out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+
+    /// The normalised (ecosystem, release, name) keys an advisory's `affected` entries name
+    /// (deduplicated; empty for an unknown id or an advisory without packages).
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn affected_keys(&self, id: &str) -> Result<Vec<Key>> {
+        let conn = self.conn()?;
+        let mut st = self.sql(conn.prepare_cached(
+            "SELECT DISTINCT a.ecosystem, a.release, a.name FROM affected a
+             JOIN advisories v ON v.rid = a.adv WHERE v.id = ?1 AND a.ecosystem <> ''",
+        ))?;
+        let rows = self.sql(st.query_map([id], |r| {
+            Ok(Key {
+                ecosystem: r.get(0)?,
+                release: r.get(1)?,
+                name: r.get(2)?,
+            })
+        }))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| DbError::sql(&self.path, e))
+    }
+
     /// `db status` numbers.
     ///
     /// # Errors
@@ -1050,6 +1119,35 @@ impl Db {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fingerprints_change_with_content_and_keys_are_normalised() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite");
+        let rec = |fixed: &str| -> Advisory {
+            serde_json::from_str(&format!(
+                r#"{{"id":"PYSEC-1","modified":"2024-01-01T00:00:00Z","affected":[{{"package":{{"ecosystem":"PyPI","name":"Foo_Bar"}},"ranges":[{{"type":"ECOSYSTEM","events":[{{"introduced":"0"}},{{"fixed":"{fixed}"}}]}}]}}]}}"#
+            ))
+            .unwrap()
+        };
+        let mut b = Builder::begin(&path, true).unwrap();
+        b.put(&rec("2.0"), "test").unwrap();
+        b.commit().unwrap();
+        let first = Db::open(&path).unwrap().fingerprints().unwrap();
+        assert_eq!(first.len(), 1);
+        assert_eq!(first[0].0, "PYSEC-1");
+        let db = Db::open(&path).unwrap();
+        assert_eq!(db.fingerprints().unwrap(), first, "stable");
+        let keys = db.affected_keys("PYSEC-1").unwrap();
+        assert_eq!(keys, vec![normalize::key("PyPI", "foo-bar")]);
+        assert!(db.affected_keys("nope").unwrap().is_empty());
+        // Same id and `modified`, other range: a change.
+        let mut b = Builder::begin(&path, false).unwrap();
+        b.put(&rec("3.0"), "test").unwrap();
+        b.commit().unwrap();
+        let second = Db::open(&path).unwrap().fingerprints().unwrap();
+        assert_ne!(second[0].1, first[0].1);
+    }
 
     #[test]
     fn a_handle_is_shared_by_threads() {

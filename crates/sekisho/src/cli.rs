@@ -40,4 +40,11 @@ pub enum Command {
     Isolation(cmd::isolation::IsolationArgs),
     /// Judge the kernel and container runtime against known container escapes.
     Kernel(cmd::kernel::KernelArgs),
+    /// Compare a running container with the image it came from, by content.
+    Drift(cmd::drift::DriftArgs),
+    /// Run the server: stored SBOMs re-matched on every DB change, signed webhook notifications.
+    Server(cmd::server::ServerArgs),
+    /// Check Dockerfiles, Kubernetes manifests, compose files and OCI runtime configs for
+    /// misconfigurations, at the exact line.
+    Config(cmd::config::ConfigArgs),
 }

@@ -48,5 +48,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Version(c) => cmd::version::run(c),
         Command::Isolation(a) => cmd::isolation::run(a),
         Command::Kernel(a) => cmd::kernel::run(a),
+        Command::Drift(a) => cmd::drift::run(a),
+        Command::Server(a) => cmd::server::run(a),
+        Command::Config(a) => cmd::config::run(a),
     }
 }

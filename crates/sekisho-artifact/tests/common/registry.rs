@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 pub fn in_ci() -> bool {
-    std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
+    sekisho_testutil::in_ci()
 }
 
 /// Whether `tool` is installed. In CI a missing tool panics; elsewhere the caller skips.
@@ -21,14 +21,7 @@ pub fn have(tool: &str) -> bool {
         .stdout(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
-    assert!(
-        found || !in_ci(),
-        "{tool} is required in CI (.ci/apt-packages.txt)"
-    );
-    if !found {
-        eprintln!("skipping: {tool} not installed (run ./.ci/setup)");
-    }
-    found
+    sekisho_testutil::require(found, &format!("{tool} (.ci/apt-packages.txt)"))
 }
 
 pub fn run(cmd: &mut Command) -> Vec<u8> {

@@ -3,11 +3,14 @@
 //! beside the code that maps them onto the libraries; `cli` only assembles them, so this module
 //! never looks back at it.
 
+pub mod config;
 pub mod db;
+pub mod drift;
 pub mod isolation;
 pub mod kernel;
 pub mod sbom;
 pub mod scan;
+pub mod server;
 pub mod target;
 pub mod version;
 

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::util::{have_tool, in_ci, run, sekisho};
+use crate::util::{have_tool, require, run, sekisho};
 
 fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_sekisho"))
@@ -33,12 +33,7 @@ fn can_sandbox(tool: &str) -> bool {
     if !have_tool(tool) {
         return false;
     }
-    if !is_root() {
-        assert!(!in_ci(), "sandbox tests must run as root in CI");
-        eprintln!("skipping: not root");
-        return false;
-    }
-    true
+    require(is_root(), "root (sandbox tests run as root)")
 }
 
 fn json(out: &Output) -> Value {

@@ -2,6 +2,7 @@
 
 mod db;
 mod db_more;
+mod drift;
 mod html;
 mod image;
 mod isolation;
@@ -12,6 +13,7 @@ mod sbom;
 mod scan;
 mod scan_e2e;
 mod secret;
+mod server;
 mod util;
 mod version;
 mod vm;

@@ -14,7 +14,9 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::util::{have_tool, import, in_ci, scan_json, sekisho, shared_data, test_inputs, write};
+use crate::util::{
+    have_tool, import, require, scan_json, sekisho, shared_data, test_inputs, write,
+};
 
 /// One finding as the tests compare it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -263,13 +265,13 @@ fn go_buildinfo(version: &str, modinfo: &str) -> Vec<u8> {
 fn go_binaries_stdlib_and_module_advisories() {
     let inputs = test_inputs("catalog-lang").join("go");
     let goapp = inputs.join("goapp");
-    if !goapp.is_file() {
-        assert!(
-            !in_ci(),
-            "{} missing: .ci/setup.d/catalog-lang.sh builds it",
+    if !require(
+        goapp.is_file(),
+        &format!(
+            "{} (.ci/setup.d/catalog-lang.sh builds it)",
             goapp.display()
-        );
-        eprintln!("skipping: {} missing (run ./.ci/setup)", goapp.display());
+        ),
+    ) {
         return;
     }
     if !have_tool("objcopy") {

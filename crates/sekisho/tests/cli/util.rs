@@ -40,23 +40,20 @@ pub fn test_inputs(area: &str) -> PathBuf {
 
 /// True when running under CI, where a missing tool or input is a failure, not a skip.
 pub fn in_ci() -> bool {
-    std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
+    sekisho_testutil::in_ci()
 }
 
 /// Whether an external tool is on PATH. In CI a missing tool panics (the setup must provide it);
 /// elsewhere the caller skips with a message.
+#[track_caller]
 pub fn have_tool(tool: &str) -> bool {
-    let found = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
-        .unwrap_or(false);
-    assert!(
-        found || !in_ci(),
-        "{tool} is required in CI (see .ci/apt-packages.txt)"
-    );
-    if !found {
-        eprintln!("skipping: {tool} not installed (run ./.ci/setup)");
-    }
-    found
+    sekisho_testutil::require_tool(tool, "run ./.ci/setup")
+}
+
+/// A prerequisite (`present`) described by `what`: a counted skip locally, a failure in CI.
+#[track_caller]
+pub fn require(present: bool, what: &str) -> bool {
+    sekisho_testutil::require(present, what)
 }
 
 /// Write `text` to `root/rel`, creating parent directories.

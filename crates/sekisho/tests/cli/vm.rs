@@ -15,7 +15,7 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
-use crate::util::{in_ci, sekisho, shared_data, workspace};
+use crate::util::{require, sekisho, shared_data, workspace};
 
 const MIB: u64 = 1 << 20;
 const ESP: &str = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B";
@@ -42,15 +42,10 @@ fn tools_ok(tools: &[&str]) -> bool {
         .copied()
         .filter(|t| !std::env::split_paths(&sbin).any(|d| d.join(t).is_file()))
         .collect();
-    if missing.is_empty() {
-        return true;
-    }
-    assert!(
-        !in_ci(),
-        "{missing:?} required in CI (see .ci/apt-packages.txt)"
-    );
-    eprintln!("skipping: {missing:?} not installed (run ./.ci/setup)");
-    false
+    require(
+        missing.is_empty(),
+        &format!("{missing:?} (see .ci/apt-packages.txt)"),
+    )
 }
 
 const TOOLS: &[&str] = &["sfdisk", "mkfs.ext4", "mkfs.vfat", "mkswap", "qemu-img"];
@@ -131,9 +126,10 @@ fn ext4(src: &Path, path: &Path, mib: u64) {
 /// An XFS image of `src` made with a protofile, when mkfs.xfs and mkproto.py are usable.
 fn xfs(src: &Path, path: &Path) -> bool {
     let mkproto = workspace().join("../shared/bench/mkproto.py");
-    if !mkproto.is_file() {
-        assert!(!in_ci(), "{} is missing", mkproto.display());
-        eprintln!("skipping XFS: {} is missing", mkproto.display());
+    if !require(
+        mkproto.is_file(),
+        &format!("{} (../shared/bench)", mkproto.display()),
+    ) {
         return false;
     }
     if !tools_ok(&["mkfs.xfs", "python3"]) {

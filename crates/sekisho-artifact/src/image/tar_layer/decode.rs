@@ -127,6 +127,8 @@ pub(super) struct Pending {
     pub sparse_name: Option<Vec<u8>>,
     pub sparse_realsize: Option<u64>,
     pub sparse_map: Option<String>,
+    /// `SCHILY.xattr.security.capability`, hex-encoded (bounded by the PAX header cap).
+    pub capability: Option<String>,
     /// Why the next entry must be skipped (an over-long name, an unusable PAX header).
     pub poison: Option<String>,
 }
@@ -175,6 +177,7 @@ pub(super) fn parse_pax(data: &[u8], p: &mut Pending) -> Result<(), String> {
                 let int = s.split('.').next().unwrap_or("0");
                 p.mtime = int.parse().ok();
             }
+            b"SCHILY.xattr.security.capability" => p.capability = Some(hex::encode(v)),
             b"GNU.sparse.major" => p.sparse_major = Some(num(v)?),
             b"GNU.sparse.minor" => p.sparse_minor = Some(num(v)?),
             b"GNU.sparse.name" => p.sparse_name = Some(v.to_vec()),
@@ -372,6 +375,8 @@ pub(super) struct Entry {
     pub uid: u64,
     pub gid: u64,
     pub mtime: i64,
+    /// File capabilities (`security.capability`), hex-encoded.
+    pub capability: Option<String>,
     /// Bytes the archive stores for this entry (without the padding to the next block).
     pub stored: u64,
     /// Of those, the bytes of file content still unread.
@@ -602,6 +607,7 @@ impl<'a> Decoder<'a> {
             uid: p.uid.or_else(|| h.uid()).unwrap_or(0),
             gid: p.gid.or_else(|| h.gid()).unwrap_or(0),
             mtime: p.mtime.or_else(|| h.mtime()).unwrap_or(0),
+            capability: p.capability.clone(),
             raw,
             path,
             kind,
@@ -1075,6 +1081,22 @@ mod tests {
                 .unwrap_err()
                 .contains("bad number")
         );
+    }
+
+    #[test]
+    fn file_capabilities_come_from_schily_xattrs() {
+        let tar = Tar::default()
+            .pax(&[(
+                "SCHILY.xattr.security.capability",
+                b"\x01\x00\x00\x02\x00\x20",
+            )])
+            .file("usr/bin/ping", b"x")
+            .file("usr/bin/plain", b"y")
+            .end();
+        let (es, notes, err) = decode_all(&tar, &limits());
+        assert!(err.is_none() && notes.is_empty(), "{err:?} {notes:?}");
+        assert_eq!(es[0].capability.as_deref(), Some("010000020020"));
+        assert_eq!(es[1].capability, None);
     }
 
     #[test]

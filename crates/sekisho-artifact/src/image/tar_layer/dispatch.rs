@@ -114,6 +114,7 @@ pub(super) fn dispatch<I: TarInput>(
         uid: e.uid,
         gid: e.gid,
         mtime: e.mtime,
+        capability: e.capability,
     };
     let mut data = EntryData {
         input: r,
@@ -147,6 +148,7 @@ mod tests {
             uid: 1,
             gid: 2,
             mtime: 3,
+            capability: None,
             stored,
             data: stored,
             sparse: None,

@@ -1,0 +1,488 @@
+//! `sekisho drift`: a running container (or an unpacked root filesystem) held to the image it
+//! came from, by content. The model and the safe walk are `sekisho-drift`'s; this module opens
+//! the image as every scan does (registry, archive, OCI layout; the layer cache), opens the
+//! container's root (`/proc/PID/root`, its mountinfo and id maps), matches the packages
+//! installed at runtime against the vulnerability DB, and builds the report.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::Serialize;
+
+use sekisho_artifact::{Capture, CollectOptions, Note};
+use sekisho_drift::packages::{self, PackageVersion, Upgrade};
+use sekisho_drift::{FileChange, LiveRoot, Mount, Volatile, findings, live, mountinfo};
+use sekisho_finding::{Finding, Severity};
+use sekisho_report::{ScanReport, ScanTarget, Target, Tool};
+
+use crate::db::{self, DbSource};
+use crate::error::{ErrorKind, ScanError};
+use crate::pipeline::{LayerProgress, ScanOptions};
+use crate::progress::Event;
+use crate::target::{self, ImageSpec};
+
+/// Where the container's files are.
+#[derive(Debug, Clone)]
+pub enum LiveSource {
+    /// An unpacked root filesystem (or a container's merged directory).
+    Rootfs(PathBuf),
+    /// A process: its root is `/proc/PID/root`, its mounts `/proc/PID/mountinfo`.
+    Pid(u32),
+}
+
+impl LiveSource {
+    fn name(&self) -> String {
+        match self {
+            Self::Rootfs(d) => d.display().to_string(),
+            Self::Pid(p) => format!("pid {p}"),
+        }
+    }
+}
+
+/// One drift check.
+#[derive(Debug, Clone)]
+pub struct DriftRequest {
+    pub image: ImageSpec,
+    pub live: LiveSource,
+    pub volatile: Volatile,
+    /// For the packages installed at runtime.
+    pub db: DbSource,
+    /// Where `/proc` is (tests point it elsewhere).
+    pub proc_root: PathBuf,
+}
+
+/// One change, as `changes[]` lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeRow {
+    /// Absolute path inside the container.
+    pub path: String,
+    /// `added`, `modified`, `deleted`, `metadata`.
+    pub change: sekisho_finding::Change,
+    /// `executable`, `shared-library`, `setuid`, `etc-config`, `persistence`, `package-db`,
+    /// `deleted`, `volatile`, `other`.
+    pub class: String,
+    pub detail: String,
+    /// The rule ID (`drift-executable`).
+    pub id: String,
+    pub severity: Severity,
+}
+
+/// A path the check did not look at.
+#[derive(Debug, Clone, Serialize)]
+pub struct NotCovered {
+    pub path: String,
+    /// `mount` (a volume, a bind mount, a secret, /etc/hosts …) or `other-filesystem`.
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fstype: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+/// A file compared by size and mtime only, or not read.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unverified {
+    pub path: String,
+    pub why: String,
+}
+
+/// The package-database delta.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PackageSection {
+    pub added: Vec<PackageVersion>,
+    pub removed: Vec<PackageVersion>,
+    pub upgraded: Vec<Upgrade>,
+}
+
+/// Counts.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DriftSummary {
+    /// Changes outside the volatile list (what `--fail-on-drift` looks at).
+    pub changes: usize,
+    pub volatile: usize,
+    pub by_class: BTreeMap<String, usize>,
+    pub not_covered: usize,
+    pub vanished: usize,
+    pub unverified: usize,
+    /// Paths in the image's tree and the container's.
+    pub image_entries: usize,
+    pub container_entries: usize,
+    pub files_read: u64,
+    pub bytes_hashed: u64,
+    pub runtime_vulnerabilities: usize,
+    pub seconds: f64,
+}
+
+/// The drift report (`--format json`; docs/drift.md).
+#[derive(Debug, Clone, Serialize)]
+pub struct DriftReport {
+    pub schema_version: u32,
+    pub kind: &'static str,
+    pub tool: Tool,
+    pub created: String,
+    pub image: String,
+    pub container: String,
+    pub summary: DriftSummary,
+    pub changes: Vec<ChangeRow>,
+    pub volatile: Vec<ChangeRow>,
+    pub volatile_patterns: Vec<String>,
+    pub not_covered: Vec<NotCovered>,
+    pub vanished: Vec<String>,
+    pub unverified: Vec<Unverified>,
+    pub packages: PackageSection,
+    /// Whether the runtime packages could be checked (a DB was available).
+    pub vulnerability_data: bool,
+    /// Vulnerabilities of the packages installed or upgraded at runtime.
+    pub vulnerabilities: Vec<Finding>,
+    pub notes: Vec<Note>,
+}
+
+/// A finished drift check.
+#[derive(Debug)]
+pub struct DriftOutcome {
+    pub report: DriftReport,
+    /// The same findings in the shared report model (table, SARIF).
+    pub scan: ScanReport,
+}
+
+impl DriftOutcome {
+    /// Whether any change lies outside the volatile list (or a runtime package changed).
+    pub fn drifted(&self) -> bool {
+        !self.report.changes.is_empty()
+            || !self.report.packages.added.is_empty()
+            || !self.report.packages.removed.is_empty()
+            || !self.report.packages.upgraded.is_empty()
+    }
+}
+
+fn abs(p: &str) -> String {
+    format!("/{p}")
+}
+
+fn rows(changes: &[FileChange]) -> Vec<ChangeRow> {
+    findings::file_findings(changes)
+        .into_iter()
+        .zip(changes)
+        .map(|(f, c)| ChangeRow {
+            path: abs(&c.path),
+            change: c.change,
+            class: c.class.word().to_string(),
+            detail: c.detail.clone(),
+            id: f.id().to_string(),
+            severity: f.severity(),
+        })
+        .collect()
+}
+
+/// Longest /proc file read (mountinfo of a namespace with many mounts).
+const MAX_PROC_FILE: u64 = 4 << 20;
+
+fn read_small(p: &Path) -> Option<String> {
+    use std::io::Read;
+    let f = std::fs::File::open(p).ok()?;
+    let mut s = String::new();
+    f.take(MAX_PROC_FILE).read_to_string(&mut s).ok()?;
+    Some(s)
+}
+
+/// An id map (`uid_map`, `gid_map`), parsed by the isolation audit's parser.
+fn id_map(p: &Path) -> Option<Vec<mountinfo::IdRange>> {
+    let text = read_small(p)?;
+    Some(
+        sekisho_audit::parse::idmap::parse(&text)
+            .into_iter()
+            .map(|r| mountinfo::IdRange {
+                inside: u64::from(r.inside),
+                outside: u64::from(r.outside),
+                count: u64::from(r.count),
+            })
+            .collect(),
+    )
+}
+
+/// The mounts inside the live root: the process's own view (mount points are relative to its
+/// root), or those of this process below a root filesystem directory.
+fn mounts_of(req: &DriftRequest, notes: &mut Vec<Note>) -> Vec<Mount> {
+    let (file, under) = match &req.live {
+        LiveSource::Pid(p) => (req.proc_root.join(format!("{p}/mountinfo")), None),
+        LiveSource::Rootfs(d) => (
+            req.proc_root.join("self/mountinfo"),
+            std::fs::canonicalize(d)
+                .ok()
+                .and_then(|c| sekisho_artifact::normalize(&c.to_string_lossy()).ok()),
+        ),
+    };
+    let Some(text) = read_small(&file) else {
+        notes.push(Note::new(
+            None,
+            file.display().to_string(),
+            "mounts not read: mounted paths cannot be told apart from the image's",
+        ));
+        return Vec::new();
+    };
+    let (all, bad) = sekisho_audit::parse::mountinfo::parse(&text);
+    if bad > 0 {
+        notes.push(Note::new(
+            None,
+            file.display().to_string(),
+            format!("{bad} malformed mountinfo lines skipped"),
+        ));
+    }
+    all.into_iter()
+        .filter_map(|m| {
+            let path = sekisho_artifact::normalize(&m.mount_point).ok()?;
+            let path = match &under {
+                None => path,
+                Some(root) if root.is_empty() => path,
+                Some(root) => path
+                    .strip_prefix(root.as_str())
+                    .and_then(|r| r.strip_prefix('/'))?
+                    .to_string(),
+            };
+            (!path.is_empty()).then(|| Mount {
+                path,
+                fstype: m.fstype,
+                source: m.source,
+            })
+        })
+        .collect()
+}
+
+/// Run one drift check.
+///
+/// # Errors
+/// When the image or the container's root cannot be opened, the DB cannot be read, or the
+/// check was cancelled. Everything smaller is a note.
+pub fn drift(req: &DriftRequest, opts: &ScanOptions<'_>) -> Result<DriftOutcome, ScanError> {
+    let started = Instant::now();
+    let progress = opts.progress;
+    let container = req.live.name();
+    // The container's root first: a wrong --pid fails before any image is pulled.
+    let root_path = match &req.live {
+        LiveSource::Rootfs(d) => d.clone(),
+        LiveSource::Pid(p) => req.proc_root.join(format!("{p}/root")),
+    };
+    let root = LiveRoot::open(&root_path).map_err(|e| {
+        ScanError::new(
+            ErrorKind::Target,
+            format!(
+                "cannot open the root of {container} ({}): {e}",
+                root_path.display()
+            ),
+        )
+    })?;
+    let mut notes: Vec<Note> = Vec::new();
+    let mounts = mounts_of(req, &mut notes);
+    let (uid_map, gid_map) = match &req.live {
+        LiveSource::Pid(p) => (
+            id_map(&req.proc_root.join(format!("{p}/uid_map"))),
+            id_map(&req.proc_root.join(format!("{p}/gid_map"))),
+        ),
+        LiveSource::Rootfs(_) => (None, None),
+    };
+
+    // The image's expected tree.
+    let opened = target::open_image(&req.image, progress)?;
+    let image_name = opened.name.clone();
+    notes.extend(opened.notes);
+    progress.event(&Event::Cataloguing {
+        target: &image_name,
+    });
+    let caps = packages::captures();
+    let refs: Vec<&dyn Capture> = caps.iter().map(AsRef::as_ref).collect();
+    let layer_progress = LayerProgress(progress);
+    let collect = CollectOptions {
+        threads: opts.threads.max(1),
+        cache_dir: opts.cache.as_ref().map(|c| c.dir.clone()),
+        cache_max_bytes: opts
+            .cache
+            .as_ref()
+            .map_or(sekisho_artifact::cache::DEFAULT_MAX_BYTES, |c| c.max_bytes),
+        index: sekisho_artifact::IndexMode::Digest,
+        cancel: Some(opts.cancel.flag()),
+        progress: Some(&layer_progress),
+    };
+    let inv = sekisho_drift::expected::collect(opened.layers, &refs, &collect).map_err(|e| {
+        ScanError::with_source(
+            crate::error::walk_kind(&e),
+            format!("cannot read {image_name}"),
+            e,
+        )
+    })?;
+    let expected = sekisho_drift::expected::tree(&inv, &mut notes).ok_or_else(|| {
+        ScanError::new(
+            ErrorKind::Target,
+            format!("{image_name}: no per-entry index was kept for every layer"),
+        )
+    })?;
+    let image_cat = packages::image_catalog(&inv);
+    drop(inv);
+
+    // The container's tree.
+    let lt = live::walk(
+        &root,
+        &live::WalkOptions {
+            threads: opts.threads.max(1),
+            mounts: mounts.iter().map(|m| m.path.clone()).collect(),
+            expected: Some(&expected),
+            uid_map,
+            gid_map,
+            cancel: Some(opts.cancel.flag()),
+        },
+    )
+    .map_err(|e| {
+        if opts.cancel.is_cancelled() {
+            ScanError::cancelled()
+        } else {
+            ScanError::new(ErrorKind::Target, format!("cannot walk {container}: {e}"))
+        }
+    })?;
+    notes.extend(lt.notes.iter().cloned());
+    let (changes, vol) = sekisho_drift::compare(&expected, &lt, &req.volatile);
+
+    // Packages.
+    let live_cat = packages::live_catalog(&root, &lt);
+    let delta = packages::delta(&image_cat, &live_cat);
+    notes.extend(delta.notes.iter().cloned());
+    let mut warnings = Vec::new();
+    let mut vulns: Vec<Finding> = Vec::new();
+    let mut vulnerability_data = false;
+    let mut db_info = None;
+    if !delta.runtime.packages.is_empty() {
+        match db::open(&req.db, progress, &mut warnings)? {
+            Some(odb) => {
+                let m = sekisho_match::match_catalog(&delta.runtime, odb.db.as_ref()).map_err(
+                    |e| {
+                        ScanError::with_source(
+                            ErrorKind::Database,
+                            format!("matching the runtime packages of {container}"),
+                            e,
+                        )
+                    },
+                )?;
+                vulnerability_data = m.coverage.iter().any(|c| c.has_data);
+                vulns.extend(m.findings.into_iter().map(Finding::Vulnerability));
+                notes.extend(m.notes);
+                db_info = Some(odb.info);
+            }
+            None => notes.push(Note::new(
+                None,
+                "runtime packages",
+                format!(
+                    "{} packages installed or upgraded at runtime were not checked: no vulnerability DB",
+                    delta.runtime.packages.len()
+                ),
+            )),
+        }
+    }
+    for w in &warnings {
+        progress.event(&Event::Warning { message: w });
+    }
+
+    // Not covered: every mount inside the root, and directories on another filesystem.
+    let mut not_covered: Vec<NotCovered> = Vec::new();
+    for m in &mounts {
+        not_covered.push(NotCovered {
+            path: abs(&m.path),
+            reason: "mount".into(),
+            fstype: Some(m.fstype.clone()),
+            source: Some(m.source.clone()),
+        });
+    }
+    for p in &lt.not_covered {
+        if !mounts.iter().any(|m| &m.path == p) {
+            not_covered.push(NotCovered {
+                path: abs(p),
+                reason: "other-filesystem".into(),
+                fstype: None,
+                source: None,
+            });
+        }
+    }
+    not_covered.sort_by(|a, b| a.path.cmp(&b.path));
+
+    let change_rows = rows(&changes);
+    let vol_rows = rows(&vol);
+    let mut by_class: BTreeMap<String, usize> = BTreeMap::new();
+    for r in &change_rows {
+        *by_class.entry(r.class.clone()).or_default() += 1;
+    }
+    let mut drift_findings = findings::file_findings(&changes);
+    drift_findings.extend(findings::package_findings(&delta));
+    let summary = DriftSummary {
+        changes: change_rows.len(),
+        volatile: vol_rows.len(),
+        by_class,
+        not_covered: not_covered.len(),
+        vanished: lt.vanished.len(),
+        unverified: lt.unhashed.len(),
+        image_entries: expected.len(),
+        container_entries: lt.tree.len(),
+        files_read: lt.files,
+        bytes_hashed: lt.hashed_bytes,
+        runtime_vulnerabilities: vulns.len(),
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    progress.event(&Event::Analyzed {
+        target: &container,
+        analyzer: "drift",
+        findings: drift_findings.len(),
+        seconds: summary.seconds,
+    });
+    let report = DriftReport {
+        schema_version: 1,
+        kind: "drift",
+        tool: opts.tool.clone(),
+        created: opts.created.clone(),
+        image: image_name.clone(),
+        container: container.clone(),
+        summary,
+        changes: change_rows,
+        volatile: vol_rows,
+        volatile_patterns: req.volatile.patterns().to_vec(),
+        not_covered,
+        vanished: lt.vanished.iter().map(|p| abs(p)).collect(),
+        unverified: lt
+            .unhashed
+            .iter()
+            .map(|(p, w)| Unverified {
+                path: abs(p),
+                why: w.clone(),
+            })
+            .collect(),
+        packages: PackageSection {
+            added: delta.added.clone(),
+            removed: delta.removed.clone(),
+            upgraded: delta.upgraded.clone(),
+        },
+        vulnerability_data,
+        vulnerabilities: vulns.clone(),
+        notes: notes.clone(),
+    };
+    let mut all = drift_findings;
+    all.extend(vulns);
+    let scan_target = ScanTarget {
+        target: Target {
+            name: format!("{container} (image {image_name})"),
+            kind: "container".into(),
+            os: live_cat.os.clone(),
+            packages: delta.runtime.packages.clone(),
+            notes,
+            ..Target::default()
+        },
+        findings: all,
+        suppressed: Vec::new(),
+        coverage: Vec::new(),
+    };
+    let mut scan = ScanReport::new(
+        opts.tool.clone(),
+        opts.created.clone(),
+        vulnerability_data,
+        db_info,
+        vec![scan_target],
+        warnings,
+    );
+    scan.scanners = vec!["drift".into()];
+    Ok(DriftOutcome { report, scan })
+}

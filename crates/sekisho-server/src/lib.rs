@@ -1,0 +1,40 @@
+//! `sekisho server`: keeps the packages of every uploaded SBOM, re-matches only what each
+//! vulnerability-DB change touches, and notifies webhooks (Standard Webhooks) of the findings
+//! that appear and go.
+//!
+//! - [`auth`]: bearer tokens (read-only, read-write), constant-time.
+//! - [`store`]: the state behind the [`store::Store`] trait; [`store::sqlite`] is the embedded
+//!   default.
+//! - [`matching`]: matching, the DB watcher and the delta re-match.
+//! - [`webhook`]: signatures, the retry schedule, one delivery; [`target`]: where a webhook may
+//!   point (pure, fuzzed).
+//!
+//! Without the default `service` feature only the pure parsers ([`auth`], [`target`]) are built
+//! (for the fuzz targets).
+//! - [`api`]: the HTTP API (axum), JSON errors, limits.
+//! - [`state`]: the configuration and the shared state.
+//! - [`service`]: the process: listener, background tasks, graceful shutdown.
+
+#![forbid(unsafe_code)]
+
+#[cfg(feature = "service")]
+pub mod api;
+pub mod auth;
+#[cfg(feature = "service")]
+pub mod ids;
+#[cfg(feature = "service")]
+pub mod matching;
+#[cfg(feature = "service")]
+pub mod service;
+#[cfg(feature = "service")]
+pub mod state;
+#[cfg(feature = "service")]
+pub mod store;
+pub mod target;
+#[cfg(feature = "service")]
+pub mod webhook;
+
+#[cfg(feature = "service")]
+pub use service::run;
+#[cfg(feature = "service")]
+pub use state::{App, Config};

@@ -1,0 +1,118 @@
+//! The server's configuration and the state its handlers and background tasks share.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{Notify, Semaphore};
+
+use crate::auth::Tokens;
+use crate::matching::Matcher;
+use crate::store::Store;
+use crate::store::sqlite::SqliteStore;
+
+/// Everything `sekisho server` is told.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    /// State directory (the SQLite store `server.sqlite` lives here).
+    pub data: PathBuf,
+    /// The vulnerability DB file watched for changes.
+    pub db: PathBuf,
+    pub tokens: Tokens,
+    /// Largest request body (bytes).
+    pub body_limit: usize,
+    /// Per-request time limit.
+    pub request_timeout: Duration,
+    /// Uploads matched at once.
+    pub max_scans: usize,
+    pub allow_private_webhooks: bool,
+    /// How often the DB file is looked at.
+    pub poll_interval: Duration,
+    /// First retry delay of a failed delivery; doubles per attempt (with jitter).
+    pub backoff_base: Duration,
+    /// Longest delay between two attempts.
+    pub backoff_max: Duration,
+    /// Attempts before a delivery goes to the dead letter.
+    pub max_attempts: u32,
+    /// Time limit of one delivery attempt.
+    pub delivery_timeout: Duration,
+    /// Advisories re-matched per transaction.
+    pub rematch_batch: usize,
+}
+
+impl Config {
+    /// Defaults for everything but where to listen, the data directory and the tokens.
+    pub fn new(listen: SocketAddr, data: PathBuf, tokens: Tokens) -> Self {
+        Self {
+            listen,
+            db: data.join("vulndb.sqlite"),
+            data,
+            tokens,
+            body_limit: 64 << 20,
+            request_timeout: Duration::from_secs(60),
+            max_scans: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            allow_private_webhooks: false,
+            poll_interval: Duration::from_secs(1),
+            backoff_base: Duration::from_secs(30),
+            backoff_max: Duration::from_secs(6 * 3600),
+            max_attempts: 12,
+            delivery_timeout: Duration::from_secs(10),
+            rematch_batch: 256,
+        }
+    }
+}
+
+/// Counters for `/metrics`.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    pub scans: AtomicU64,
+    pub scan_failures: AtomicU64,
+    pub rematch_passes: AtomicU64,
+    pub rematch_components: AtomicU64,
+    pub rematch_micros: AtomicU64,
+    pub deliveries_ok: AtomicU64,
+    pub delivery_failures: AtomicU64,
+    pub dead_letters: AtomicU64,
+    pub requests: AtomicU64,
+}
+
+/// State shared by the handlers and the background tasks.
+pub struct App {
+    pub cfg: Config,
+    pub store: Arc<dyn Store>,
+    pub matcher: Matcher,
+    pub scans: Semaphore,
+    pub metrics: Metrics,
+    pub wake_deliveries: Notify,
+    pub wake_rematch: Notify,
+    pub started: Instant,
+}
+
+impl App {
+    /// Open the store and the DB (a missing DB is not fatal: the server runs, says so in
+    /// `/readyz`, and matches everything when one appears).
+    ///
+    /// # Errors
+    /// When the data directory or the store cannot be opened.
+    pub fn open(cfg: Config) -> Result<Arc<Self>, String> {
+        std::fs::create_dir_all(&cfg.data)
+            .map_err(|e| format!("cannot create {}: {e}", cfg.data.display()))?;
+        let path = cfg.data.join("server.sqlite");
+        let store = SqliteStore::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let app = Arc::new(Self {
+            matcher: Matcher::new(cfg.db.clone()),
+            scans: Semaphore::new(cfg.max_scans.max(1)),
+            store: Arc::new(store),
+            cfg,
+            metrics: Metrics::default(),
+            wake_deliveries: Notify::new(),
+            wake_rematch: Notify::new(),
+            started: Instant::now(),
+        });
+        app.matcher.check(app.store.as_ref())?;
+        Ok(app)
+    }
+}

@@ -1,0 +1,283 @@
+//! Where the server keeps its state, behind [`Store`]: artifacts with their components and
+//! findings, the advisory fingerprints of the last DB revision matched, the advisories waiting
+//! to be re-matched, events, webhooks and deliveries. Every method that changes state is one
+//! transaction: a `kill -9` between two calls loses nothing that a call returned, and a call
+//! cut short changes nothing.
+//!
+//! [`sqlite::SqliteStore`] is the embedded default (one file under `--data`).
+
+pub mod sqlite;
+
+use serde::Serialize;
+
+use sekisho_catalog::Package;
+use sekisho_vulndb::normalize::Key;
+
+/// Errors of the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("store: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("store: stored row does not decode: {0}")]
+    Decode(String),
+    #[error("store: {0}")]
+    Other(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// An artifact as listed.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ArtifactMeta {
+    pub id: String,
+    pub name: String,
+    /// `sbom` (and `image` for watched images).
+    pub kind: String,
+    /// `sha256:` of what was uploaded.
+    pub digest: String,
+    /// RFC 3339.
+    pub created: String,
+    /// When its findings last changed (RFC 3339).
+    pub updated: String,
+    pub components: u64,
+    /// Findings shown by default (the CLI's default policy).
+    pub findings: u64,
+}
+
+/// One vulnerability finding of one component, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFinding {
+    pub package_id: String,
+    /// The finding's id (a CVE when known): events are per artifact and this id.
+    pub vuln_id: String,
+    /// Shown by the default policy (status not hidden, not informational): only these raise
+    /// events.
+    pub shown: bool,
+    /// Every advisory merged into it.
+    pub advisories: Vec<String>,
+    /// The finding in the scan JSON schema (`sekisho_finding::Finding`).
+    pub json: String,
+}
+
+/// One component of a new artifact.
+#[derive(Debug, Clone)]
+pub struct NewComponent {
+    pub package: Package,
+    /// The key it is matched under (`None`: cannot be matched; listed, never re-matched).
+    pub key: Option<Key>,
+    pub findings: Vec<StoredFinding>,
+}
+
+/// A new artifact, stored in one transaction.
+#[derive(Debug, Clone)]
+pub struct NewArtifact {
+    pub meta: ArtifactMeta,
+    /// The report target without packages (os, notes), JSON.
+    pub target: String,
+    pub components: Vec<NewComponent>,
+}
+
+/// A stored component, for re-matching.
+#[derive(Debug, Clone)]
+pub struct ComponentRow {
+    pub artifact: String,
+    pub idx: u64,
+    pub package: Package,
+}
+
+/// The new findings of one component after a re-match.
+#[derive(Debug, Clone)]
+pub struct ComponentUpdate {
+    pub artifact: String,
+    pub package_id: String,
+    pub findings: Vec<StoredFinding>,
+}
+
+/// A stored artifact with everything its report needs.
+#[derive(Debug, Clone)]
+pub struct ArtifactFull {
+    pub meta: ArtifactMeta,
+    pub target: String,
+    /// In stored order (a finding's `package` index is a position here).
+    pub packages: Vec<Package>,
+    pub findings: Vec<String>,
+}
+
+/// One event (`finding.new`, `finding.resolved`).
+#[derive(Debug, Clone, Serialize)]
+pub struct EventRow {
+    pub seq: i64,
+    /// The `webhook-id` of its deliveries.
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub artifact: String,
+    pub vuln_id: String,
+    pub created: String,
+    /// The Standard Webhooks payload, as sent.
+    #[serde(skip)]
+    pub payload: String,
+}
+
+/// A registered webhook.
+#[derive(Debug, Clone, Serialize)]
+pub struct WebhookRow {
+    pub id: String,
+    pub url: String,
+    /// Event types; empty = every type.
+    pub events: Vec<String>,
+    pub created: String,
+    #[serde(skip)]
+    pub secret: String,
+}
+
+/// One attempt of a delivery.
+#[derive(Debug, Clone, Serialize)]
+pub struct AttemptRow {
+    pub attempt: u32,
+    pub at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// One delivery of one event to one webhook.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeliveryRow {
+    pub id: String,
+    pub webhook: String,
+    /// The event id (= the `webhook-id` header).
+    pub event: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// `pending`, `delivered` or `dead`.
+    pub state: String,
+    pub attempts: u32,
+    /// When the next attempt is due (pending only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_attempt: Option<String>,
+    pub created: String,
+    pub updated: String,
+    pub history: Vec<AttemptRow>,
+}
+
+/// A delivery taken for one attempt.
+#[derive(Debug, Clone)]
+pub struct DeliveryJob {
+    pub id: String,
+    pub url: String,
+    pub secret: String,
+    pub msg_id: String,
+    pub payload: String,
+    /// Attempts made before this one.
+    pub attempts: u32,
+}
+
+/// Counts for `/metrics`.
+#[derive(Debug, Clone, Default)]
+pub struct Counts {
+    pub artifacts: u64,
+    pub components: u64,
+    pub pending_advisories: u64,
+    pub pending_deliveries: u64,
+    pub dead_deliveries: u64,
+    pub events: u64,
+}
+
+/// The server's state.
+pub trait Store: Send + Sync {
+    /// Store an artifact with its components and findings (all or nothing).
+    fn insert_artifact(&self, a: &NewArtifact) -> Result<()>;
+    /// Artifacts in upload order, after the cursor.
+    fn list_artifacts(&self, after: Option<&str>, limit: usize) -> Result<Vec<ArtifactMeta>>;
+    fn artifact(&self, id: &str) -> Result<Option<ArtifactMeta>>;
+    fn artifact_full(&self, id: &str) -> Result<Option<ArtifactFull>>;
+    /// Delete an artifact, its components and findings (events stay).
+    fn delete_artifact(&self, id: &str) -> Result<bool>;
+
+    /// The advisory fingerprints of the DB revision last matched.
+    fn advisory_state(&self) -> Result<Vec<(String, [u8; 32])>>;
+    /// Record a new DB revision: set (`Some`) or drop (`None`) fingerprints and queue the
+    /// advisories to re-match, in one transaction.
+    fn record_db_change(&self, changes: &[(String, Option<[u8; 32]>)]) -> Result<()>;
+    /// Advisories waiting to be re-matched (oldest first).
+    fn pending_advisories(&self, limit: usize) -> Result<Vec<String>>;
+    /// Stored components matched under one of `keys`, or with a finding from one of
+    /// `advisories`.
+    fn components_for(&self, keys: &[Key], advisories: &[String]) -> Result<Vec<ComponentRow>>;
+    /// Every stored component of one artifact (a full re-match).
+    fn components_of(&self, artifact: &str) -> Result<Vec<ComponentRow>>;
+    /// Replace the findings of re-matched components, record the finding changes as events
+    /// (per artifact and finding id: `finding.new` when it appears, `finding.resolved` when it
+    /// goes), queue their deliveries, and drop `done` from the pending advisories: one
+    /// transaction. Returns the number of events.
+    fn apply_rematch(
+        &self,
+        done: &[String],
+        updates: &[ComponentUpdate],
+        now_ms: i64,
+    ) -> Result<usize>;
+
+    fn events(&self, after: i64, limit: usize) -> Result<Vec<EventRow>>;
+
+    fn create_webhook(&self, w: &WebhookRow) -> Result<()>;
+    fn webhooks(&self) -> Result<Vec<WebhookRow>>;
+    fn webhook(&self, id: &str) -> Result<Option<WebhookRow>>;
+    fn delete_webhook(&self, id: &str) -> Result<bool>;
+    fn deliveries(&self, webhook: &str, limit: usize) -> Result<Vec<DeliveryRow>>;
+    /// Take up to `limit` due deliveries for one attempt; each is leased until `now + lease`
+    /// (a crash mid-attempt makes it due again: at least once).
+    fn claim_deliveries(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<DeliveryJob>>;
+    /// Record an attempt: delivered, retry at `next_ms`, or dead (`next_ms` `None` on failure).
+    fn finish_attempt(
+        &self,
+        id: &str,
+        now_ms: i64,
+        status: Option<u16>,
+        error: Option<&str>,
+        delivered: bool,
+        next_ms: Option<i64>,
+    ) -> Result<()>;
+    /// Make a delivery due now with a fresh retry budget. `false` when unknown.
+    fn redeliver(&self, webhook: &str, delivery: &str, now_ms: i64) -> Result<bool>;
+    /// When the next pending delivery is due, if any.
+    fn next_delivery_due(&self) -> Result<Option<i64>>;
+
+    fn counts(&self) -> Result<Counts>;
+    /// Bytes the store uses on disk.
+    fn size_bytes(&self) -> u64;
+}
+
+/// The Standard Webhooks payload of an event:
+/// `{"type", "timestamp", "data": {"artifact": {id, name, digest}, "findings": [...]}}`, the
+/// findings in the scan JSON schema.
+pub fn event_payload(
+    kind: &str,
+    now_ms: i64,
+    artifact: (&str, &str, &str),
+    findings: &[String],
+) -> String {
+    let findings: Vec<serde_json::Value> = findings
+        .iter()
+        .filter_map(|f| serde_json::from_str(f).ok())
+        .collect();
+    let secs = now_ms.max(0) / 1000;
+    let ms = now_ms.max(0) % 1000;
+    let base = sekisho_finding::time::rfc3339(secs as u64);
+    let timestamp = format!("{}.{ms:03}Z", base.trim_end_matches('Z'));
+    serde_json::json!({
+        "type": kind,
+        "timestamp": timestamp,
+        "data": {
+            "artifact": {"id": artifact.0, "name": artifact.1, "digest": artifact.2},
+            "findings": findings,
+        }
+    })
+    .to_string()
+}

@@ -1,0 +1,947 @@
+//! The embedded store: one SQLite file (`DIR/server.sqlite`, WAL mode). One writer connection
+//! behind a lock, a small pool of readers. A `kill -9` loses no committed transaction (WAL
+//! survives a process crash; `synchronous=NORMAL` only risks the last commits on power loss).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
+
+use sekisho_catalog::Package;
+use sekisho_vulndb::normalize::Key;
+
+use super::{
+    ArtifactFull, ArtifactMeta, AttemptRow, ComponentRow, ComponentUpdate, Counts, DeliveryJob,
+    DeliveryRow, EventRow, NewArtifact, Result, Store, StoreError, StoredFinding, WebhookRow,
+    event_payload,
+};
+use crate::ids;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS artifacts(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  created TEXT NOT NULL,
+  updated TEXT NOT NULL,
+  target TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS components(
+  artifact INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  package_id TEXT NOT NULL,
+  eco TEXT, rel TEXT, name TEXT,
+  package TEXT NOT NULL,
+  PRIMARY KEY(artifact, idx)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS components_key ON components(eco, rel, name) WHERE eco IS NOT NULL;
+CREATE INDEX IF NOT EXISTS components_pkg ON components(artifact, package_id);
+CREATE TABLE IF NOT EXISTS findings(
+  artifact INTEGER NOT NULL,
+  package_id TEXT NOT NULL,
+  vuln TEXT NOT NULL,
+  shown INTEGER NOT NULL,
+  body BLOB NOT NULL,
+  PRIMARY KEY(artifact, package_id, vuln)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS findings_body ON findings(body);
+-- Finding JSON, content-addressed (first 16 bytes of SHA-256): the same package version with the
+-- same advisory in many artifacts is stored once.
+CREATE TABLE IF NOT EXISTS bodies(hash BLOB PRIMARY KEY, json TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS finding_advisories(
+  advisory TEXT NOT NULL,
+  artifact INTEGER NOT NULL,
+  package_id TEXT NOT NULL,
+  PRIMARY KEY(advisory, artifact, package_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS finding_advisories_pkg ON finding_advisories(artifact, package_id);
+CREATE TABLE IF NOT EXISTS adv_state(id TEXT PRIMARY KEY, fp BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pending_advisories(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS events(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  artifact TEXT NOT NULL,
+  vuln TEXT NOT NULL,
+  created TEXT NOT NULL,
+  payload TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS webhooks(
+  id TEXT PRIMARY KEY, url TEXT NOT NULL, events TEXT NOT NULL, secret TEXT NOT NULL,
+  created TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS deliveries(
+  id TEXT PRIMARY KEY,
+  webhook TEXT NOT NULL,
+  event TEXT NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  next_at INTEGER NOT NULL,
+  created INTEGER NOT NULL,
+  updated INTEGER NOT NULL,
+  UNIQUE(webhook, event)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(state, next_at);
+CREATE INDEX IF NOT EXISTS deliveries_webhook ON deliveries(webhook, created);
+CREATE TABLE IF NOT EXISTS attempts(
+  delivery TEXT NOT NULL, n INTEGER NOT NULL, at INTEGER NOT NULL, status INTEGER, error TEXT,
+  PRIMARY KEY(delivery, n)) WITHOUT ROWID;
+";
+
+const STORE_SCHEMA_VERSION: &str = "1";
+const READERS: usize = 8;
+
+/// The embedded store.
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn decode<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
+    serde_json::from_str(s).map_err(|e| StoreError::Decode(e.to_string()))
+}
+
+struct Reader<'a> {
+    store: &'a SqliteStore,
+    conn: Option<Connection>,
+}
+
+impl std::ops::Deref for Reader<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.conn.as_ref().expect("present until drop")
+    }
+}
+
+impl Drop for Reader<'_> {
+    fn drop(&mut self) {
+        if let Some(c) = self.conn.take() {
+            let mut p = lock(&self.store.readers);
+            if p.len() < READERS {
+                p.push(c);
+            }
+        }
+    }
+}
+
+fn configure(c: &Connection) -> rusqlite::Result<()> {
+    c.busy_timeout(std::time::Duration::from_secs(30))?;
+    c.execute_batch("PRAGMA foreign_keys=OFF; PRAGMA cache_size=-32768;")
+}
+
+impl SqliteStore {
+    /// Open (creating) the store at `path`.
+    ///
+    /// # Errors
+    /// When the file cannot be opened or holds another schema.
+    pub fn open(path: &Path) -> Result<Self> {
+        let c = Connection::open(path)?;
+        configure(&c)?;
+        // The WAL is truncated back to 16 MiB after each checkpoint (it never stays at its peak).
+        c.execute_batch(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA journal_size_limit=16777216;",
+        )?;
+        c.execute_batch(SCHEMA)?;
+        let ver: Option<String> = c
+            .query_row(
+                "SELECT value FROM meta WHERE key='schema_version'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match ver.as_deref() {
+            None => {
+                c.execute(
+                    "INSERT INTO meta(key, value) VALUES ('schema_version', ?1)",
+                    [STORE_SCHEMA_VERSION],
+                )?;
+            }
+            Some(STORE_SCHEMA_VERSION) => {}
+            Some(v) => {
+                return Err(StoreError::Other(format!(
+                    "{} has store schema {v}, this sekisho reads {STORE_SCHEMA_VERSION}",
+                    path.display()
+                )));
+            }
+        }
+        Ok(Self {
+            path: path.to_path_buf(),
+            writer: Mutex::new(c),
+            readers: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn reader(&self) -> Result<Reader<'_>> {
+        if let Some(c) = lock(&self.readers).pop() {
+            return Ok(Reader {
+                store: self,
+                conn: Some(c),
+            });
+        }
+        let c = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        configure(&c)?;
+        Ok(Reader {
+            store: self,
+            conn: Some(c),
+        })
+    }
+
+    fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut c = lock(&self.writer);
+        let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+}
+
+fn meta_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ArtifactMeta> {
+    Ok(ArtifactMeta {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        kind: r.get(2)?,
+        digest: r.get(3)?,
+        created: r.get(4)?,
+        updated: r.get(5)?,
+        components: r.get::<_, i64>(6)? as u64,
+        findings: r.get::<_, i64>(7)? as u64,
+    })
+}
+
+const META_COLS: &str = "a.id, a.name, a.kind, a.digest, a.created, a.updated,
+  (SELECT COUNT(*) FROM components c WHERE c.artifact = a.seq),
+  (SELECT COUNT(*) FROM findings f WHERE f.artifact = a.seq AND f.shown)";
+
+fn body_hash(json: &str) -> [u8; 16] {
+    use sha2::{Digest, Sha256};
+    let d = Sha256::digest(json.as_bytes());
+    let mut h = [0u8; 16];
+    h.copy_from_slice(&d[..16]);
+    h
+}
+
+/// The bodies `rows` of `findings` reference (before they are deleted).
+fn bodies_of(tx: &Transaction<'_>, sql: &str, p: impl rusqlite::Params) -> Result<Vec<Vec<u8>>> {
+    let mut st = tx.prepare_cached(sql)?;
+    Ok(st
+        .query_map(p, |r| r.get::<_, Vec<u8>>(0))?
+        .collect::<rusqlite::Result<_>>()?)
+}
+
+/// Drop the bodies no finding references any more.
+fn collect_bodies(tx: &Transaction<'_>, hashes: &[Vec<u8>]) -> Result<()> {
+    let mut st = tx.prepare_cached(
+        "DELETE FROM bodies WHERE hash = ?1 AND NOT EXISTS (SELECT 1 FROM findings WHERE body = ?1)",
+    )?;
+    for h in hashes {
+        st.execute([h])?;
+    }
+    Ok(())
+}
+
+fn insert_findings(
+    tx: &Transaction<'_>,
+    seq: i64,
+    package_id: &str,
+    fs: &[StoredFinding],
+) -> Result<()> {
+    let mut ins = tx.prepare_cached(
+        "INSERT OR REPLACE INTO findings(artifact, package_id, vuln, shown, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    let mut body = tx.prepare_cached("INSERT OR IGNORE INTO bodies(hash, json) VALUES (?1, ?2)")?;
+    let mut adv = tx.prepare_cached(
+        "INSERT OR IGNORE INTO finding_advisories(advisory, artifact, package_id) VALUES (?1, ?2, ?3)",
+    )?;
+    for f in fs {
+        let h = body_hash(&f.json);
+        body.execute(params![h.as_slice(), f.json])?;
+        ins.execute(params![seq, package_id, f.vuln_id, f.shown, h.as_slice()])?;
+        for a in &f.advisories {
+            adv.execute(params![a, seq, package_id])?;
+        }
+    }
+    Ok(())
+}
+
+/// Shown findings of an artifact by finding id (their JSON, in package order).
+fn shown_by_vuln(tx: &Transaction<'_>, seq: i64) -> Result<BTreeMap<String, Vec<String>>> {
+    let mut st = tx.prepare_cached(
+        "SELECT f.vuln, b.json FROM findings f JOIN bodies b ON b.hash = f.body
+         WHERE f.artifact = ?1 AND f.shown ORDER BY f.vuln, f.package_id",
+    )?;
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let rows = st.query_map([seq], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+    })?;
+    for r in rows {
+        let (v, f) = r?;
+        out.entry(v).or_default().push(f);
+    }
+    Ok(out)
+}
+
+fn component_rows(
+    conn: &Connection,
+    sql: &str,
+    p: impl rusqlite::Params,
+) -> Result<Vec<ComponentRow>> {
+    let mut st = conn.prepare_cached(sql)?;
+    let rows = st.query_map(p, |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, String>(2)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for r in rows {
+        let (artifact, idx, pkg) = r?;
+        out.push(ComponentRow {
+            artifact,
+            idx: idx as u64,
+            package: decode(&pkg)?,
+        });
+    }
+    Ok(out)
+}
+
+impl Store for SqliteStore {
+    fn insert_artifact(&self, a: &NewArtifact) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO artifacts(id, name, kind, digest, created, updated, target) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![a.meta.id, a.meta.name, a.meta.kind, a.meta.digest, a.meta.created, a.meta.updated, a.target],
+            )?;
+            let seq = tx.last_insert_rowid();
+            let mut ins = tx.prepare_cached(
+                "INSERT INTO components(artifact, idx, package_id, eco, rel, name, package) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            for (i, c) in a.components.iter().enumerate() {
+                let json = serde_json::to_string(&c.package)
+                    .map_err(|e| StoreError::Other(e.to_string()))?;
+                let (e, r, n) = match &c.key {
+                    Some(k) => (Some(&k.ecosystem), Some(&k.release), Some(&k.name)),
+                    None => (None, None, None),
+                };
+                ins.execute(params![seq, i as i64, c.package.id, e, r, n, json])?;
+                insert_findings(tx, seq, &c.package.id, &c.findings)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn list_artifacts(&self, after: Option<&str>, limit: usize) -> Result<Vec<ArtifactMeta>> {
+        let c = self.reader()?;
+        let after_seq: i64 = match after {
+            Some(id) => c
+                .query_row("SELECT seq FROM artifacts WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })
+                .optional()?
+                .unwrap_or(i64::MAX),
+            None => 0,
+        };
+        let mut st = c.prepare_cached(&format!(
+            "SELECT {META_COLS} FROM artifacts a WHERE a.seq > ?1 ORDER BY a.seq LIMIT ?2"
+        ))?;
+        let rows = st.query_map(params![after_seq, limit as i64], meta_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn artifact(&self, id: &str) -> Result<Option<ArtifactMeta>> {
+        let c = self.reader()?;
+        Ok(c.query_row(
+            &format!("SELECT {META_COLS} FROM artifacts a WHERE a.id = ?1"),
+            [id],
+            meta_row,
+        )
+        .optional()?)
+    }
+
+    fn artifact_full(&self, id: &str) -> Result<Option<ArtifactFull>> {
+        let c = self.reader()?;
+        // One read transaction: the packages and findings of one consistent state.
+        c.execute_batch("BEGIN")?;
+        let out = (|| -> Result<Option<ArtifactFull>> {
+            let Some(meta) = c
+                .query_row(
+                    &format!("SELECT {META_COLS} FROM artifacts a WHERE a.id = ?1"),
+                    [id],
+                    meta_row,
+                )
+                .optional()?
+            else {
+                return Ok(None);
+            };
+            let (seq, target): (i64, String) = c.query_row(
+                "SELECT seq, target FROM artifacts WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            let mut st = c.prepare_cached(
+                "SELECT package FROM components WHERE artifact = ?1 ORDER BY idx",
+            )?;
+            let mut packages: Vec<Package> = Vec::new();
+            for r in st.query_map([seq], |r| r.get::<_, String>(0))? {
+                packages.push(decode(&r?)?);
+            }
+            let mut st = c.prepare_cached(
+                "SELECT b.json FROM findings f JOIN bodies b ON b.hash = f.body
+                 WHERE f.artifact = ?1 ORDER BY f.package_id, f.vuln",
+            )?;
+            let findings = st
+                .query_map([seq], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(Some(ArtifactFull {
+                meta,
+                target,
+                packages,
+                findings,
+            }))
+        })();
+        let _ = c.execute_batch("COMMIT");
+        out
+    }
+
+    fn delete_artifact(&self, id: &str) -> Result<bool> {
+        self.write(|tx| {
+            let Some(seq): Option<i64> = tx
+                .query_row("SELECT seq FROM artifacts WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })
+                .optional()?
+            else {
+                return Ok(false);
+            };
+            let old = bodies_of(
+                tx,
+                "SELECT DISTINCT body FROM findings WHERE artifact = ?1",
+                [seq],
+            )?;
+            tx.execute("DELETE FROM finding_advisories WHERE artifact = ?1", [seq])?;
+            tx.execute("DELETE FROM findings WHERE artifact = ?1", [seq])?;
+            collect_bodies(tx, &old)?;
+            tx.execute("DELETE FROM components WHERE artifact = ?1", [seq])?;
+            tx.execute("DELETE FROM artifacts WHERE seq = ?1", [seq])?;
+            Ok(true)
+        })
+    }
+
+    fn advisory_state(&self) -> Result<Vec<(String, [u8; 32])>> {
+        let c = self.reader()?;
+        let mut st = c.prepare("SELECT id, fp FROM adv_state ORDER BY id")?;
+        let rows = st.query_map([], |r| {
+            let id: String = r.get(0)?;
+            let fp: Vec<u8> = r.get(1)?;
+            Ok((id, fp))
+        })?;
+        let mut out = Vec::new();
+        for r in rows {
+            let (id, fp) = r?;
+            let fp: [u8; 32] = fp
+                .try_into()
+                .map_err(|_| StoreError::Decode(format!("fingerprint of {id}")))?;
+            out.push((id, fp));
+        }
+        Ok(out)
+    }
+
+    fn record_db_change(&self, changes: &[(String, Option<[u8; 32]>)]) -> Result<()> {
+        self.write(|tx| {
+            let mut set =
+                tx.prepare_cached("INSERT OR REPLACE INTO adv_state(id, fp) VALUES (?1, ?2)")?;
+            let mut del = tx.prepare_cached("DELETE FROM adv_state WHERE id = ?1")?;
+            let mut pend =
+                tx.prepare_cached("INSERT OR IGNORE INTO pending_advisories(id) VALUES (?1)")?;
+            for (id, fp) in changes {
+                match fp {
+                    Some(fp) => set.execute(params![id, fp.as_slice()])?,
+                    None => del.execute([id])?,
+                };
+                pend.execute([id])?;
+            }
+            Ok(())
+        })
+    }
+
+    fn pending_advisories(&self, limit: usize) -> Result<Vec<String>> {
+        let c = self.reader()?;
+        let mut st = c.prepare_cached("SELECT id FROM pending_advisories ORDER BY seq LIMIT ?1")?;
+        Ok(st
+            .query_map([limit as i64], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn components_for(&self, keys: &[Key], advisories: &[String]) -> Result<Vec<ComponentRow>> {
+        let c = self.reader()?;
+        let mut seen: BTreeSet<(String, u64)> = BTreeSet::new();
+        let mut out = Vec::new();
+        for k in keys {
+            for row in component_rows(
+                &c,
+                "SELECT a.id, c.idx, c.package FROM components c JOIN artifacts a ON a.seq = c.artifact
+                 WHERE c.eco = ?1 AND c.rel = ?2 AND c.name = ?3",
+                params![k.ecosystem, k.release, k.name],
+            )? {
+                if seen.insert((row.artifact.clone(), row.idx)) {
+                    out.push(row);
+                }
+            }
+        }
+        for adv in advisories {
+            for row in component_rows(
+                &c,
+                "SELECT a.id, c.idx, c.package FROM finding_advisories f
+                 JOIN artifacts a ON a.seq = f.artifact
+                 JOIN components c ON c.artifact = f.artifact AND c.package_id = f.package_id
+                 WHERE f.advisory = ?1",
+                [adv],
+            )? {
+                if seen.insert((row.artifact.clone(), row.idx)) {
+                    out.push(row);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn components_of(&self, artifact: &str) -> Result<Vec<ComponentRow>> {
+        let c = self.reader()?;
+        component_rows(
+            &c,
+            "SELECT a.id, c.idx, c.package FROM components c JOIN artifacts a ON a.seq = c.artifact
+             WHERE a.id = ?1 ORDER BY c.idx",
+            [artifact],
+        )
+    }
+
+    fn apply_rematch(
+        &self,
+        done: &[String],
+        updates: &[ComponentUpdate],
+        now_ms: i64,
+    ) -> Result<usize> {
+        self.write(|tx| {
+            let mut by_artifact: BTreeMap<&str, Vec<&ComponentUpdate>> = BTreeMap::new();
+            for u in updates {
+                by_artifact.entry(u.artifact.as_str()).or_default().push(u);
+            }
+            let hooks = {
+                let mut st = tx.prepare_cached("SELECT id, events FROM webhooks")?;
+                st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+                    .collect::<rusqlite::Result<Vec<_>>>()?
+            };
+            let hooks: Vec<(String, Vec<String>)> = hooks
+                .into_iter()
+                .map(|(id, ev)| (id, serde_json::from_str(&ev).unwrap_or_default()))
+                .collect();
+            let now = ids::rfc3339_ms(now_ms);
+            let mut events = 0usize;
+            for (artifact, ups) in by_artifact {
+                // The artifact may have been deleted since its components were read.
+                let Some((seq, name, digest)): Option<(i64, String, String)> = tx
+                    .query_row(
+                        "SELECT seq, name, digest FROM artifacts WHERE id = ?1",
+                        [artifact],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    )
+                    .optional()?
+                else {
+                    continue;
+                };
+                let before = shown_by_vuln(tx, seq)?;
+                let mut old = Vec::new();
+                for u in &ups {
+                    old.extend(bodies_of(
+                        tx,
+                        "SELECT body FROM findings WHERE artifact = ?1 AND package_id = ?2",
+                        params![seq, u.package_id],
+                    )?);
+                    tx.prepare_cached(
+                        "DELETE FROM findings WHERE artifact = ?1 AND package_id = ?2",
+                    )?
+                    .execute(params![seq, u.package_id])?;
+                    tx.prepare_cached(
+                        "DELETE FROM finding_advisories WHERE artifact = ?1 AND package_id = ?2",
+                    )?
+                    .execute(params![seq, u.package_id])?;
+                    insert_findings(tx, seq, &u.package_id, &u.findings)?;
+                }
+                old.sort();
+                old.dedup();
+                collect_bodies(tx, &old)?;
+                let after = shown_by_vuln(tx, seq)?;
+                let mut changed: Vec<(&str, &str, &Vec<String>)> = Vec::new();
+                for (v, fs) in &after {
+                    if !before.contains_key(v) {
+                        changed.push(("finding.new", v, fs));
+                    }
+                }
+                for (v, fs) in &before {
+                    if !after.contains_key(v) {
+                        changed.push(("finding.resolved", v, fs));
+                    }
+                }
+                if changed.is_empty() {
+                    continue;
+                }
+                tx.prepare_cached("UPDATE artifacts SET updated = ?1 WHERE seq = ?2")?
+                    .execute(params![now, seq])?;
+                for (kind, vuln, fs) in changed {
+                    let id = ids::new_id("msg_");
+                    let payload = event_payload(kind, now_ms, (artifact, &name, &digest), fs);
+                    tx.prepare_cached(
+                        "INSERT INTO events(id, kind, artifact, vuln, created, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    )?
+                    .execute(params![id, kind, artifact, vuln, now, payload])?;
+                    events += 1;
+                    for (hook, types) in &hooks {
+                        if !types.is_empty() && !types.iter().any(|t| t == kind) {
+                            continue;
+                        }
+                        tx.prepare_cached(
+                            "INSERT OR IGNORE INTO deliveries(id, webhook, event, state, attempts, next_at, created, updated)
+                             VALUES (?1, ?2, ?3, 'pending', 0, ?4, ?4, ?4)",
+                        )?
+                        .execute(params![ids::new_id("dlv_"), hook, id, now_ms])?;
+                    }
+                }
+            }
+            let mut del = tx.prepare_cached("DELETE FROM pending_advisories WHERE id = ?1")?;
+            for d in done {
+                del.execute([d])?;
+            }
+            Ok(events)
+        })
+    }
+
+    fn events(&self, after: i64, limit: usize) -> Result<Vec<EventRow>> {
+        let c = self.reader()?;
+        let mut st = c.prepare_cached(
+            "SELECT seq, id, kind, artifact, vuln, created, payload FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )?;
+        let rows = st.query_map(params![after, limit as i64], |r| {
+            Ok(EventRow {
+                seq: r.get(0)?,
+                id: r.get(1)?,
+                kind: r.get(2)?,
+                artifact: r.get(3)?,
+                vuln_id: r.get(4)?,
+                created: r.get(5)?,
+                payload: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn create_webhook(&self, w: &WebhookRow) -> Result<()> {
+        let events =
+            serde_json::to_string(&w.events).map_err(|e| StoreError::Other(e.to_string()))?;
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO webhooks(id, url, events, secret, created) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![w.id, w.url, events, w.secret, w.created],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn webhooks(&self) -> Result<Vec<WebhookRow>> {
+        let c = self.reader()?;
+        let mut st = c.prepare_cached(
+            "SELECT id, url, events, secret, created FROM webhooks ORDER BY created, id",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for r in rows {
+            let (id, url, events, secret, created) = r?;
+            out.push(WebhookRow {
+                id,
+                url,
+                events: decode(&events)?,
+                created,
+                secret,
+            });
+        }
+        Ok(out)
+    }
+
+    fn webhook(&self, id: &str) -> Result<Option<WebhookRow>> {
+        Ok(self.webhooks()?.into_iter().find(|w| w.id == id))
+    }
+
+    fn delete_webhook(&self, id: &str) -> Result<bool> {
+        self.write(|tx| {
+            tx.execute(
+                "DELETE FROM attempts WHERE delivery IN (SELECT id FROM deliveries WHERE webhook = ?1)",
+                [id],
+            )?;
+            tx.execute("DELETE FROM deliveries WHERE webhook = ?1", [id])?;
+            Ok(tx.execute("DELETE FROM webhooks WHERE id = ?1", [id])? > 0)
+        })
+    }
+
+    fn deliveries(&self, webhook: &str, limit: usize) -> Result<Vec<DeliveryRow>> {
+        let c = self.reader()?;
+        let mut st = c.prepare_cached(
+            "SELECT d.id, d.webhook, d.event, e.kind, d.state, d.attempts, d.next_at, d.created, d.updated
+             FROM deliveries d JOIN events e ON e.id = d.event
+             WHERE d.webhook = ?1 ORDER BY d.created, e.seq LIMIT ?2",
+        )?;
+        let rows = st
+            .query_map(params![webhook, limit as i64], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, i64>(5)?,
+                    r.get::<_, i64>(6)?,
+                    r.get::<_, i64>(7)?,
+                    r.get::<_, i64>(8)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut hist = c.prepare_cached(
+            "SELECT n, at, status, error FROM attempts WHERE delivery = ?1 ORDER BY n",
+        )?;
+        let mut out = Vec::new();
+        for (id, webhook, event, kind, state, attempts, next_at, created, updated) in rows {
+            let history = hist
+                .query_map([&id], |r| {
+                    Ok(AttemptRow {
+                        attempt: r.get::<_, i64>(0)? as u32,
+                        at: ids::rfc3339_ms(r.get(1)?),
+                        status: r.get::<_, Option<i64>>(2)?.map(|s| s as u16),
+                        error: r.get(3)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            out.push(DeliveryRow {
+                next_attempt: (state == "pending").then(|| ids::rfc3339_ms(next_at)),
+                id,
+                webhook,
+                event,
+                kind,
+                state,
+                attempts: attempts as u32,
+                created: ids::rfc3339_ms(created),
+                updated: ids::rfc3339_ms(updated),
+                history,
+            });
+        }
+        Ok(out)
+    }
+
+    fn claim_deliveries(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<DeliveryJob>> {
+        self.write(|tx| {
+            let rows = {
+                let mut st = tx.prepare_cached(
+                    "SELECT d.id, w.url, w.secret, e.id, e.payload, d.attempts
+                     FROM deliveries d JOIN webhooks w ON w.id = d.webhook JOIN events e ON e.id = d.event
+                     WHERE d.state = 'pending' AND d.next_at <= ?1 ORDER BY d.next_at LIMIT ?2",
+                )?;
+                st.query_map(params![now_ms, limit as i64], |r| {
+                    Ok(DeliveryJob {
+                        id: r.get(0)?,
+                        url: r.get(1)?,
+                        secret: r.get(2)?,
+                        msg_id: r.get(3)?,
+                        payload: r.get(4)?,
+                        attempts: r.get::<_, i64>(5)? as u32,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?
+            };
+            let mut lease = tx.prepare_cached("UPDATE deliveries SET next_at = ?1 WHERE id = ?2")?;
+            for j in &rows {
+                lease.execute(params![now_ms + lease_ms, j.id])?;
+            }
+            Ok(rows)
+        })
+    }
+
+    fn finish_attempt(
+        &self,
+        id: &str,
+        now_ms: i64,
+        status: Option<u16>,
+        error: Option<&str>,
+        delivered: bool,
+        next_ms: Option<i64>,
+    ) -> Result<()> {
+        self.write(|tx| {
+            let Some(attempts): Option<i64> = tx
+                .query_row("SELECT attempts FROM deliveries WHERE id = ?1", [id], |r| r.get(0))
+                .optional()?
+            else {
+                return Ok(()); // the webhook was deleted meanwhile
+            };
+            let n: i64 = tx.query_row(
+                "SELECT COALESCE(MAX(n), 0) + 1 FROM attempts WHERE delivery = ?1",
+                [id],
+                |r| r.get(0),
+            )?;
+            tx.execute(
+                "INSERT INTO attempts(delivery, n, at, status, error) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![id, n, now_ms, status.map(i64::from), error],
+            )?;
+            let (state, next) = match (delivered, next_ms) {
+                (true, _) => ("delivered", now_ms),
+                (false, Some(t)) => ("pending", t),
+                (false, None) => ("dead", now_ms),
+            };
+            tx.execute(
+                "UPDATE deliveries SET state = ?1, attempts = ?2, next_at = ?3, updated = ?4 WHERE id = ?5",
+                params![state, attempts + 1, next, now_ms, id],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn redeliver(&self, webhook: &str, delivery: &str, now_ms: i64) -> Result<bool> {
+        self.write(|tx| {
+            Ok(tx.execute(
+                "UPDATE deliveries SET state = 'pending', attempts = 0, next_at = ?1, updated = ?1
+                 WHERE id = ?2 AND webhook = ?3",
+                params![now_ms, delivery, webhook],
+            )? > 0)
+        })
+    }
+
+    fn next_delivery_due(&self) -> Result<Option<i64>> {
+        let c = self.reader()?;
+        Ok(c.query_row(
+            "SELECT MIN(next_at) FROM deliveries WHERE state = 'pending'",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    fn counts(&self) -> Result<Counts> {
+        let c = self.reader()?;
+        let n = |q: &str| -> Result<u64> { Ok(c.query_row(q, [], |r| r.get::<_, i64>(0))? as u64) };
+        Ok(Counts {
+            artifacts: n("SELECT COUNT(*) FROM artifacts")?,
+            components: n("SELECT COUNT(*) FROM components")?,
+            pending_advisories: n("SELECT COUNT(*) FROM pending_advisories")?,
+            pending_deliveries: n("SELECT COUNT(*) FROM deliveries WHERE state = 'pending'")?,
+            dead_deliveries: n("SELECT COUNT(*) FROM deliveries WHERE state = 'dead'")?,
+            events: n("SELECT COUNT(*) FROM events")?,
+        })
+    }
+
+    fn size_bytes(&self) -> u64 {
+        let mut total = 0;
+        for suffix in ["", "-wal"] {
+            let mut p = self.path.clone().into_os_string();
+            p.push(suffix);
+            total += std::fs::metadata(PathBuf::from(p)).map_or(0, |m| m.len());
+        }
+        total
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{ArtifactMeta, NewComponent};
+
+    fn artifact(id: &str, finding: &str) -> NewArtifact {
+        let package: Package = serde_json::from_value(serde_json::json!({
+            "id": "pkg-0000000000000001", "name": "jquery", "version": "3.3.9", "kind": "npm",
+            "ecosystem": "npm", "purl": "pkg:npm/jquery@3.3.9", "source": null, "licenses": [],
+            "arch": null, "modularity_label": null, "locations": [], "layer": null
+        }))
+        .unwrap();
+        NewArtifact {
+            meta: ArtifactMeta {
+                id: id.into(),
+                name: id.into(),
+                kind: "sbom".into(),
+                digest: "sha256:00".into(),
+                created: "2026-01-01T00:00:00Z".into(),
+                updated: "2026-01-01T00:00:00Z".into(),
+                components: 1,
+                findings: 1,
+            },
+            target: "{}".into(),
+            components: vec![NewComponent {
+                key: None,
+                findings: vec![StoredFinding {
+                    package_id: package.id.clone(),
+                    vuln_id: "CVE-1".into(),
+                    shown: true,
+                    advisories: vec!["GHSA-1".into()],
+                    json: finding.into(),
+                }],
+                package,
+            }],
+        }
+    }
+
+    fn bodies(s: &SqliteStore) -> i64 {
+        s.reader()
+            .unwrap()
+            .query_row("SELECT COUNT(*) FROM bodies", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn finding_bodies_are_shared_and_collected() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
+        s.insert_artifact(&artifact("a", r#"{"kind":"vulnerability","id":"CVE-1"}"#))
+            .unwrap();
+        s.insert_artifact(&artifact("b", r#"{"kind":"vulnerability","id":"CVE-1"}"#))
+            .unwrap();
+        assert_eq!(bodies(&s), 1);
+        let full = s.artifact_full("b").unwrap().unwrap();
+        assert_eq!(
+            full.findings,
+            vec![r#"{"kind":"vulnerability","id":"CVE-1"}"#]
+        );
+        assert_eq!(full.meta.findings, 1);
+        // A re-match that drops the finding of `a` keeps the body `b` still uses.
+        let n = s
+            .apply_rematch(
+                &[],
+                &[ComponentUpdate {
+                    artifact: "a".into(),
+                    package_id: "pkg-0000000000000001".into(),
+                    findings: Vec::new(),
+                }],
+                0,
+            )
+            .unwrap();
+        assert_eq!(n, 1, "one finding.resolved");
+        assert_eq!(bodies(&s), 1);
+        assert!(s.delete_artifact("b").unwrap());
+        assert_eq!(bodies(&s), 0);
+        assert!(!s.delete_artifact("b").unwrap());
+        let ev = s.events(0, 10).unwrap();
+        assert_eq!(ev.len(), 1);
+        assert_eq!(ev[0].kind, "finding.resolved");
+        assert_eq!(ev[0].artifact, "a");
+    }
+}

@@ -1,0 +1,75 @@
+//! `sekisho server`: the long-running service of `sekisho-server` (stored SBOMs re-matched on
+//! every vulnerability-DB change, signed webhook notifications). This file only maps flags.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Args;
+
+use super::EXIT_OK;
+
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8480")]
+    pub listen: SocketAddr,
+    /// State directory (the embedded store lives here).
+    #[arg(long, value_name = "DIR")]
+    pub data: PathBuf,
+    /// Bearer tokens, one per line: `rw <token>` or `ro <token>`.
+    #[arg(long, value_name = "FILE")]
+    pub token_file: PathBuf,
+    /// Vulnerability DB file, watched for changes (default DIR/vulndb.sqlite).
+    #[arg(long, value_name = "VULNDB")]
+    pub db: Option<PathBuf>,
+    /// Largest request body, in MiB.
+    #[arg(long, default_value_t = 64, value_name = "MIB")]
+    pub body_limit_mib: usize,
+    /// Per-request time limit, in seconds.
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    pub request_timeout: u64,
+    /// Uploads matched at once (default: the number of CPUs).
+    #[arg(long, value_name = "N")]
+    pub max_scans: Option<usize>,
+    /// Allow webhook URLs that reach loopback, private or link-local addresses.
+    #[arg(long)]
+    pub allow_private_webhooks: bool,
+    /// First retry delay of a failed delivery, in milliseconds (doubles per attempt, jittered).
+    #[arg(long, default_value_t = 30_000, value_name = "MS")]
+    pub webhook_backoff_ms: u64,
+    /// Longest delay between two delivery attempts, in seconds.
+    #[arg(long, default_value_t = 6 * 3600, value_name = "SECS")]
+    pub webhook_backoff_max: u64,
+    /// Attempts before a delivery goes to the dead letter.
+    #[arg(long, default_value_t = 12, value_name = "N")]
+    pub webhook_attempts: u32,
+    /// How often the vulnerability DB file is checked for a change, in milliseconds.
+    #[arg(long, default_value_t = 1000, value_name = "MS")]
+    pub db_poll_ms: u64,
+    /// Advisories re-matched per transaction (smaller: shorter transactions, more of them).
+    #[arg(long, default_value_t = 256, value_name = "N")]
+    pub rematch_batch: usize,
+}
+
+pub fn run(a: ServerArgs) -> anyhow::Result<ExitCode> {
+    let tokens = sekisho_server::auth::Tokens::load(&a.token_file).map_err(anyhow::Error::msg)?;
+    let mut cfg = sekisho_server::Config::new(a.listen, a.data.clone(), tokens);
+    if let Some(db) = a.db {
+        cfg.db = db;
+    }
+    cfg.body_limit = a.body_limit_mib.max(1) << 20;
+    cfg.request_timeout = Duration::from_secs(a.request_timeout.max(1));
+    if let Some(n) = a.max_scans {
+        cfg.max_scans = n.max(1);
+    }
+    cfg.allow_private_webhooks = a.allow_private_webhooks;
+    cfg.backoff_base = Duration::from_millis(a.webhook_backoff_ms.max(1));
+    cfg.backoff_max = Duration::from_secs(a.webhook_backoff_max.max(1));
+    cfg.max_attempts = a.webhook_attempts.max(1);
+    cfg.poll_interval = Duration::from_millis(a.db_poll_ms.clamp(50, 60_000));
+    cfg.rematch_batch = a.rematch_batch.max(1);
+    sekisho_server::run(cfg).map_err(anyhow::Error::msg)?;
+    Ok(ExitCode::from(EXIT_OK))
+}
