@@ -13,6 +13,7 @@ fuzz_target!(|data: &[u8]| {
         ScanFormat::Json,
         ScanFormat::Sarif,
         ScanFormat::CycloneDx,
+        ScanFormat::Html,
     ] {
         let _ = render_scan(&r, f, &mut std::io::sink(), false);
     }

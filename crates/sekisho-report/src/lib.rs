@@ -22,8 +22,8 @@ pub mod table;
 use std::io::{self, Write};
 
 pub use model::{
-    ConfigSummary, DbInfo, PartitionInfo, SCHEMA_VERSION, SbomReport, ScanReport, ScanTarget,
-    Summary, Target, Tool,
+    ConfigSummary, DbInfo, HistoryStep, ImageInfo, PartitionInfo, SCHEMA_VERSION, SbomReport,
+    ScanReport, ScanTarget, Summary, Target, Tool,
 };
 
 /// Formats of a vulnerability report.

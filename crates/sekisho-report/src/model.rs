@@ -52,6 +52,46 @@ pub struct Target {
     /// `vm` targets: the disk and the partition or volume this filesystem was read from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partition: Option<PartitionInfo>,
+    /// `image` targets: the image's identity and every build step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageInfo>,
+}
+
+/// An image's identity and build history, as its manifest and config say.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageInfo {
+    /// The manifest digest, when the image came from a manifest (registry, OCI layout/archive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// The config digest (the image ID).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// `os/architecture[/variant]`, e.g. `linux/amd64`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub platform: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repo_tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repo_digests: Vec<String>,
+    /// When the image was built (RFC 3339), as the config says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
+    /// Every history step in order, including those that made no layer (`ENV`, `CMD`, …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<HistoryStep>,
+}
+
+/// One step of an image's build history.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryStep {
+    /// The instruction (`RUN apt-get install …`), secrets redacted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
+    /// The layer (index into `layers`) the step made; `None` for steps that made none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<usize>,
 }
 
 /// One note as a line: `layer 2: usr/lib/x.jar: skipped: corrupt zip`. Formats without a place

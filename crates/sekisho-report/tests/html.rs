@@ -9,7 +9,7 @@ use sekisho_finding::{
 };
 use sekisho_policy::{SuppressReason, Suppressed};
 use sekisho_report::html;
-use sekisho_report::{DbInfo, ScanReport, ScanTarget, Target, Tool};
+use sekisho_report::{DbInfo, HistoryStep, ImageInfo, ScanReport, ScanTarget, Target, Tool};
 
 /// Every string of the fixture goes through `s`: the identity for the snapshot, a hostile
 /// suffix for the escaping test.
@@ -325,6 +325,31 @@ fn fixture(s: S<'_>) -> ScanReport {
                 s("skipped: corrupt zip"),
             )],
             partition: None,
+            image: Some(ImageInfo {
+                digest: Some(s(&format!("sha256:{}", "cd".repeat(32)))),
+                id: Some(s(&format!("sha256:{}", "ef".repeat(32)))),
+                platform: s("linux/amd64"),
+                repo_tags: vec![s("registry.example/app:1.2")],
+                repo_digests: vec![],
+                created: Some(s("2026-11-20T10:00:00Z")),
+                history: vec![
+                    HistoryStep {
+                        created_by: Some(s("ADD rootfs.tar.xz / # debian:bookworm")),
+                        created: None,
+                        layer: Some(0),
+                    },
+                    HistoryStep {
+                        created_by: Some(s("ENV PATH=/usr/local/bin:/usr/bin")),
+                        created: None,
+                        layer: None,
+                    },
+                    HistoryStep {
+                        created_by: Some(s("COPY . /srv")),
+                        created: None,
+                        layer: Some(1),
+                    },
+                ],
+            }),
         },
         findings,
         suppressed: vec![ignored],

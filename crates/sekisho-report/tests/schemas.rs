@@ -114,6 +114,7 @@ fn sample_target() -> Target {
         packages: vec![libc, req],
         notes: vec![Note::new(Some(1), "usr/lib/x.jar", "skipped: corrupt zip")],
         partition: None,
+        image: None,
     }
 }
 

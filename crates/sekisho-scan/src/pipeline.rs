@@ -247,7 +247,14 @@ fn walk_target(
         notes.append(&mut out.notes);
     }
     drop(inv);
-    let target = into_target(opened.name, opened.kind, cat, notes, opened.partition);
+    let target = into_target(
+        opened.name,
+        opened.kind,
+        cat,
+        notes,
+        opened.partition,
+        opened.image.as_ref(),
+    );
     Ok(Walked {
         target,
         findings,
@@ -263,6 +270,7 @@ fn into_target(
     cat: Catalog,
     notes: Vec<Note>,
     partition: Option<sekisho_report::PartitionInfo>,
+    image: Option<&sekisho_artifact::image::ImageMeta>,
 ) -> Target {
     let mut packages = cat.packages;
     for p in &mut packages {
@@ -271,13 +279,17 @@ fn into_target(
     // History lines record build arguments (`RUN |1 NPM_TOKEN=...`): no report shows a
     // secret, whichever scanners ran.
     let mut layers = cat.layers;
-    if let Ok(rules) = sekisho_secret::Rules::builtin() {
-        for l in &mut layers {
-            if let Some(c) = &mut l.created_by {
-                *c = sekisho_secret::redact_text(rules, c);
-            }
+    let rules = sekisho_secret::Rules::builtin().ok();
+    let redact = |c: &str| match rules {
+        Some(r) => sekisho_secret::redact_text(r, c),
+        None => c.to_string(),
+    };
+    for l in &mut layers {
+        if let Some(c) = &mut l.created_by {
+            *c = redact(c);
         }
     }
+    let image = image.map(|m| image_info(m, layers.len(), &redact));
     Target {
         name,
         kind: kind.to_string(),
@@ -286,6 +298,51 @@ fn into_target(
         packages,
         notes,
         partition,
+        image,
+    }
+}
+
+/// The report's view of an image: identity, platform and every history step, each step that
+/// made a layer pointing at it (the k-th non-empty step made layer k), instructions redacted.
+fn image_info(
+    m: &sekisho_artifact::image::ImageMeta,
+    layers: usize,
+    redact: &dyn Fn(&str) -> String,
+) -> sekisho_report::ImageInfo {
+    let mut next = 0usize;
+    let history = m
+        .history
+        .iter()
+        .map(|h| {
+            let layer = (!h.empty_layer && next < layers).then(|| {
+                next += 1;
+                next - 1
+            });
+            sekisho_report::HistoryStep {
+                created_by: h.created_by.as_deref().map(redact),
+                created: h.created.clone(),
+                layer,
+            }
+        })
+        .collect();
+    let mut platform = [m.os.as_str(), m.architecture.as_str()]
+        .iter()
+        .filter(|s| !s.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join("/");
+    if let Some(v) = m.variant.as_deref().filter(|v| !v.is_empty()) {
+        platform.push('/');
+        platform.push_str(v);
+    }
+    sekisho_report::ImageInfo {
+        digest: m.manifest_digest.clone(),
+        id: m.config_digest.clone(),
+        platform,
+        repo_tags: m.repo_tags.clone(),
+        repo_digests: m.repo_digests.clone(),
+        created: m.created.clone(),
+        history,
     }
 }
 
@@ -316,7 +373,7 @@ pub fn scan(req: &ScanRequest, opts: &ScanOptions<'_>) -> Result<ScanOutcome, Sc
                 }
             }
             walked.push(Walked {
-                target: into_target(name.clone(), "sbom", cat, notes, None),
+                target: into_target(name.clone(), "sbom", cat, notes, None, None),
                 findings: Vec::new(),
                 suppressed: Vec::new(),
             });

@@ -416,6 +416,7 @@ async fn get_findings(State(app): State<Arc<App>>, Path(id): Path<String>) -> Ap
                     packages: full.packages,
                     notes: serde_json::from_value(head["notes"].clone()).unwrap_or_default(),
                     partition: None,
+                    image: serde_json::from_value(head["image"].clone()).unwrap_or(None),
                 },
                 findings: applied.findings,
                 suppressed: applied.suppressed,

@@ -453,7 +453,40 @@ fn identity(h: &mut Html, v: &View<'_>) {
         .text(&t.name)
         .raw("</code></dd>");
     h.raw("<dt>Kind</dt><dd>").text(&t.kind).raw("</dd>");
-    let digests: Vec<&str> = if t.layers.len() == 1 {
+    if let Some(img) = &t.image {
+        for (label, v) in [("Digest", &img.digest), ("Image ID", &img.id)] {
+            if let Some(v) = v {
+                h.raw("<dt>")
+                    .raw(label)
+                    .raw("</dt><dd><code>")
+                    .text(v)
+                    .raw("</code></dd>");
+            }
+        }
+        if !img.repo_tags.is_empty() || !img.repo_digests.is_empty() {
+            h.raw("<dt>References</dt><dd><code>")
+                .text(
+                    &img.repo_tags
+                        .iter()
+                        .chain(&img.repo_digests)
+                        .map(String::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                )
+                .raw("</code></dd>");
+        }
+        if !img.platform.is_empty() {
+            h.raw("<dt>Platform</dt><dd>")
+                .text(&img.platform)
+                .raw("</dd>");
+        }
+        if let Some(c) = &img.created {
+            h.raw("<dt>Built</dt><dd><time>")
+                .text(c)
+                .raw("</time></dd>");
+        }
+    }
+    let digests: Vec<&str> = if t.layers.len() == 1 && t.image.is_none() {
         t.layers[0]
             .digest
             .iter()
@@ -1152,10 +1185,31 @@ fn layers_section(h: &mut Html, views: &[View<'_>]) {
                 }
             }
         }
-        h.raw("<div class=\"scroll\"><table class=\"layers\"><thead><tr><th scope=\"col\" class=\"n\">Layer</th><th scope=\"col\">Step</th><th scope=\"col\">Digest</th><th scope=\"col\" class=\"n\">Size</th><th scope=\"col\">Packages added</th><th scope=\"col\">Findings</th></tr></thead><tbody>");
-        for l in &t.layers {
-            h.raw("<tr><td class=\"n\">").num(l.index).raw("</td><td>");
-            match (&l.created_by, &l.description) {
+        // One row per history step (image targets, empty steps included), else per layer;
+        // layers no step points at are listed after.
+        let mut steps: Vec<(Option<&str>, Option<&sekisho_artifact::LayerInfo>)> = Vec::new();
+        let history = t
+            .image
+            .as_ref()
+            .map(|i| i.history.as_slice())
+            .unwrap_or(&[]);
+        let mut used = BTreeSet::new();
+        for st in history {
+            let layer = st
+                .layer
+                .and_then(|i| t.layers.iter().find(|l| l.index == i));
+            if let Some(l) = layer {
+                used.insert(l.index);
+            }
+            steps.push((st.created_by.as_deref(), layer));
+        }
+        for l in t.layers.iter().filter(|l| !used.contains(&l.index)) {
+            steps.push((l.created_by.as_deref(), Some(l)));
+        }
+        h.raw("<div class=\"scroll\"><table class=\"layers\"><thead><tr><th scope=\"col\" class=\"n\">Step</th><th scope=\"col\">Instruction</th><th scope=\"col\" class=\"n\">Layer</th><th scope=\"col\">Digest</th><th scope=\"col\" class=\"n\">Size</th><th scope=\"col\">Packages added</th><th scope=\"col\">Findings</th></tr></thead><tbody>");
+        for (n, (step, layer)) in steps.into_iter().enumerate() {
+            h.raw("<tr><td class=\"n\">").num(n + 1).raw("</td><td>");
+            match (step, layer.and_then(|l| l.description.as_deref())) {
                 (Some(c), _) => {
                     h.raw("<code>").text(c).raw("</code>");
                 }
@@ -1166,7 +1220,11 @@ fn layers_section(h: &mut Html, views: &[View<'_>]) {
                     h.raw("<span class=\"muted\">no history step recorded</span>");
                 }
             }
-            h.raw("</td><td>");
+            let Some(l) = layer else {
+                h.raw("</td><td colspan=\"5\"><span class=\"muted\">no layer (configuration only)</span></td></tr>");
+                continue;
+            };
+            h.raw("</td><td class=\"n\">").num(l.index).raw("</td><td>");
             if let Some(d) = l.diff_id.as_ref().or(l.digest.as_ref()) {
                 h.raw("<code>").text(d).raw("</code>");
             }

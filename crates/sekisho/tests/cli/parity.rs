@@ -87,6 +87,16 @@ fn strip_added(v: &mut Value) {
         return;
     };
     for t in targets {
+        // Issue 18: image targets carry the image's identity and build history.
+        if let Some(o) = t.as_object_mut() {
+            let image = o.remove("image");
+            if o.get("kind").and_then(Value::as_str) == Some("image") {
+                assert!(
+                    image.as_ref().is_some_and(|i| i["id"].is_string()),
+                    "image target without its identity: {image:?}"
+                );
+            }
+        }
         // Issue 20: coverage says how many advisories each ecosystem was checked against.
         for c in t
             .get_mut("coverage")
