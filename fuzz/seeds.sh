@@ -107,9 +107,10 @@ T
 cat > $c/policy_ignore/sekishoignore <<'T'
 # reason: not reachable
 CVE-2023-0001
-GHSA-xxxx-yyyy-zzzz exp:2027-01-01
-fingerprint:0123456789abcdef
-path:usr/share/doc/**
+GHSA-xxxx-yyyy-zzzz exp:2027-01-01 package=jinja2 reason="sandbox not used"
+0123456789abcdef path=app/** reason=test key
+* path=testdata/** reason=fixtures
+CVE-2019-10906 purl=pkg:pypi/requests expires=2027-01-01
 T
 cat > $c/policy_vex/openvex.json <<'J'
 {"@context":"https://openvex.dev/ns/v0.2.0","@id":"x","author":"a","timestamp":"2026-01-01T00:00:00Z","version":1,"statements":[{"vulnerability":{"name":"CVE-2023-0001"},"products":[{"@id":"pkg:pypi/flask@2.0.0"}],"status":"not_affected","justification":"vulnerable_code_not_in_execute_path"}]}

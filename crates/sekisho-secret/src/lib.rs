@@ -25,6 +25,7 @@
 
 pub mod config;
 pub mod decoy;
+pub mod docs;
 #[doc(hidden)]
 pub mod fixture;
 pub mod layers;
