@@ -582,7 +582,12 @@ fn render_checks(
             let mut wh: Vec<String> = Vec::new();
             if let Some(l) = f.location() {
                 wh.push(l.display());
-                if let Some(layer) = &l.layer {
+                // A rootfs or a disk is one layer without a digest: "layer 0" would say nothing.
+                if let Some(layer) = l
+                    .layer
+                    .as_ref()
+                    .filter(|layer| layer.digest.is_some() || layer.index > 0)
+                {
                     let mut line = format!("layer {}", layer.index);
                     if let Finding::Secret(x) = f {
                         match (&x.deleted_in, x.present) {
