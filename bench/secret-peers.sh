@@ -20,7 +20,7 @@ S=target/release/sekisho
 W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
 target/release/examples/issue_image "$W/img"
 TV="--offline-scan --skip-version-check --disable-telemetry -q"
-tm() { /usr/bin/time -f "%e s, %M KB peak" -o "$W/time" "$@"; echo "    time: $(cat "$W/time")"; }
+tm() { local rc=0; /usr/bin/time -f "%e s, %M KB peak" -o "$W/time" "$@" || rc=$?; echo "    time: $(tail -n 1 "$W/time")" >&2; return $rc; }
 
 echo "== test image (OCI layout, $(ls "$W/img/layers" | wc -l) layers)"
 echo "-- sekisho image --oci-dir --scanners secret"
