@@ -534,6 +534,49 @@ fn maven_comparable_version() {
     assert_eq!(n, 978);
 }
 
+/// Edge cases the upstream suite does not spell out, answered by Maven 4's own
+/// `ComparableVersion` (apache/maven 540897d, `compat/maven-artifact`) run on each pair: empty
+/// segments are zeros, number kinds by digit count (an all-zero run keeps its length), `a`/`m`
+/// aliases only before a digit, combinations, and the empty string.
+#[test]
+fn maven_edge_cases_as_maven_4_orders_them() {
+    use Ordering::{Equal, Greater, Less};
+    let cases = [
+        ("1.0--a", "1.0-a", Greater),
+        ("", "0", Equal),
+        ("0000000000", "5", Less),
+        ("1.0000000000.1", "1.5.1", Greater),
+        ("1.0000000000.1", "1.999999999.1", Greater),
+        ("1.1000000000", "1.999999999", Greater),
+        ("1-ga1", "1", Equal),
+        ("1-sp", "1-0sp", Less),
+        ("1.0-b2", "1.m-b2", Greater),
+        ("v1", "00release12090490226", Less),
+        ("1-release", "1-.release", Less),
+        ("1final-3", "1.0-0", Equal),
+        ("1.0-foo", "1-.0-foo", Less),
+        ("1-a", "1-alpha", Greater),
+        ("1-a1", "1-alpha1", Equal),
+        ("1.0.0.RC1", "1.0.0-RC2", Less),
+        ("1-x-1", "1-x1", Equal),
+        ("1.m", "1.milestone", Greater),
+        ("1.m1", "1-milestone-1", Equal),
+        ("1-sp", "1.1", Less),
+        ("1-1", "1-sp", Greater),
+        ("1-rc1", "1-rc", Greater),
+    ];
+    for (a, b, want) in cases {
+        let (x, y) = (
+            maven::MavenVersion::parse(a).unwrap(),
+            maven::MavenVersion::parse(b).unwrap(),
+        );
+        assert_eq!(x.cmp(&y), want, "{a:?} vs {b:?}");
+        assert_eq!(y.cmp(&x), want.reverse(), "{b:?} vs {a:?}");
+    }
+    // Maven takes every string; only our length bound refuses one.
+    assert!(maven::MavenVersion::parse(&"1.".repeat(600)).is_err());
+}
+
 fn json(rel: &str) -> serde_json::Value {
     serde_json::from_str(&data(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
 }
