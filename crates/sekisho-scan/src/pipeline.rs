@@ -278,9 +278,11 @@ fn into_target(
     }
     // History lines record build arguments (`RUN |1 NPM_TOKEN=...`): no report shows a
     // secret, whichever scanners ran.
+    // The rules are compiled on the first line to redact (a rootfs or an SBOM has none), and
+    // shared with the secret analyzer when that runs.
     let mut layers = cat.layers;
-    let rules = sekisho_secret::Rules::builtin().ok();
-    let redact = |c: &str| match rules {
+    let rules = std::cell::OnceCell::new();
+    let redact = |c: &str| match rules.get_or_init(|| sekisho_secret::Rules::builtin().ok()) {
         Some(r) => sekisho_secret::redact_text(r, c),
         None => c.to_string(),
     };
