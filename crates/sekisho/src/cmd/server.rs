@@ -45,6 +45,11 @@ pub struct ServerArgs {
     /// Attempts before a delivery goes to the dead letter.
     #[arg(long, default_value_t = 12, value_name = "N")]
     pub webhook_attempts: u32,
+    /// Time a receiver has to answer one delivery, in seconds. A delivery in flight is leased to
+    /// its sender for three times this plus 5 s: after a crash, another replica (or the
+    /// restarted server) sends it again once the lease ends, with the same webhook-id.
+    #[arg(long, default_value_t = 10, value_name = "SECS")]
+    pub webhook_timeout: u64,
     /// How often the vulnerability DB file is checked for a change, in milliseconds.
     #[arg(long, default_value_t = 1000, value_name = "MS")]
     pub db_poll_ms: u64,
@@ -68,6 +73,7 @@ pub fn run(a: ServerArgs) -> anyhow::Result<ExitCode> {
     cfg.backoff_base = Duration::from_millis(a.webhook_backoff_ms.max(1));
     cfg.backoff_max = Duration::from_secs(a.webhook_backoff_max.max(1));
     cfg.max_attempts = a.webhook_attempts.max(1);
+    cfg.delivery_timeout = Duration::from_secs(a.webhook_timeout.clamp(1, 600));
     cfg.poll_interval = Duration::from_millis(a.db_poll_ms.clamp(50, 60_000));
     cfg.rematch_batch = a.rematch_batch.max(1);
     sekisho_server::run(cfg).map_err(anyhow::Error::msg)?;

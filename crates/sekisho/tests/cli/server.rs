@@ -173,6 +173,15 @@ fn receiver(status: u16) -> Receiver {
             let _ = r.read_exact(&mut body);
             g.lock().unwrap().push(Received { headers, body });
             let code = s.load(Ordering::SeqCst);
+            if code == 0 {
+                // Status 0: take the request and never answer (held open on its own thread so
+                // later connections are still accepted).
+                std::thread::spawn(move || {
+                    std::thread::sleep(Duration::from_secs(120));
+                    drop(c);
+                });
+                continue;
+            }
             let _ = write!(
                 c,
                 "HTTP/1.1 {code} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
@@ -784,4 +793,83 @@ fn kill_during_rematch_loses_nothing_and_duplicates_nothing() {
             .collect();
         (ids.len() >= expected).then_some(())
     });
+}
+
+/// kill -9 while a delivery is on the wire (the receiver has the request and has not answered):
+/// after a restart the same delivery is sent again, with the same webhook-id and a valid
+/// signature, and recorded once as delivered. At least once, never lost.
+#[test]
+fn kill_mid_delivery_redelivers_after_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = base_db(dir.path());
+    // A 1 s answer time: the delivery in flight is leased for 8 s.
+    let extra = [
+        "--allow-private-webhooks",
+        "--webhook-backoff-ms",
+        "100",
+        "--webhook-timeout",
+        "1",
+    ];
+    let srv = start(dir.path(), &db, &extra);
+    let addr = srv.addr;
+    upload(addr, "app", &std::fs::read(sbom_fixture()).unwrap());
+    let rx = receiver(0);
+    let (s, hook) = json_of(
+        addr,
+        "POST",
+        "/api/v1/webhooks",
+        json!({"url": format!("http://{}/hook", rx.addr)})
+            .to_string()
+            .as_bytes(),
+    );
+    assert_eq!(s, 201, "{hook}");
+    let secret = hook["secret"].as_str().unwrap().to_string();
+    let hook_id = hook["id"].as_str().unwrap().to_string();
+    import_file(
+        &db,
+        dir.path(),
+        "a.json",
+        &jquery_advisory("GHSA-6c3j-c64m-qhgq", "2024-01-01T00:00:00Z", false),
+    );
+    let first = wait_for("the delivery on the wire", 20, || {
+        rx.got.lock().unwrap().first().cloned()
+    });
+    let p = verified(&first, &secret);
+    assert_eq!(p["type"], "finding.new", "{p}");
+    let mut srv = srv;
+    srv.child.kill().unwrap(); // SIGKILL, the receiver still holding the request
+    srv.child.wait().unwrap();
+    drop(srv);
+    let killed = Instant::now();
+
+    rx.status.store(200, Ordering::SeqCst);
+    let srv = start(dir.path(), &db, &extra);
+    let addr = srv.addr;
+    let again = wait_for("the redelivery after the restart", 60, || {
+        rx.got.lock().unwrap().get(1).cloned()
+    });
+    eprintln!("redelivered {:?} after the kill", killed.elapsed());
+    assert_eq!(
+        again.headers["webhook-id"], first.headers["webhook-id"],
+        "a redelivery keeps its webhook-id, so receivers can drop the duplicate"
+    );
+    assert_eq!(verified(&again, &secret), p, "the same payload");
+    let d = wait_for("delivered", 30, || {
+        let (_, d) = json_of(
+            addr,
+            "GET",
+            &format!("/api/v1/webhooks/{hook_id}/deliveries"),
+            b"",
+        );
+        (d["deliveries"][0]["state"] == "delivered").then_some(d)
+    });
+    let list = d["deliveries"].as_array().unwrap();
+    assert_eq!(
+        list.len(),
+        1,
+        "one delivery, not a second one for the same event: {d}"
+    );
+    // Nothing more is sent once it is delivered.
+    std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(rx.got.lock().unwrap().len(), 2);
 }
