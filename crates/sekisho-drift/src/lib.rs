@@ -20,6 +20,7 @@ pub mod expected;
 pub mod findings;
 pub mod live;
 pub mod mountinfo;
+pub mod overlay;
 pub mod packages;
 pub mod tree;
 pub mod volatile;

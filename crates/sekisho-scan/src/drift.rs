@@ -135,6 +135,9 @@ pub struct DriftReport {
     pub vulnerability_data: bool,
     /// Vulnerabilities of the packages installed or upgraded at runtime.
     pub vulnerabilities: Vec<Finding>,
+    /// The overlay upper directory's view of the changes, when the root is an overlay mount.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overlay: Option<OverlayWitness>,
     pub notes: Vec<Note>,
 }
 
@@ -202,8 +205,9 @@ fn id_map(p: &Path) -> Option<Vec<mountinfo::IdRange>> {
 }
 
 /// The mounts inside the live root: the process's own view (mount points are relative to its
-/// root), or those of this process below a root filesystem directory.
-fn mounts_of(req: &DriftRequest, notes: &mut Vec<Note>) -> Vec<Mount> {
+/// root), or those of this process below a root filesystem directory; and the `upperdir` of the
+/// root itself when that is an overlay mount (the topmost mount on the root).
+fn mounts_of(req: &DriftRequest, notes: &mut Vec<Note>) -> (Vec<Mount>, Option<String>) {
     let (file, under) = match &req.live {
         LiveSource::Pid(p) => (req.proc_root.join(format!("{p}/mountinfo")), None),
         LiveSource::Rootfs(d) => (
@@ -219,7 +223,7 @@ fn mounts_of(req: &DriftRequest, notes: &mut Vec<Note>) -> Vec<Mount> {
             file.display().to_string(),
             "mounts not read: mounted paths cannot be told apart from the image's",
         ));
-        return Vec::new();
+        return (Vec::new(), None);
     };
     let (all, bad) = sekisho_audit::parse::mountinfo::parse(&text);
     if bad > 0 {
@@ -229,24 +233,126 @@ fn mounts_of(req: &DriftRequest, notes: &mut Vec<Note>) -> Vec<Mount> {
             format!("{bad} malformed mountinfo lines skipped"),
         ));
     }
-    all.into_iter()
+    let mut upper = None;
+    let mounts = all
+        .into_iter()
         .filter_map(|m| {
             let path = sekisho_artifact::normalize(&m.mount_point).ok()?;
             let path = match &under {
                 None => path,
                 Some(root) if root.is_empty() => path,
+                Some(root) if path == *root => String::new(),
                 Some(root) => path
                     .strip_prefix(root.as_str())
                     .and_then(|r| r.strip_prefix('/'))?
                     .to_string(),
             };
-            (!path.is_empty()).then_some(Mount {
+            if path.is_empty() {
+                // A later mount on the root covers an earlier one.
+                upper = sekisho_drift::overlay::upperdir_of(&m.fstype, &m.super_options);
+                return None;
+            }
+            Some(Mount {
                 path,
                 fstype: m.fstype,
                 source: m.source,
             })
         })
-        .collect()
+        .collect();
+    (mounts, upper)
+}
+
+/// What the overlay upper directory says about the changes (see `sekisho_drift::overlay`).
+#[derive(Debug, Clone, Serialize)]
+pub struct OverlayWitness {
+    /// The upper directory, as the mountinfo names it (a host path).
+    pub upperdir: String,
+    /// Entries written there, whiteouts, opaque directories.
+    pub written: usize,
+    pub whiteouts: usize,
+    pub opaque: usize,
+    /// Changes (volatile included) that the upper directory holds.
+    pub confirmed: usize,
+    /// Changes it does not hold: not made through the container's writable layer, so the
+    /// image's lower layers on this host differ from the image.
+    pub lower_layer_changes: Vec<String>,
+    /// Entries in the upper directory that the content comparison found unchanged (copied up,
+    /// or written back with the image's content).
+    pub unchanged_in_upper: usize,
+    /// Why the upper directory could not be read whole, if it could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incomplete: Option<String>,
+}
+
+/// Cross-check the changes with the upper directory; annotate the ones it does not hold.
+fn witness(
+    upperdir: &str,
+    changes: &mut [FileChange],
+    vol: &[FileChange],
+    notes: &mut Vec<Note>,
+) -> Option<OverlayWitness> {
+    let up = match sekisho_drift::overlay::read(Path::new(upperdir)) {
+        Ok(u) => u,
+        Err(e) => {
+            notes.push(Note::new(
+                None,
+                upperdir.to_string(),
+                format!(
+                    "overlay upper directory not read ({e}): the changes rest on the content comparison alone"
+                ),
+            ));
+            return None;
+        }
+    };
+    if let Some(why) = &up.incomplete {
+        notes.push(Note::new(
+            None,
+            upperdir.to_string(),
+            format!("overlay upper directory read in part: {why}"),
+        ));
+    }
+    let mut confirmed = 0;
+    let mut lower = Vec::new();
+    let changed: std::collections::BTreeSet<String> =
+        changes.iter().chain(vol).map(|c| c.path.clone()).collect();
+    for c in vol {
+        if up.holds(&c.path) {
+            confirmed += 1;
+        }
+    }
+    for c in changes.iter_mut() {
+        if up.holds(&c.path) {
+            confirmed += 1;
+        } else if up.incomplete.is_none() {
+            c.detail.push_str(
+                "; not in the overlay upper directory: the image's lower layers on this host differ",
+            );
+            lower.push(abs(&c.path));
+        }
+    }
+    // Directories in the upper directory are implied by what is below them.
+    let unchanged_in_upper = up
+        .written
+        .iter()
+        .filter(|p| {
+            !changed.contains(p.as_str())
+                && !up
+                    .written
+                    .range(format!("{p}/")..)
+                    .next()
+                    .is_some_and(|q| q.starts_with(&format!("{p}/")))
+        })
+        .count();
+    Some(OverlayWitness {
+        upperdir: upperdir.to_string(),
+        written: up.written.len(),
+        whiteouts: up.whiteouts.len(),
+        opaque: up.opaque.len(),
+        confirmed,
+        lower_layer_changes: lower,
+        unchanged_in_upper,
+        incomplete: up.incomplete,
+    })
 }
 
 /// Run one drift check.
@@ -273,7 +379,7 @@ pub fn drift(req: &DriftRequest, opts: &ScanOptions<'_>) -> Result<DriftOutcome,
         )
     })?;
     let mut notes: Vec<Note> = Vec::new();
-    let mounts = mounts_of(req, &mut notes);
+    let (mounts, upperdir) = mounts_of(req, &mut notes);
     let (uid_map, gid_map) = match &req.live {
         LiveSource::Pid(p) => (
             id_map(&req.proc_root.join(format!("{p}/uid_map"))),
@@ -339,7 +445,11 @@ pub fn drift(req: &DriftRequest, opts: &ScanOptions<'_>) -> Result<DriftOutcome,
         }
     })?;
     notes.extend(lt.notes.iter().cloned());
-    let (changes, vol) = sekisho_drift::compare(&expected, &lt, &req.volatile);
+    let (mut changes, vol) = sekisho_drift::compare(&expected, &lt, &req.volatile);
+    // The overlay upper directory, where there is one, as a second witness only.
+    let overlay = upperdir
+        .as_deref()
+        .and_then(|u| witness(u, &mut changes, &vol, &mut notes));
 
     // Packages.
     let live_cat = packages::live_catalog(&root, &lt);
@@ -459,6 +569,7 @@ pub fn drift(req: &DriftRequest, opts: &ScanOptions<'_>) -> Result<DriftOutcome,
         },
         vulnerability_data,
         vulnerabilities: vulns.clone(),
+        overlay,
         notes: notes.clone(),
     };
     let mut all = drift_findings;

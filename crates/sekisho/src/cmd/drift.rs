@@ -120,6 +120,23 @@ fn table(
             .collect();
         writeln!(out, "by class: {}", parts.join(", "))?;
     }
+    if let Some(w) = &r.overlay {
+        writeln!(
+            out,
+            "overlay upper directory {}: {} of the changes confirmed there{}",
+            w.upperdir,
+            w.confirmed,
+            if w.lower_layer_changes.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; {} not made through it (the image's lower layers on this host differ): {}",
+                    w.lower_layer_changes.len(),
+                    w.lower_layer_changes.join(", ")
+                )
+            }
+        )?;
+    }
     let limit = width.unwrap_or(usize::MAX).max(40);
     let section = |out: &mut dyn std::io::Write,
                    title: &str,

@@ -446,3 +446,97 @@ fn runc_bundle_mutations_by_pid_and_rootfs() {
     let (code, v) = drift(&layout, &["--rootfs", rootfs.to_str().unwrap()]);
     assert_mutations(code, &v);
 }
+
+/// The container's root as an overlay mount (lower: the unpacked image; upper: the container's
+/// writes), run with `unshare` + `chroot` on the merged directory. The upper directory confirms
+/// every change the content comparison found; a file then changed in the lower directory from
+/// the host (a tampered layer store) is reported, and the witness says it did not come through
+/// the container's writable layer.
+#[test]
+fn overlay_upperdir_witnesses_changes_and_exposes_lower_layer_tampering() {
+    if !ready(&["mount"]) {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let layout = image(d.path());
+    let lower = unpack(&layout, &d.path().join("c4"));
+    let (upper, work, merged) = (
+        d.path().join("upper"),
+        d.path().join("work"),
+        d.path().join("merged"),
+    );
+    for p in [&upper, &work, &merged] {
+        std::fs::create_dir_all(p).unwrap();
+    }
+    let opts = format!(
+        "lowerdir={},upperdir={},workdir={}",
+        lower.display(),
+        upper.display(),
+        work.display()
+    );
+    let child = Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c"])
+        .arg(r#"mount -t overlay overlay -o "$1" "$2" && exec chroot "$2" /bin/sh /mutate.sh"#)
+        .args(["sh", &opts, merged.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let c = Chroot(child);
+    // The merged directory is only mounted inside the container's namespace: wait on the
+    // upper directory, where the container's writes land.
+    wait_ready(&upper);
+    let pid = c.pid().to_string();
+    let (code, v) = drift(&layout, &["--pid", &pid]);
+    assert_mutations(code, &v);
+    let w = &v["overlay"];
+    assert_eq!(w["upperdir"], upper.to_str().unwrap(), "{v:#}");
+    let all = v["changes"].as_array().unwrap().len() + v["volatile"].as_array().unwrap().len();
+    assert_eq!(w["confirmed"], all, "{w:#}");
+    assert_eq!(w["lower_layer_changes"], serde_json::json!([]), "{w:#}");
+    assert!(
+        w["whiteouts"].as_u64().unwrap() >= 1,
+        "the deleted readme: {w:#}"
+    );
+
+    // Tamper with the image's files on the host, below the container.
+    let os = lower.join("etc/os-release");
+    let mut text = std::fs::read_to_string(&os).unwrap();
+    text.push_str("TAMPERED=1\n");
+    std::fs::write(&os, text).unwrap();
+    let (_, v) = drift(&layout, &["--pid", &pid]);
+    let w = &v["overlay"];
+    assert_eq!(
+        w["lower_layer_changes"],
+        serde_json::json!(["/etc/os-release"]),
+        "{v:#}"
+    );
+    let row = v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["path"] == "/etc/os-release")
+        .unwrap_or_else(|| panic!("/etc/os-release not reported: {v:#}"));
+    assert!(
+        row["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not in the overlay upper directory"),
+        "{row}"
+    );
+    // The table says it too.
+    let out = sekisho()
+        .arg("drift")
+        .arg("--oci-dir")
+        .arg(format!("{}:t", layout.display()))
+        .args(["--pid", &pid, "--no-cache", "--offline"])
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains(
+            "1 not made through it (the image's lower layers on this host differ): /etc/os-release"
+        ),
+        "{table}"
+    );
+}
