@@ -53,8 +53,10 @@ const LEFT_CTX: usize = 512;
 /// Bytes after a window's longest match that a regex may look at (`\b`, `$`).
 const RIGHT_CTX: usize = 4;
 
-/// Most keywords in one Teddy search.
-const TEDDY_GROUP: usize = 64;
+/// Most keywords in one Teddy search. Measured on `/usr/share` text (see `docs/benchmarks.md`):
+/// the 63 keywords of 4+ bytes in one fat Teddy ran at 1.5 GB/s (four patterns per bucket, most
+/// time spent verifying false candidates), in two fat Teddy searches of 32 at 3.4 GB/s.
+const TEDDY_GROUP: usize = 32;
 
 const _: () = assert!(RULE_COUNT <= 128, "rule masks are u128");
 
@@ -82,13 +84,24 @@ impl Group {
         {
             Finder::Mem(memchr::memmem::Finder::new(one.as_bytes()))
         } else {
-            match packed::Config::new()
-                .match_kind(packed::MatchKind::LeftmostFirst)
-                .heuristic_pattern_limits(false)
-                .builder()
-                .extend(pats)
-                .build()
-            {
+            let packed = |fat: Option<bool>| {
+                packed::Config::new()
+                    .match_kind(packed::MatchKind::LeftmostFirst)
+                    .heuristic_pattern_limits(false)
+                    .only_teddy_fat(fat)
+                    .builder()
+                    .extend(pats)
+                    .build()
+            };
+            // Fat Teddy (16 buckets, AVX2) for more than 16 patterns: two patterns per bucket
+            // keep false candidates rare in prose; slim Teddy's 8 buckets would hold four.
+            // Without AVX2 there is no fat Teddy and the default choice stands.
+            let p = if pats.len() > 16 {
+                packed(Some(true)).or_else(|| packed(None))
+            } else {
+                packed(None)
+            };
+            match p {
                 Some(p) => Finder::Packed(p),
                 None => Finder::Ac(
                     AhoCorasick::builder()
@@ -248,8 +261,9 @@ impl Rules {
                     groups.push(Group::new(&[p], vec![r])?);
                 }
             } else if !pats.is_empty() {
-                // Teddy slows sharply past ~32 patterns (its 16 buckets fill up): two searches
-                // over half the patterns each beat one over all of them.
+                // Teddy slows sharply past ~32 patterns (its 16 buckets fill up and every
+                // candidate is verified against more patterns): two searches over half the
+                // patterns each beat one over all of them.
                 let n = pats.len().div_ceil(TEDDY_GROUP);
                 let per = pats.len().div_ceil(n);
                 for (p, r) in pats.chunks(per).zip(rules.chunks(per)) {
@@ -422,6 +436,9 @@ struct Raw {
 
 enum Hashing {
     Off,
+    /// Nothing dropped from the scan buffer yet: it holds the whole file so far, so nothing is
+    /// copied until the first block is scanned and dropped (most files never get there).
+    InBuf,
     /// Bytes kept (bounded by [`LAZY_DIGEST_BYTES`]) until the end says whether digests matter.
     Lazy(Vec<u8>),
     Eager(Box<(Md5, Sha256)>),
@@ -531,12 +548,19 @@ impl<'r> FileScanner<'r> {
         } else if opts.size.is_some_and(|s| s > LAZY_DIGEST_BYTES as u64) {
             Hashing::Eager(Box::new((Md5::new(), Sha256::new())))
         } else {
-            Hashing::Lazy(Vec::new())
+            Hashing::InBuf
         };
+        // Room for the whole file up to one block and its carry (the most the buffer holds), so
+        // that gathering a small file is one copy with no regrowth. A claimed size is only a hint
+        // (and bounded here).
+        let cap = opts
+            .size
+            .map_or(0, |s| usize::try_from(s).unwrap_or(usize::MAX))
+            .min(BLOCK + rules.carry);
         Self {
             rules,
             mask: rules.mask_for(path),
-            buf: Vec::new(),
+            buf: Vec::with_capacity(cap),
             base: 0,
             scanned_to: 0,
             line_base: 0,
@@ -594,7 +618,7 @@ impl<'r> FileScanner<'r> {
             h.update(chunk);
         }
         match &mut self.hashing {
-            Hashing::Off | Hashing::Lost => {}
+            Hashing::Off | Hashing::Lost | Hashing::InBuf => {}
             Hashing::Eager(h) => {
                 h.0.update(chunk);
                 h.1.update(chunk);
@@ -665,7 +689,9 @@ impl<'r> FileScanner<'r> {
             Mode::Skipped | Mode::Unknown => return,
         }
         self.scanned_to = self.base + self.buf.len() as u64;
-        self.drop_front();
+        if !last {
+            self.drop_front();
+        }
     }
 
     fn scan_text(&mut self, last: bool) {
@@ -783,6 +809,14 @@ impl<'r> FileScanner<'r> {
         if n == 0 {
             return;
         }
+        if matches!(self.hashing, Hashing::InBuf) {
+            // The buffer is the whole file so far (nothing was dropped before): keep it for the
+            // digests from here on.
+            self.hashing = Hashing::Lazy(Vec::new());
+            let all = std::mem::take(&mut self.buf);
+            self.hash(&all);
+            self.buf = all;
+        }
         let gone = &self.buf[..n];
         self.line_base += count_nl(gone);
         match memchr::memrchr(b'\n', gone) {
@@ -854,6 +888,10 @@ impl<'r> FileScanner<'r> {
         } else {
             match std::mem::replace(&mut self.hashing, Hashing::Off) {
                 Hashing::Off | Hashing::Lost => None,
+                Hashing::InBuf => Some(Digests {
+                    md5: Md5::digest(&self.buf).into(),
+                    sha256: Sha256::digest(&self.buf).into(),
+                }),
                 Hashing::Lazy(keep) => Some(Digests {
                     md5: Md5::digest(&keep).into(),
                     sha256: Sha256::digest(&keep).into(),
