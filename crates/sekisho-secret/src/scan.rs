@@ -154,6 +154,11 @@ pub struct Rules {
     groups: Vec<Group>,
     keywords: usize,
     regexes: Vec<Option<Regex>>,
+    /// Per rule, the part of its pattern before the value group (`(?P<s>`) and that part's
+    /// longest match, when it is a pattern of its own that can fail: every match of the rule
+    /// starts with a match of it, so a window where it matches nowhere near the keyword is
+    /// dropped after a look at a few dozen bytes instead of the whole window.
+    heads: Vec<Option<(Regex, usize)>>,
     s_group: Vec<usize>,
     show_group: Vec<Option<usize>>,
     /// Longest match of each rule's regex (bytes).
@@ -184,6 +189,7 @@ impl Rules {
         let mut keywords: Vec<&'static str> = Vec::new();
         let mut kw_rules: Vec<Vec<u8>> = Vec::new();
         let mut regexes = Vec::with_capacity(RULE_COUNT);
+        let mut heads = Vec::with_capacity(RULE_COUNT);
         let mut s_group = Vec::with_capacity(RULE_COUNT);
         let mut show_group = Vec::with_capacity(RULE_COUNT);
         let mut span = Vec::with_capacity(RULE_COUNT);
@@ -200,6 +206,7 @@ impl Rules {
             if d.check == Check::Pkcs12 {
                 pkcs12 = Some(idx);
                 regexes.push(None);
+                heads.push(None);
                 s_group.push(0);
                 show_group.push(None);
                 span.push(0);
@@ -242,6 +249,7 @@ impl Rules {
             span.push(max);
             reach = reach.max(max + d.back);
             regexes.push(Some(re));
+            heads.push(head(d.pattern));
         }
         let mut groups = Vec::new();
         for class in [0usize, 3, 2, 1] {
@@ -275,6 +283,7 @@ impl Rules {
             groups,
             keywords: keywords.len(),
             regexes,
+            heads,
             s_group,
             show_group,
             span,
@@ -762,6 +771,14 @@ impl<'r> FileScanner<'r> {
         he: usize,
     ) -> Option<(usize, Raw)> {
         let re = self.rules.regexes[r].as_ref()?;
+        if let Some((head, max)) = &self.rules.heads[r] {
+            // A match of the rule starting at `a` in `[ws, p_rel]` begins with a match of its
+            // head that ends by `a + max`; the look-ahead context after it is in the haystack.
+            let small = &self.buf[..he.min(p_rel + max + RIGHT_CTX)];
+            if head.find_at(small, ws).is_none_or(|m| m.start() > p_rel) {
+                return None;
+            }
+        }
         let hay = &self.buf[..he];
         let mut at = ws;
         let m = loop {
@@ -924,6 +941,29 @@ impl<'r> FileScanner<'r> {
             digests,
         }
     }
+}
+
+/// The head of a rule's pattern (see [`Rules`]): the text before `(?P<s>`, when it compiles on
+/// its own (it does not when the value group sits inside another group), is bounded and cannot
+/// match the empty string (then it would rule nothing out).
+fn head(pattern: &str) -> Option<(Regex, usize)> {
+    let cut = pattern.find("(?P<s>")?;
+    let pat = format!("(?-u){}", &pattern[..cut]);
+    let hir = regex_syntax::ParserBuilder::new()
+        .utf8(false)
+        .build()
+        .parse(&pat)
+        .ok()?;
+    let props = hir.properties();
+    let max = props.maximum_len()?;
+    if props.minimum_len().unwrap_or(0) == 0 {
+        return None;
+    }
+    let re = regex::bytes::RegexBuilder::new(&pat)
+        .size_limit(8 << 20)
+        .build()
+        .ok()?;
+    Some((re, max))
 }
 
 fn needs(window: &[u8], any: &[u8]) -> bool {
