@@ -315,7 +315,7 @@ impl Rules {
         if path.is_empty() {
             return m;
         }
-        let name = path.rsplit('/').next().unwrap_or(path);
+        let name = memchr::memrchr(b'/', path.as_bytes()).map_or(path, |k| &path[k + 1..]);
         for &(i, files) in &self.scoped_files {
             let ok = files.iter().any(|f| {
                 if f.contains('/') {
