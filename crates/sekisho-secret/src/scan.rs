@@ -54,8 +54,8 @@ const LEFT_CTX: usize = 512;
 const RIGHT_CTX: usize = 4;
 
 /// Most keywords in one Teddy search. Measured on `/usr/share` text (see `docs/benchmarks.md`):
-/// the 63 keywords of 4+ bytes in one fat Teddy ran at 1.5 GB/s (four patterns per bucket, most
-/// time spent verifying false candidates), in two fat Teddy searches of 32 at 3.4 GB/s.
+/// the 63 keywords of 4+ bytes in one fat Teddy ran at 1.5 GiB/s (four patterns per bucket, much
+/// of the time spent verifying false candidates), in two fat Teddy searches of 32 at 3.4 GiB/s.
 const TEDDY_GROUP: usize = 32;
 
 const _: () = assert!(RULE_COUNT <= 128, "rule masks are u128");
