@@ -53,8 +53,10 @@ const LEFT_CTX: usize = 512;
 /// Bytes after a window's longest match that a regex may look at (`\b`, `$`).
 const RIGHT_CTX: usize = 4;
 
-/// Most keywords in one Teddy search.
-const TEDDY_GROUP: usize = 64;
+/// Most keywords in one Teddy search. Measured on `/usr/share` text (see `docs/benchmarks.md`):
+/// the 63 keywords of 4+ bytes in one fat Teddy ran at 1.5 GiB/s (four patterns per bucket, much
+/// of the time spent verifying false candidates), in two fat Teddy searches of 32 at 3.4 GiB/s.
+const TEDDY_GROUP: usize = 32;
 
 const _: () = assert!(RULE_COUNT <= 128, "rule masks are u128");
 
@@ -82,13 +84,24 @@ impl Group {
         {
             Finder::Mem(memchr::memmem::Finder::new(one.as_bytes()))
         } else {
-            match packed::Config::new()
-                .match_kind(packed::MatchKind::LeftmostFirst)
-                .heuristic_pattern_limits(false)
-                .builder()
-                .extend(pats)
-                .build()
-            {
+            let packed = |fat: Option<bool>| {
+                packed::Config::new()
+                    .match_kind(packed::MatchKind::LeftmostFirst)
+                    .heuristic_pattern_limits(false)
+                    .only_teddy_fat(fat)
+                    .builder()
+                    .extend(pats)
+                    .build()
+            };
+            // Fat Teddy (16 buckets, AVX2) for more than 16 patterns: two patterns per bucket
+            // keep false candidates rare in prose; slim Teddy's 8 buckets would hold four.
+            // Without AVX2 there is no fat Teddy and the default choice stands.
+            let p = if pats.len() > 16 {
+                packed(Some(true)).or_else(|| packed(None))
+            } else {
+                packed(None)
+            };
+            match p {
                 Some(p) => Finder::Packed(p),
                 None => Finder::Ac(
                     AhoCorasick::builder()
@@ -141,6 +154,11 @@ pub struct Rules {
     groups: Vec<Group>,
     keywords: usize,
     regexes: Vec<Option<Regex>>,
+    /// Per rule, the part of its pattern before the value group (`(?P<s>`) and that part's
+    /// longest match, when it is a pattern of its own that can fail: every match of the rule
+    /// starts with a match of it, so a window where it matches nowhere near the keyword is
+    /// dropped after a look at a few dozen bytes instead of the whole window.
+    heads: Vec<Option<(Regex, usize)>>,
     s_group: Vec<usize>,
     show_group: Vec<Option<usize>>,
     /// Longest match of each rule's regex (bytes).
@@ -171,6 +189,7 @@ impl Rules {
         let mut keywords: Vec<&'static str> = Vec::new();
         let mut kw_rules: Vec<Vec<u8>> = Vec::new();
         let mut regexes = Vec::with_capacity(RULE_COUNT);
+        let mut heads = Vec::with_capacity(RULE_COUNT);
         let mut s_group = Vec::with_capacity(RULE_COUNT);
         let mut show_group = Vec::with_capacity(RULE_COUNT);
         let mut span = Vec::with_capacity(RULE_COUNT);
@@ -187,6 +206,7 @@ impl Rules {
             if d.check == Check::Pkcs12 {
                 pkcs12 = Some(idx);
                 regexes.push(None);
+                heads.push(None);
                 s_group.push(0);
                 show_group.push(None);
                 span.push(0);
@@ -229,6 +249,7 @@ impl Rules {
             span.push(max);
             reach = reach.max(max + d.back);
             regexes.push(Some(re));
+            heads.push(head(d.pattern));
         }
         let mut groups = Vec::new();
         for class in [0usize, 3, 2, 1] {
@@ -248,8 +269,9 @@ impl Rules {
                     groups.push(Group::new(&[p], vec![r])?);
                 }
             } else if !pats.is_empty() {
-                // Teddy slows sharply past ~32 patterns (its 16 buckets fill up): two searches
-                // over half the patterns each beat one over all of them.
+                // Teddy slows sharply past ~32 patterns (its 16 buckets fill up and every
+                // candidate is verified against more patterns): two searches over half the
+                // patterns each beat one over all of them.
                 let n = pats.len().div_ceil(TEDDY_GROUP);
                 let per = pats.len().div_ceil(n);
                 for (p, r) in pats.chunks(per).zip(rules.chunks(per)) {
@@ -261,6 +283,7 @@ impl Rules {
             groups,
             keywords: keywords.len(),
             regexes,
+            heads,
             s_group,
             show_group,
             span,
@@ -292,7 +315,7 @@ impl Rules {
         if path.is_empty() {
             return m;
         }
-        let name = path.rsplit('/').next().unwrap_or(path);
+        let name = memchr::memrchr(b'/', path.as_bytes()).map_or(path, |k| &path[k + 1..]);
         for &(i, files) in &self.scoped_files {
             let ok = files.iter().any(|f| {
                 if f.contains('/') {
@@ -422,6 +445,9 @@ struct Raw {
 
 enum Hashing {
     Off,
+    /// Nothing dropped from the scan buffer yet: it holds the whole file so far, so nothing is
+    /// copied until the first block is scanned and dropped (most files never get there).
+    InBuf,
     /// Bytes kept (bounded by [`LAZY_DIGEST_BYTES`]) until the end says whether digests matter.
     Lazy(Vec<u8>),
     Eager(Box<(Md5, Sha256)>),
@@ -531,12 +557,19 @@ impl<'r> FileScanner<'r> {
         } else if opts.size.is_some_and(|s| s > LAZY_DIGEST_BYTES as u64) {
             Hashing::Eager(Box::new((Md5::new(), Sha256::new())))
         } else {
-            Hashing::Lazy(Vec::new())
+            Hashing::InBuf
         };
+        // Room for the whole file up to one block and its carry (the most the buffer holds), so
+        // that gathering a small file is one copy with no regrowth. A claimed size is only a hint
+        // (and bounded here).
+        let cap = opts
+            .size
+            .map_or(0, |s| usize::try_from(s).unwrap_or(usize::MAX))
+            .min(BLOCK + rules.carry);
         Self {
             rules,
             mask: rules.mask_for(path),
-            buf: Vec::new(),
+            buf: Vec::with_capacity(cap),
             base: 0,
             scanned_to: 0,
             line_base: 0,
@@ -594,7 +627,7 @@ impl<'r> FileScanner<'r> {
             h.update(chunk);
         }
         match &mut self.hashing {
-            Hashing::Off | Hashing::Lost => {}
+            Hashing::Off | Hashing::Lost | Hashing::InBuf => {}
             Hashing::Eager(h) => {
                 h.0.update(chunk);
                 h.1.update(chunk);
@@ -665,7 +698,9 @@ impl<'r> FileScanner<'r> {
             Mode::Skipped | Mode::Unknown => return,
         }
         self.scanned_to = self.base + self.buf.len() as u64;
-        self.drop_front();
+        if !last {
+            self.drop_front();
+        }
     }
 
     fn scan_text(&mut self, last: bool) {
@@ -736,6 +771,14 @@ impl<'r> FileScanner<'r> {
         he: usize,
     ) -> Option<(usize, Raw)> {
         let re = self.rules.regexes[r].as_ref()?;
+        if let Some((head, max)) = &self.rules.heads[r] {
+            // A match of the rule starting at `a` in `[ws, p_rel]` begins with a match of its
+            // head that ends by `a + max`; the look-ahead context after it is in the haystack.
+            let small = &self.buf[..he.min(p_rel + max + RIGHT_CTX)];
+            if head.find_at(small, ws).is_none_or(|m| m.start() > p_rel) {
+                return None;
+            }
+        }
         let hay = &self.buf[..he];
         let mut at = ws;
         let m = loop {
@@ -782,6 +825,14 @@ impl<'r> FileScanner<'r> {
         let n = self.buf.len() - keep;
         if n == 0 {
             return;
+        }
+        if matches!(self.hashing, Hashing::InBuf) {
+            // The buffer is the whole file so far (nothing was dropped before): keep it for the
+            // digests from here on.
+            self.hashing = Hashing::Lazy(Vec::new());
+            let all = std::mem::take(&mut self.buf);
+            self.hash(&all);
+            self.buf = all;
         }
         let gone = &self.buf[..n];
         self.line_base += count_nl(gone);
@@ -854,6 +905,10 @@ impl<'r> FileScanner<'r> {
         } else {
             match std::mem::replace(&mut self.hashing, Hashing::Off) {
                 Hashing::Off | Hashing::Lost => None,
+                Hashing::InBuf => Some(Digests {
+                    md5: Md5::digest(&self.buf).into(),
+                    sha256: Sha256::digest(&self.buf).into(),
+                }),
                 Hashing::Lazy(keep) => Some(Digests {
                     md5: Md5::digest(&keep).into(),
                     sha256: Sha256::digest(&keep).into(),
@@ -886,6 +941,29 @@ impl<'r> FileScanner<'r> {
             digests,
         }
     }
+}
+
+/// The head of a rule's pattern (see [`Rules`]): the text before `(?P<s>`, when it compiles on
+/// its own (it does not when the value group sits inside another group), is bounded and cannot
+/// match the empty string (then it would rule nothing out).
+fn head(pattern: &str) -> Option<(Regex, usize)> {
+    let cut = pattern.find("(?P<s>")?;
+    let pat = format!("(?-u){}", &pattern[..cut]);
+    let hir = regex_syntax::ParserBuilder::new()
+        .utf8(false)
+        .build()
+        .parse(&pat)
+        .ok()?;
+    let props = hir.properties();
+    let max = props.maximum_len()?;
+    if props.minimum_len().unwrap_or(0) == 0 {
+        return None;
+    }
+    let re = regex::bytes::RegexBuilder::new(&pat)
+        .size_limit(8 << 20)
+        .build()
+        .ok()?;
+    Some((re, max))
 }
 
 fn needs(window: &[u8], any: &[u8]) -> bool {
