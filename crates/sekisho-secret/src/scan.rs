@@ -153,12 +153,17 @@ pub struct Rules {
     /// long patterns, memmem with one short one.
     groups: Vec<Group>,
     keywords: usize,
-    regexes: Vec<Option<Regex>>,
+    /// Each rule's pattern (`(?-u)` prefixed) and its regex, compiled on the rule's first
+    /// keyword hit: a scan compiles only the rules its input gives a chance (a rootfs scan that
+    /// only redacts build history compiles none or a few). `every_rule_compiles` in the tests
+    /// compiles them all.
+    patterns: Vec<Option<String>>,
+    regexes: Vec<OnceLock<Option<Regex>>>,
     /// Per rule, the part of its pattern before the value group (`(?P<s>`) and that part's
     /// longest match, when it is a pattern of its own that can fail: every match of the rule
     /// starts with a match of it, so a window where it matches nowhere near the keyword is
     /// dropped after a look at a few dozen bytes instead of the whole window.
-    heads: Vec<Option<(Regex, usize)>>,
+    heads: Vec<OnceLock<Option<(Regex, usize)>>>,
     s_group: Vec<usize>,
     show_group: Vec<Option<usize>>,
     /// Longest match of each rule's regex (bytes).
@@ -188,8 +193,7 @@ impl Rules {
     pub fn new() -> Result<Self, SecretError> {
         let mut keywords: Vec<&'static str> = Vec::new();
         let mut kw_rules: Vec<Vec<u8>> = Vec::new();
-        let mut regexes = Vec::with_capacity(RULE_COUNT);
-        let mut heads = Vec::with_capacity(RULE_COUNT);
+        let mut patterns = Vec::with_capacity(RULE_COUNT);
         let mut s_group = Vec::with_capacity(RULE_COUNT);
         let mut show_group = Vec::with_capacity(RULE_COUNT);
         let mut span = Vec::with_capacity(RULE_COUNT);
@@ -205,8 +209,7 @@ impl Rules {
             }
             if d.check == Check::Pkcs12 {
                 pkcs12 = Some(idx);
-                regexes.push(None);
-                heads.push(None);
+                patterns.push(None);
                 s_group.push(0);
                 show_group.push(None);
                 span.push(0);
@@ -235,22 +238,16 @@ impl Rules {
                 .properties()
                 .maximum_len()
                 .ok_or_else(|| bad("unbounded pattern".into()))?;
-            let re = regex::bytes::RegexBuilder::new(&pat)
-                .size_limit(8 << 20)
-                .build()
-                .map_err(|e| bad(e.to_string()))?;
-            let names: Vec<Option<&str>> = re.capture_names().collect();
-            let s = names
-                .iter()
-                .position(|n| *n == Some("s"))
-                .ok_or_else(|| bad("no `s` group".into()))?;
+            // Group indices from the syntax tree: the regex crate numbers groups the same way.
+            let s = group_index(&hir, "s").ok_or_else(|| bad("no `s` group".into()))?;
             s_group.push(s);
-            show_group.push(names.iter().position(|n| *n == Some("show")));
+            show_group.push(group_index(&hir, "show"));
             span.push(max);
             reach = reach.max(max + d.back);
-            regexes.push(Some(re));
-            heads.push(head(d.pattern));
+            patterns.push(Some(pat));
         }
+        let regexes = (0..patterns.len()).map(|_| OnceLock::new()).collect();
+        let heads = (0..patterns.len()).map(|_| OnceLock::new()).collect();
         let mut groups = Vec::new();
         for class in [0usize, 3, 2, 1] {
             let mut pats = Vec::new();
@@ -282,6 +279,7 @@ impl Rules {
         Ok(Self {
             groups,
             keywords: keywords.len(),
+            patterns,
             regexes,
             heads,
             s_group,
@@ -292,6 +290,43 @@ impl Rules {
             scoped_files,
             pkcs12,
         })
+    }
+
+    /// Rule `r`'s regex, compiled on first use (`None` for a rule without one).
+    fn regex(&self, r: usize) -> Option<&Regex> {
+        self.regexes[r]
+            .get_or_init(|| self.patterns[r].as_deref().and_then(|p| compile(p).ok()))
+            .as_ref()
+    }
+
+    /// Rule `r`'s head (see the field), compiled on first use.
+    fn head(&self, r: usize) -> Option<&(Regex, usize)> {
+        self.heads[r]
+            .get_or_init(|| {
+                self.patterns[r]
+                    .is_some()
+                    .then(|| head(DETECTORS[r].pattern))
+                    .flatten()
+            })
+            .as_ref()
+    }
+
+    /// Compile every rule now (what a scan does lazily), reporting the first that fails.
+    ///
+    /// # Errors
+    /// A pattern that does not compile within the size limit: a defect of the table.
+    pub fn compile_all(&self) -> Result<(), SecretError> {
+        for (r, p) in self.patterns.iter().enumerate() {
+            if let Some(p) = p {
+                compile(p).map_err(|e| SecretError::Rule {
+                    rule: DETECTORS[r].rule.id,
+                    message: e.to_string(),
+                })?;
+                let _ = self.regex(r);
+                let _ = self.head(r);
+            }
+        }
+        Ok(())
     }
 
     /// The built-in rules, compiled once per process.
@@ -770,8 +805,8 @@ impl<'r> FileScanner<'r> {
         p_rel: usize,
         he: usize,
     ) -> Option<(usize, Raw)> {
-        let re = self.rules.regexes[r].as_ref()?;
-        if let Some((head, max)) = &self.rules.heads[r] {
+        let re = self.rules.regex(r)?;
+        if let Some((head, max)) = self.rules.head(r) {
             // A match of the rule starting at `a` in `[ws, p_rel]` begins with a match of its
             // head that ends by `a + max`; the look-ahead context after it is in the haystack.
             let small = &self.buf[..he.min(p_rel + max + RIGHT_CTX)];
@@ -943,6 +978,33 @@ impl<'r> FileScanner<'r> {
     }
 }
 
+fn compile(pat: &str) -> Result<Regex, regex::Error> {
+    regex::bytes::RegexBuilder::new(pat)
+        .size_limit(8 << 20)
+        .build()
+}
+
+/// The index of the capture group named `name`, as the regex crate numbers groups (by opening
+/// parenthesis, whole match 0).
+fn group_index(hir: &regex_syntax::hir::Hir, name: &str) -> Option<usize> {
+    use regex_syntax::hir::HirKind;
+    let mut stack = vec![hir];
+    while let Some(h) = stack.pop() {
+        match h.kind() {
+            HirKind::Capture(c) => {
+                if c.name.as_deref() == Some(name) {
+                    return usize::try_from(c.index).ok();
+                }
+                stack.push(&c.sub);
+            }
+            HirKind::Concat(v) | HirKind::Alternation(v) => stack.extend(v.iter()),
+            HirKind::Repetition(r) => stack.push(&r.sub),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// The head of a rule's pattern (see [`Rules`]): the text before `(?P<s>`, when it compiles on
 /// its own (it does not when the value group sits inside another group), is bounded and cannot
 /// match the empty string (then it would rule nothing out).
@@ -1061,6 +1123,32 @@ mod tests {
             .iter()
             .map(|m| (m.rule_id(), m.line, m.column))
             .collect()
+    }
+
+    /// Rules compile lazily in scans: here every one must compile, and the group indices taken
+    /// from the syntax tree must be the compiled regex's.
+    #[test]
+    fn every_rule_compiles() {
+        let r = Rules::new().expect("rules parse");
+        r.compile_all().expect("every rule compiles");
+        for (i, p) in r.patterns.iter().enumerate() {
+            let Some(p) = p else { continue };
+            let re = compile(p).unwrap();
+            let names: Vec<Option<&str>> = re.capture_names().collect();
+            assert_eq!(
+                Some(r.s_group[i]),
+                names.iter().position(|n| *n == Some("s")),
+                "{}",
+                DETECTORS[i].rule.id
+            );
+            assert_eq!(
+                r.show_group[i],
+                names.iter().position(|n| *n == Some("show")),
+                "{}",
+                DETECTORS[i].rule.id
+            );
+            assert!(r.regex(i).is_some(), "{}", DETECTORS[i].rule.id);
+        }
     }
 
     #[test]
