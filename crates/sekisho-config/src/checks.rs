@@ -452,7 +452,7 @@ pub static RULES: &[Rule] = &[
         C,
         High,
         &[],
-        "Service shares a host namespace (network_mode, pid, ipc, uts or userns host)",
+        "Service shares a host namespace (network_mode, pid, ipc, uts, userns_mode or cgroup host)",
         "A host namespace removes that wall: host networking reaches localhost services, host PID sees and signals every process.",
         "Remove the `host` setting; publish ports with `ports:` instead of host networking.",
     ),

@@ -201,6 +201,13 @@ fn check_result(f: &Finding, t: &ScanTarget, rule_index: usize) -> Value {
             if !i.evidence.is_empty() {
                 text.push_str(&format!("; evidence: {}", i.evidence.join("; ")));
             }
+            if !i.caught_by.is_empty() {
+                text.push_str(&format!(
+                    "; caught before it runs by sekisho config: {}",
+                    i.caught_by.join(", ")
+                ));
+                props.insert("caught_by".into(), json!(i.caught_by));
+            }
         }
         Finding::Vulnerability(_) => {}
     }
