@@ -3,7 +3,9 @@
 //! one `result` per finding. A vulnerability's result is located at the files its package was
 //! found in; a misconfiguration's or a secret's at its file, with the exact `startLine` and
 //! `startColumn` (spec 3.30) when it has them; a finding with no file (an image config field, an
-//! isolation wall) at a `logicalLocation` (spec 3.33).
+//! isolation wall) at a `logicalLocation` (spec 3.33). Columns count Unicode scalar values, as
+//! everywhere in the finding model, so the run says `columnKind: unicodeCodePoints` (spec
+//! 3.14.17): after a non-BMP character such as an emoji, a UTF-16 column would be one more.
 //!
 //! Levels (spec 3.27.10): `error` for HIGH and CRITICAL, `warning` for MEDIUM, `note` for LOW,
 //! INFO and UNKNOWN. Dashboards such as GitHub code scanning read `properties.security-severity`
@@ -380,7 +382,7 @@ pub fn document(report: &ScanReport) -> Value {
                     }))
                 }).collect::<Vec<_>>(),
             }],
-            "columnKind": "utf16CodeUnits",
+            "columnKind": "unicodeCodePoints",
             "originalUriBaseIds": {
                 "ROOTPATH": {"uri": "file:///"},
             },
