@@ -618,6 +618,7 @@ impl Finding {
             fix: self.advice.clone(),
             wall: self.wall.to_string(),
             evidence: evidence.to_vec(),
+            caught_by: self.caught_by.iter().map(|c| (*c).to_string()).collect(),
             location: sekisho_finding::Location::logical(format!("wall:{}", self.wall)),
         }
     }
@@ -649,8 +650,10 @@ fn f(
     message: impl Into<String>,
     advice: impl Into<String>,
 ) -> Finding {
+    let id = id.into();
     Finding {
-        id: id.into(),
+        caught_by: crate::citations::caught_by(&id).to_vec(),
+        id,
         wall,
         severity,
         message: message.into(),
@@ -1126,6 +1129,7 @@ pub fn walls(x: &Facts<'_>, findings: &[Finding]) -> Vec<Wall> {
         .collect();
     out.push(Wall {
         wall: "namespaces",
+        caught_by: Vec::new(),
         status: status(
             ["mnt", "pid", "net"].iter().all(|k| shared.contains(k)),
             "namespaces",
@@ -1153,6 +1157,7 @@ pub fn walls(x: &Facts<'_>, findings: &[Finding]) -> Vec<Wall> {
         let l = &c.limits;
         out.push(Wall {
             wall: "cgroups",
+            caught_by: Vec::new(),
             status: status(!c.any_limit, "cgroups"),
             evidence: vec![
                 format!("{} at {}", c.version, c.path.as_deref().unwrap_or("?")),
@@ -1168,6 +1173,7 @@ pub fn walls(x: &Facts<'_>, findings: &[Finding]) -> Vec<Wall> {
     }
     out.push(Wall {
         wall: "seccomp",
+        caught_by: Vec::new(),
         status: status(x.seccomp.mode == Some(0), "seccomp"),
         evidence: vec![format!(
             "mode {} ({}), {} filters, NoNewPrivs {}",
@@ -1181,6 +1187,7 @@ pub fn walls(x: &Facts<'_>, findings: &[Finding]) -> Vec<Wall> {
     });
     out.push(Wall {
         wall: "capabilities",
+        caught_by: Vec::new(),
         status: status(
             x.caps.privileged && x.caps.scope != "user-namespace",
             "capabilities",
@@ -1213,6 +1220,7 @@ pub fn walls(x: &Facts<'_>, findings: &[Finding]) -> Vec<Wall> {
     };
     out.push(Wall {
         wall: "lsm",
+        caught_by: Vec::new(),
         status: status(!x.lsm.confined, "lsm"),
         evidence: vec![lsm_ev],
     });
@@ -1222,6 +1230,7 @@ pub fn walls(x: &Facts<'_>, findings: &[Finding]) -> Vec<Wall> {
             .any(|f| f.severity == Severity::Critical);
         out.push(Wall {
             wall: "exposure",
+            caught_by: Vec::new(),
             status: status(crit, "exposure"),
             evidence: on("exposure").iter().map(|f| f.message.clone()).collect(),
         });
@@ -1230,6 +1239,7 @@ pub fn walls(x: &Facts<'_>, findings: &[Finding]) -> Vec<Wall> {
         let sb = sandbox_kernel(Some(rt));
         out.push(Wall {
             wall: "sandbox-kernel",
+            caught_by: Vec::new(),
             status: if sb.is_some() {
                 WallStatus::Present
             } else {
@@ -1246,6 +1256,11 @@ pub fn walls(x: &Facts<'_>, findings: &[Finding]) -> Vec<Wall> {
                 None => vec!["shared host kernel".into()],
             },
         });
+    }
+    for w in &mut out {
+        if w.status != WallStatus::Present {
+            w.caught_by = crate::citations::union(on(w.wall).iter().map(|f| f.id.as_str()));
+        }
     }
     out
 }

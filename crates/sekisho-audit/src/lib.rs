@@ -23,6 +23,7 @@
 pub mod caps;
 pub mod cgroups;
 pub mod checks;
+pub mod citations;
 pub mod escapes;
 pub mod exposure;
 pub mod host;

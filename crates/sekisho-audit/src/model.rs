@@ -284,6 +284,9 @@ pub struct Finding {
     pub severity: Severity,
     pub message: String,
     pub advice: String,
+    /// The `sekisho config` checks that flag the setting behind this finding
+    /// ([`crate::citations`]); empty when no configuration file decides it.
+    pub caught_by: Vec<&'static str>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -299,4 +302,7 @@ pub struct Wall {
     pub wall: &'static str,
     pub status: WallStatus,
     pub evidence: Vec<String>,
+    /// For a weakened or missing wall: the `sekisho config` checks that would have caught
+    /// its findings in the workload's configuration (empty for a present wall).
+    pub caught_by: Vec<&'static str>,
 }

@@ -105,6 +105,14 @@ pub fn inside(r: &Report) -> String {
             26,
             &ev,
         );
+        if !w.caught_by.is_empty() {
+            wrap(
+                &mut o,
+                &" ".repeat(26),
+                28,
+                &format!("caught by sekisho config: {}", w.caught_by.join(", ")),
+            );
+        }
     }
     o.push('\n');
     let _ = writeln!(o, "{:<7} {:<12} {:<11} EVIDENCE", "NS", "INODE", "HOST?");

@@ -222,6 +222,52 @@ fn privileged_container_fails() {
         assert!(i.contains(&id), "{id} missing from {i:?}");
     }
     assert_eq!(r.grade, "F");
+    // Each missing wall cites the config checks that would have caught it.
+    let cites = |w: &str| {
+        r.walls
+            .iter()
+            .find(|x| x.wall == w)
+            .unwrap()
+            .caught_by
+            .clone()
+    };
+    assert!(cites("capabilities").contains(&"pss-privileged"));
+    assert!(cites("capabilities").contains(&"compose-dangerous-capability"));
+    assert!(cites("seccomp").contains(&"oci-no-seccomp"));
+    assert!(cites("lsm").contains(&"pss-apparmor"));
+    assert!(cites("exposure").contains(&"k8s-runtime-socket-mount"));
+    assert!(cites("exposure").contains(&"oci-masked-paths-removed"));
+    let f = r.findings.iter().find(|f| f.id == "no-seccomp").unwrap();
+    assert!(f.caught_by.contains(&"pss-seccomp-restricted"));
+    let kptr = r
+        .findings
+        .iter()
+        .find(|f| f.id == "kptr-restrict-off")
+        .unwrap();
+    assert!(kptr.caught_by.is_empty(), "a host sysctl");
+    let v = serde_json::to_value(&r).unwrap();
+    let lsm = v["walls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["wall"] == "lsm")
+        .unwrap();
+    assert_eq!(lsm["status"], "missing");
+    assert!(
+        lsm["caught_by"]
+            .as_array()
+            .unwrap()
+            .contains(&"pss-apparmor".into())
+    );
+    let t = sekisho_audit::render::inside(&r);
+    assert!(
+        t.contains("caught by sekisho config: pss-privileged"),
+        "{t}"
+    );
+    assert!(
+        t.contains("caught by sekisho config: k8s-no-cpu-limit,"),
+        "{t}"
+    );
 }
 
 #[test]

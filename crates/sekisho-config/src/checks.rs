@@ -42,7 +42,7 @@ pub static RULES: &[Rule] = &[
         "pss-host-network",
         K,
         High,
-        &["KSV009"],
+        &["KSV009", "KSV-0009"],
         "Pod shares the host network namespace (PSS baseline)",
         "With hostNetwork the pod sees every interface of the node, can bind its ports and reach services listening on localhost, and bypasses network policies.",
         "Remove spec.hostNetwork or set it to false.",
@@ -51,7 +51,7 @@ pub static RULES: &[Rule] = &[
         "pss-host-pid",
         K,
         High,
-        &["KSV010"],
+        &["KSV010", "KSV-0010"],
         "Pod shares the host PID namespace (PSS baseline)",
         "With hostPID the pod sees and can signal every process of the node, and read their environment and memory with ptrace rights.",
         "Remove spec.hostPID or set it to false.",
@@ -60,7 +60,7 @@ pub static RULES: &[Rule] = &[
         "pss-host-ipc",
         K,
         High,
-        &["KSV008"],
+        &["KSV008", "KSV-0008"],
         "Pod shares the host IPC namespace (PSS baseline)",
         "With hostIPC the pod can read and write the shared memory and message queues of every process on the node.",
         "Remove spec.hostIPC or set it to false.",
@@ -69,7 +69,7 @@ pub static RULES: &[Rule] = &[
         "pss-privileged",
         K,
         High,
-        &["KSV017"],
+        &["KSV017", "KSV-0017"],
         "Privileged container (PSS baseline)",
         "A privileged container has every capability, every device, no seccomp or AppArmor confinement and a writable /sys: it is root on the node.",
         "Remove securityContext.privileged or set it to false; grant the one capability the workload needs instead.",
@@ -78,7 +78,7 @@ pub static RULES: &[Rule] = &[
         "pss-capabilities-baseline",
         K,
         High,
-        &["KSV022"],
+        &["KSV022", "KSV-0022"],
         "Container adds a capability beyond the default set (PSS baseline)",
         "Capabilities beyond the runtime's default set (SYS_ADMIN, NET_ADMIN, SYS_PTRACE, NET_RAW, ...) open kernel interfaces that most container escapes go through.",
         "Remove the capability from securityContext.capabilities.add; only AUDIT_WRITE, CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, MKNOD, NET_BIND_SERVICE, SETFCAP, SETGID, SETPCAP, SETUID and SYS_CHROOT are allowed.",
@@ -87,7 +87,7 @@ pub static RULES: &[Rule] = &[
         "pss-host-path-volumes",
         K,
         High,
-        &["KSV023"],
+        &["KSV023", "KSV-0023"],
         "hostPath volume (PSS baseline)",
         "A hostPath volume mounts a directory of the node into the pod: the node's files, sockets and devices become writable from the container.",
         "Use a persistentVolumeClaim, configMap, secret or emptyDir volume instead of hostPath.",
@@ -96,7 +96,7 @@ pub static RULES: &[Rule] = &[
         "pss-host-ports",
         K,
         Medium,
-        &["KSV024"],
+        &["KSV024", "KSV-0024"],
         "Container binds a host port (PSS baseline)",
         "A hostPort opens the port on the node's own addresses, outside services and network policies, and pins the pod to nodes where the port is free.",
         "Remove ports[].hostPort; expose the container through a Service.",
@@ -105,7 +105,7 @@ pub static RULES: &[Rule] = &[
         "pss-apparmor",
         K,
         Medium,
-        &["KSV002"],
+        &["KSV002", "KSV-0002"],
         "AppArmor profile overridden or disabled (PSS baseline)",
         "The runtime's default AppArmor profile denies mounts, raw /proc and /sys writes and other escape paths; `unconfined` removes it.",
         "Set appArmorProfile.type to RuntimeDefault or Localhost (or the annotation to runtime/default or localhost/<profile>), or leave it unset.",
@@ -114,7 +114,7 @@ pub static RULES: &[Rule] = &[
         "pss-selinux",
         K,
         Medium,
-        &["KSV025"],
+        &["KSV025", "KSV-0025"],
         "Custom SELinux user, role or type (PSS baseline)",
         "A custom SELinux type or user can lift the container out of the container_t confinement that keeps it from the node's files.",
         "Leave seLinuxOptions.user and .role unset and the type unset or one of container_t, container_init_t, container_kvm_t (container_engine_t from 1.31).",
@@ -123,7 +123,7 @@ pub static RULES: &[Rule] = &[
         "pss-proc-mount",
         K,
         Medium,
-        &["KSV027"],
+        &["KSV027", "KSV-0027"],
         "Unmasked /proc (PSS)",
         "procMount: Unmasked exposes /proc paths the runtime masks (kcore, sysrq-trigger, timer lists): kernel memory and node-wide controls.",
         "Remove securityContext.procMount or set it to Default (baseline allows any value for pods with hostUsers: false from 1.35).",
@@ -141,7 +141,7 @@ pub static RULES: &[Rule] = &[
         "pss-sysctls",
         K,
         Medium,
-        &["KSV026"],
+        &["KSV026", "KSV-0026"],
         "Unsafe sysctl (PSS baseline)",
         "Sysctls outside the namespaced safe set change kernel settings for the whole node or disable security mechanisms.",
         "Remove the sysctl from securityContext.sysctls; only the safe set for the Kubernetes version is allowed.",
@@ -150,7 +150,7 @@ pub static RULES: &[Rule] = &[
         "pss-windows-host-process",
         K,
         High,
-        &["KSV103"],
+        &["KSV103", "KSV-0103"],
         "Windows HostProcess container (PSS baseline)",
         "A HostProcess container runs directly on the Windows node with the node's privileges: no isolation at all.",
         "Remove windowsOptions.hostProcess or set it to false.",
@@ -169,7 +169,7 @@ pub static RULES: &[Rule] = &[
         "pss-restricted-volumes",
         K,
         Medium,
-        &["KSV028"],
+        &["KSV028", "KSV-0028"],
         "Volume type outside the restricted set (PSS restricted)",
         "Volume types other than configMap, csi, downwardAPI, emptyDir, ephemeral, image, persistentVolumeClaim, projected and secret reach node or network storage directly, outside the persistent-volume controls.",
         "Use one of the allowed volume types, usually a persistentVolumeClaim.",
@@ -178,7 +178,7 @@ pub static RULES: &[Rule] = &[
         "pss-allow-privilege-escalation",
         K,
         Medium,
-        &["KSV001"],
+        &["KSV001", "KSV-0001"],
         "Privilege escalation allowed (PSS restricted)",
         "Without allowPrivilegeEscalation: false, set-user-ID binaries and file capabilities can give a process more privileges than its parent (no_new_privs is off).",
         "Set securityContext.allowPrivilegeEscalation: false on every container.",
@@ -187,7 +187,7 @@ pub static RULES: &[Rule] = &[
         "pss-run-as-non-root",
         K,
         Medium,
-        &["KSV012"],
+        &["KSV012", "KSV-0012"],
         "Container may run as root (PSS restricted)",
         "Root in the container is root on the node's files and kernel interfaces the container can reach; an escape lands as root.",
         "Set securityContext.runAsNonRoot: true on the pod or on every container (and give the image a non-root USER).",
@@ -196,7 +196,7 @@ pub static RULES: &[Rule] = &[
         "pss-run-as-user",
         K,
         Medium,
-        &["KSV105"],
+        &["KSV105", "KSV-0105"],
         "Container runs as UID 0 (PSS restricted)",
         "runAsUser: 0 runs the container as root whatever the image says.",
         "Set runAsUser to a non-zero UID, or remove it and use the image's non-root user.",
@@ -205,7 +205,7 @@ pub static RULES: &[Rule] = &[
         "pss-seccomp-restricted",
         K,
         Medium,
-        &["KSV030"],
+        &["KSV030", "KSV-0030"],
         "Seccomp profile not set (PSS restricted)",
         "Without a seccomp profile the container may make every system call (Kubernetes does not apply the runtime default unless told).",
         "Set securityContext.seccompProfile.type: RuntimeDefault on the pod (or Localhost with a profile).",
@@ -224,7 +224,7 @@ pub static RULES: &[Rule] = &[
         "k8s-image-latest",
         K,
         Medium,
-        &["KSV013"],
+        &["KSV013", "KSV-0013"],
         "Image without a tag or digest, or tagged :latest",
         "A moving tag means the image that runs is not the image that was reviewed or scanned, and a rollback may not restore the old one.",
         "Pin the image by digest (name@sha256:...) or at least by an immutable version tag.",
@@ -242,7 +242,7 @@ pub static RULES: &[Rule] = &[
         "k8s-no-cpu-limit",
         K,
         Low,
-        &["KSV011"],
+        &["KSV011", "KSV-0011"],
         "No CPU limit",
         "A container without a CPU limit can starve every other workload of the node.",
         "Set resources.limits.cpu.",
@@ -251,7 +251,7 @@ pub static RULES: &[Rule] = &[
         "k8s-no-memory-limit",
         K,
         Low,
-        &["KSV018"],
+        &["KSV018", "KSV-0018"],
         "No memory limit",
         "A container without a memory limit can exhaust the node's memory and get other pods killed.",
         "Set resources.limits.memory.",
@@ -260,7 +260,7 @@ pub static RULES: &[Rule] = &[
         "k8s-writable-root-filesystem",
         K,
         Low,
-        &["KSV014"],
+        &["KSV014", "KSV-0014"],
         "Writable root filesystem",
         "A writable root filesystem lets an intruder replace binaries and drop tools inside the container.",
         "Set securityContext.readOnlyRootFilesystem: true and mount an emptyDir where the application writes.",
@@ -287,7 +287,7 @@ pub static RULES: &[Rule] = &[
         "k8s-runtime-socket-mount",
         K,
         High,
-        &["KSV006"],
+        &["KSV006", "KSV-0006"],
         "Container runtime socket mounted from the host",
         "Whoever can talk to the Docker, containerd or CRI-O socket can start a privileged container on the node: it is root on the node.",
         "Remove the hostPath volume of the runtime socket (or of its directory).",
@@ -342,7 +342,7 @@ pub static RULES: &[Rule] = &[
         "dockerfile-root-user",
         D,
         Medium,
-        &["DL3002", "DS002"],
+        &["DL3002", "DS002", "DS-0002"],
         "Final stage runs as root",
         "The last USER of the final stage decides who the container runs as; root there is root in every container started from the image.",
         "End the final stage with `USER <non-root user>`; switch to root only in build stages or around the steps that need it.",
@@ -414,7 +414,7 @@ pub static RULES: &[Rule] = &[
         "dockerfile-expose-ssh",
         D,
         Medium,
-        &["DS004"],
+        &["DS004", "DS-0004"],
         "Port 22 exposed",
         "An SSH server in a container is an extra way in with its own credentials to manage; `docker exec`/`kubectl exec` do the job.",
         "Remove EXPOSE 22 and the SSH server.",
@@ -423,7 +423,7 @@ pub static RULES: &[Rule] = &[
         "dockerfile-no-healthcheck",
         D,
         Low,
-        &["DS026"],
+        &["DS026", "DS-0026"],
         "No HEALTHCHECK in the final stage",
         "Without a healthcheck a hung or hijacked process keeps receiving traffic and is never restarted by the runtime.",
         "Add `HEALTHCHECK CMD <probe>` (orchestrators with their own probes can ignore this).",
@@ -452,7 +452,7 @@ pub static RULES: &[Rule] = &[
         C,
         High,
         &[],
-        "Service shares a host namespace (network_mode, pid, ipc, uts or userns host)",
+        "Service shares a host namespace (network_mode, pid, ipc, uts, userns_mode or cgroup host)",
         "A host namespace removes that wall: host networking reaches localhost services, host PID sees and signals every process.",
         "Remove the `host` setting; publish ports with `ports:` instead of host networking.",
     ),
@@ -689,6 +689,37 @@ mod tests {
                 "{}",
                 r.id
             );
+        }
+    }
+
+    #[test]
+    fn trivy_aliases_come_in_both_forms() {
+        // `KSV017` (trivy's docs, ignore files, releases before 0.6x) and `KSV-0017` (what
+        // trivy 0.76 prints): every trivy alias is listed in both.
+        for r in RULES {
+            for a in r.aliases {
+                let Some((fam, num)) = ["KSV", "DS"]
+                    .iter()
+                    .find_map(|f| a.strip_prefix(f).map(|n| (*f, n)))
+                else {
+                    continue;
+                };
+                let twin = match num.strip_prefix('-') {
+                    Some(long) => format!("{fam}{}", &long[1..]),
+                    None => format!("{fam}-0{num}"),
+                };
+                assert!(
+                    num.trim_start_matches('-')
+                        .chars()
+                        .all(|c| c.is_ascii_digit()),
+                    "{a}"
+                );
+                assert!(
+                    r.aliases.contains(&twin.as_str()),
+                    "{}: {a} without {twin}",
+                    r.id
+                );
+            }
         }
     }
 

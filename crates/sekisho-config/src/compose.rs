@@ -55,7 +55,7 @@ pub fn check(doc: &Node, hits: &mut Vec<Hit>) {
         if svc.get("privileged").and_then(Node::as_bool) == Some(true) {
             hits.push(Hit::new("compose-privileged", svc.key_pos("privileged")).object(&who));
         }
-        for key in ["network_mode", "pid", "ipc", "userns_mode", "uts"] {
+        for key in ["network_mode", "pid", "ipc", "userns_mode", "uts", "cgroup"] {
             if svc.get(key).and_then(Node::as_str) == Some("host") {
                 hits.push(
                     Hit::new("compose-host-namespace", svc.key_pos(key))
@@ -132,7 +132,7 @@ mod tests {
 
     #[test]
     fn services() {
-        let y = "services:\n  web:\n    image: x\n    privileged: true\n    network_mode: host\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n      - type: bind\n        source: /\n        target: /host\n      - data:/data\n    cap_add: [SYS_ADMIN, NET_BIND_SERVICE]\n    security_opt:\n      - seccomp=unconfined\n    user: \"0:0\"\n  ok:\n    image: y\n    read_only: true\n    user: app\n";
+        let y = "services:\n  web:\n    image: x\n    privileged: true\n    network_mode: host\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n      - type: bind\n        source: /\n        target: /host\n      - data:/data\n    cap_add: [SYS_ADMIN, NET_BIND_SERVICE]\n    security_opt:\n      - seccomp=unconfined\n    user: \"0:0\"\n    cgroup: host\n  ok:\n    image: y\n    read_only: true\n    user: app\n";
         let doc = crate::yaml::parse(y).docs.remove(0);
         let mut h = Vec::new();
         check(&doc, &mut h);
@@ -148,10 +148,11 @@ mod tests {
             ("compose-dangerous-capability", 12, 15),
             ("compose-unconfined", 14, 9),
             ("compose-root-user", 15, 5),
+            ("compose-host-namespace", 16, 5),
             ("compose-no-read-only", 2, 3),
         ] {
             assert!(v.contains(&want), "{want:?} not in {v:?}");
         }
-        assert_eq!(v.len(), 8, "{v:?}");
+        assert_eq!(v.len(), 9, "{v:?}");
     }
 }

@@ -110,5 +110,9 @@ pub struct Isolation {
     /// What the audit saw.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<String>,
+    /// The `sekisho config` checks that would have caught this in the workload's
+    /// configuration (`pss-privileged`, `compose-privileged`, …), when a configuration decides it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub caught_by: Vec<String>,
     pub location: Location,
 }

@@ -139,6 +139,7 @@ mod tests {
                 fix: "f".into(),
                 wall: "seccomp".into(),
                 evidence: vec!["Seccomp: 0".into()],
+                caught_by: vec!["oci-no-seccomp".into()],
                 location: Location::logical("wall:seccomp"),
             }),
         ];

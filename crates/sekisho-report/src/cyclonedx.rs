@@ -528,6 +528,9 @@ fn check_entry(
             for e in &i.evidence {
                 props.push(prop("sekisho:evidence", e.clone()));
             }
+            for c in &i.caught_by {
+                props.push(prop("sekisho:caught-by", c.clone()));
+            }
         }
         Finding::Vulnerability(_) => {}
     }

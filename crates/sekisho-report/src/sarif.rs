@@ -3,7 +3,9 @@
 //! one `result` per finding. A vulnerability's result is located at the files its package was
 //! found in; a misconfiguration's or a secret's at its file, with the exact `startLine` and
 //! `startColumn` (spec 3.30) when it has them; a finding with no file (an image config field, an
-//! isolation wall) at a `logicalLocation` (spec 3.33).
+//! isolation wall) at a `logicalLocation` (spec 3.33). Columns count Unicode scalar values, as
+//! everywhere in the finding model, so the run says `columnKind: unicodeCodePoints` (spec
+//! 3.14.17): after a non-BMP character such as an emoji, a UTF-16 column would be one more.
 //!
 //! Levels (spec 3.27.10): `error` for HIGH and CRITICAL, `warning` for MEDIUM, `note` for LOW,
 //! INFO and UNKNOWN. Dashboards such as GitHub code scanning read `properties.security-severity`
@@ -201,6 +203,13 @@ fn check_result(f: &Finding, t: &ScanTarget, rule_index: usize) -> Value {
             if !i.evidence.is_empty() {
                 text.push_str(&format!("; evidence: {}", i.evidence.join("; ")));
             }
+            if !i.caught_by.is_empty() {
+                text.push_str(&format!(
+                    "; caught before it runs by sekisho config: {}",
+                    i.caught_by.join(", ")
+                ));
+                props.insert("caught_by".into(), json!(i.caught_by));
+            }
         }
         Finding::Vulnerability(_) => {}
     }
@@ -373,7 +382,7 @@ pub fn document(report: &ScanReport) -> Value {
                     }))
                 }).collect::<Vec<_>>(),
             }],
-            "columnKind": "utf16CodeUnits",
+            "columnKind": "unicodeCodePoints",
             "originalUriBaseIds": {
                 "ROOTPATH": {"uri": "file:///"},
             },

@@ -624,7 +624,12 @@ fn render_checks(
                         .unwrap_or_default(),
                     d.class
                 )),
-                Finding::Isolation(i) => wh.push(format!("wall: {}", i.wall)),
+                Finding::Isolation(i) => {
+                    wh.push(format!("wall: {}", i.wall));
+                    if !i.caught_by.is_empty() {
+                        wh.push(format!("caught by: {}", i.caught_by.join(", ")));
+                    }
+                }
                 Finding::Vulnerability(_) => {}
             }
             let wh: Vec<String> = wh.iter().map(|l| cell(l, where_w)).collect();

@@ -262,6 +262,7 @@ fn fixture(s: S<'_>) -> ScanReport {
             fix: s("Run with the runtime's default seccomp profile."),
             wall: s("seccomp"),
             evidence: vec![s("Seccomp: 0")],
+            caught_by: vec![s("oci-no-seccomp")],
             location: Location::logical(s("wall:seccomp")),
         }),
     ];

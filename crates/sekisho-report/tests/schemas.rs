@@ -415,6 +415,7 @@ fn mixed_scan() -> ScanReport {
         fix: "f".into(),
         wall: "seccomp".into(),
         evidence: vec!["Seccomp: 0".into()],
+        caught_by: vec!["pss-seccomp-restricted".into(), "oci-no-seccomp".into()],
         location: Location::logical("wall:seccomp"),
     }));
     r.summary = sekisho_report::model::summarize(&r.targets);

@@ -84,6 +84,7 @@ pub fn escape_finding(
         ),
         wall: "kernel".into(),
         evidence,
+        caught_by: Vec::new(),
         location: Location::logical(logical),
     })
 }

@@ -236,6 +236,40 @@ fn gate_and_severity() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
+    // trivy's IDs in either form (KSV010 / KSV-0017) match in .sekishoignore.
+    write(
+        root,
+        ".sekishoignore",
+        "KSV010 reason=node agent\nksv-0017 reason=debug pod\n",
+    );
+    let out = run_in(
+        root,
+        &[
+            "config",
+            "mixed/k8s/pod.json",
+            "-q",
+            "-f",
+            "json",
+            "--fail-on",
+            "high",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sup: Vec<&str> = doc["targets"][0]["suppressed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["reason"]["kind"] == "ignored")
+        .map(|s| s["finding"]["id"].as_str().unwrap())
+        .collect();
+    assert!(sup.contains(&"pss-host-pid"), "{sup:?}");
+    assert!(sup.contains(&"pss-privileged"), "{sup:?}");
     let out = run_in(root, &["config", "nope"]);
     assert_eq!(out.status.code(), Some(2));
 }
@@ -382,4 +416,62 @@ fn rootfs_scanners_config_checks_files_inside() {
     );
     let notes = t["notes"].to_string();
     assert!(notes.contains("etc/app/settings.yaml"), "{notes}");
+}
+
+#[test]
+fn columns_after_non_ascii_text_are_code_points_in_json_and_sarif() {
+    // `é` is 1 code point and 1 UTF-16 unit (2 bytes); `😀` is 1 code point and 2 UTF-16 units
+    // (4 bytes). The SARIF run says unicodeCodePoints, and its columns are code points.
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: w # café 😀\nspec:\n  containers:\n  - {name: \"é😀\", image: \"x\", securityContext: {privileged: true}}\n";
+    let dockerfile = "FROM debian:12\n# café 😀\nRUN echo \"é😀\" && curl -k https://example.invalid/x -o /x\nUSER app\n";
+    write(root, "na/pod.yaml", pod);
+    write(root, "na/Dockerfile", dockerfile);
+    let col = |text: &str, line: usize, needle: &str| {
+        let l = text.lines().nth(line - 1).unwrap();
+        l[..l.find(needle).unwrap()].chars().count() as u64 + 1
+    };
+    let want = [
+        (
+            "pss-privileged",
+            "na/pod.yaml",
+            7,
+            col(pod, 7, "privileged"),
+        ),
+        (
+            "dockerfile-tls-bypass",
+            "na/Dockerfile",
+            3,
+            col(dockerfile, 3, "-k"),
+        ),
+    ];
+    assert_eq!(want[0].3, 48);
+    assert_eq!(want[1].3, 23);
+    let out = run_in(root, &["config", "na", "-f", "sarif"]);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    validate_sarif_schema(&doc);
+    let run = &doc["runs"][0];
+    assert_eq!(run["columnKind"], "unicodeCodePoints");
+    for (id, uri, line, column) in want {
+        let r = run["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["ruleId"] == id)
+            .unwrap_or_else(|| panic!("{id} missing"));
+        let pl = &r["locations"][0]["physicalLocation"];
+        assert_eq!(pl["artifactLocation"]["uri"], uri);
+        assert_eq!(pl["region"]["startLine"], line);
+        assert_eq!(pl["region"]["startColumn"], column, "{id}");
+    }
+    let out = run_in(root, &["config", "na", "-f", "json"]);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let fs = doc["targets"][0]["findings"].as_array().unwrap();
+    for (id, uri, line, column) in want {
+        let f = fs.iter().find(|f| f["id"] == id).unwrap();
+        assert_eq!(f["location"]["path"], uri);
+        assert_eq!(f["location"]["line"], line);
+        assert_eq!(f["location"]["column"], column, "{id}");
+    }
 }
