@@ -1196,6 +1196,39 @@ mod tests {
     }
 
     #[test]
+    fn digests_of_matching_files_whatever_the_size_and_chunking() {
+        let token = b"\nGITHUB_TOKEN=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\n";
+        // Within one block, past one block (the buffer no longer holds the whole file), past the
+        // lazy digest limit.
+        for len in [200usize, BLOCK + 5000, LAZY_DIGEST_BYTES + 70_000] {
+            let mut data = vec![b'x'; len];
+            data[len / 4..len / 4 + token.len()].copy_from_slice(token);
+            let want = Digests {
+                md5: Md5::digest(&data).into(),
+                sha256: Sha256::digest(&data).into(),
+            };
+            for size in [None, Some(len as u64)] {
+                for chunk in [7usize, 64 << 10, len] {
+                    let mut s = FileScanner::with_options(
+                        rules(),
+                        "app/.env",
+                        FileOptions {
+                            size,
+                            digests: true,
+                        },
+                    );
+                    for c in data.chunks(chunk) {
+                        s.feed(c);
+                    }
+                    let r = s.finish();
+                    assert_eq!(r.matches.len(), 1, "{len} {size:?} {chunk}");
+                    assert_eq!(r.digests.as_ref(), Some(&want), "{len} {size:?} {chunk}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn wants_skips_binary_names() {
         assert!(wants("etc/app.env", 10, 0o644));
         assert!(wants("root/.ssh/id_rsa", 10, 0o600));
