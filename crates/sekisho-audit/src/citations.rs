@@ -271,17 +271,19 @@ pub fn union<'a>(ids: impl IntoIterator<Item = &'a str>) -> Vec<&'static str> {
 }
 
 /// The Markdown table of `docs/isolation.md` ("Which config check would have caught it"),
-/// generated from [`CITATIONS`] and [`NOT_IN_CONFIG`] in the order of [`crate::checks::RULES`].
-pub fn markdown_table() -> String {
+/// generated from [`CITATIONS`] and [`NOT_IN_CONFIG`] for the isolation checks `ids`, in their
+/// order (the docs pass `crate::checks::RULES`; taken as an argument so that this module, which
+/// the checks use, does not use them back).
+pub fn markdown_table<'a>(ids: impl IntoIterator<Item = &'a str>) -> String {
     let mut o = String::from(
         "| isolation check | caught before it runs by (`sekisho config`) |\n|---|---|\n",
     );
-    for r in crate::checks::RULES {
-        let cited = caught_by(r.id);
+    for id in ids {
+        let cited = caught_by(id);
         let cell = if cited.is_empty() {
             NOT_IN_CONFIG
                 .iter()
-                .find(|(i, _)| *i == r.id)
+                .find(|(i, _)| *i == id)
                 .map_or_else(|| "—".to_string(), |(_, why)| format!("— ({why})"))
         } else {
             cited
@@ -290,7 +292,7 @@ pub fn markdown_table() -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        o.push_str(&format!("| `{}` | {cell} |\n", r.id));
+        o.push_str(&format!("| `{id}` | {cell} |\n"));
     }
     o
 }
