@@ -24,7 +24,7 @@ mod whiteout;
 
 use std::io::{self, BufRead, BufReader, Read};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use sha2::{Digest as _, Sha256};
@@ -154,8 +154,14 @@ impl LayerSource for TarLayer {
         let expect_digest = self.expect_digest.clone();
         // Three stages, so the inflate thread does nothing but inflate: a feeder reads the blob
         // and hashes it (the manifest digest), the inflate thread decompresses, and this thread
-        // hashes the uncompressed stream (the diff_id) and walks the tar.
+        // hashes the uncompressed stream (the diff_id) and walks the tar. An uncompressed blob
+        // whose digest is its diff_id (a docker-archive layer) is hashed once, by the feeder: the
+        // uncompressed stream is the blob, so its sha256 is the one the feeder checks, and this
+        // thread only parses.
         let diff_id = self.expect_diff_id.clone();
+        let digest_is_diff_id = expect_digest.is_some() && expect_digest == diff_id;
+        let plain = Arc::new(AtomicBool::new(false));
+        let pump_plain = plain.clone();
         std::thread::scope(|s| {
             let pump_name = name.clone();
             let pump_limits = limits.clone();
@@ -174,11 +180,14 @@ impl LayerSource for TarLayer {
                 }
                 None => raw,
             };
-            s.spawn(move || pump(raw, tx, &back_rx, &pump_limits, &pump_name));
+            s.spawn(move || pump(raw, tx, &back_rx, &pump_limits, &pump_name, &pump_plain));
             let mut input = ChanReader::new(rx);
             input.back = Some(back_tx);
             if diff_id.is_some() {
                 input.hasher = Some(Sha256::new());
+                if digest_is_diff_id {
+                    input.plain = Some(plain);
+                }
             }
             let r = walk_tar(&mut input, self.info.index, &name, &limits, visit, notes);
             let r = match r {
@@ -210,13 +219,15 @@ impl LayerSource for TarLayer {
     }
 }
 
-/// Inflate `raw` into chunks. Runs on its own thread. Errors are sent down the channel.
+/// Inflate `raw` into chunks. Runs on its own thread. Errors are sent down the channel. `plain`
+/// is set, before the first chunk is sent, when the blob is not compressed.
 fn pump(
     raw: Box<dyn Read + Send>,
     tx: SyncSender<Result<Vec<u8>, WalkError>>,
     back: &Receiver<Vec<u8>>,
     limits: &Limits,
     name: &str,
+    plain: &AtomicBool,
 ) {
     let fail = |tx: &SyncSender<Result<Vec<u8>, WalkError>>, message: String| {
         let _ = tx.send(Err(WalkError::Layer {
@@ -240,6 +251,7 @@ fn pump(
         Ok(c) => c,
         Err(m) => return fail(&tx, m.to_string()),
     };
+    plain.store(comp == Compression::None, Ordering::Release);
     let mut inflated: u64 = 0;
     {
         let mut dec: Box<dyn Read + '_> = match comp {
@@ -453,6 +465,10 @@ struct ChanReader {
     failed: Option<WalkError>,
     /// Hash of everything received (the diff_id), when it is to be verified.
     hasher: Option<Sha256>,
+    /// Set by the inflate thread when the blob turns out uncompressed; given only when the blob's
+    /// digest, which the feeder verifies, is the diff_id: the hasher is then dropped at the first
+    /// chunk, as the feeder's check is this one.
+    plain: Option<Arc<AtomicBool>>,
     /// Where consumed chunks are returned for reuse.
     back: Option<SyncSender<Vec<u8>>>,
 }
@@ -467,6 +483,7 @@ impl ChanReader {
             eof: false,
             failed: None,
             hasher: None,
+            plain: None,
             back: None,
         }
     }
@@ -476,6 +493,11 @@ impl ChanReader {
         while self.at >= self.cur.len() && !self.eof {
             match self.rx.recv() {
                 Ok(Ok(v)) => {
+                    if let Some(p) = self.plain.take()
+                        && p.load(Ordering::Acquire)
+                    {
+                        self.hasher = None;
+                    }
                     if let Some(h) = self.hasher.as_mut() {
                         h.update(&v);
                     }
