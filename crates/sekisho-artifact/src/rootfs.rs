@@ -109,7 +109,9 @@ impl Sink for Box<dyn EntryRun + '_> {
 
 /// One name of a directory listing.
 enum Listed {
-    Name(String),
+    /// Its metadata is read through the open directory (`fstatat` on the directory's descriptor),
+    /// so the kernel does not walk the whole path again for each entry.
+    Name(String, fs::DirEntry),
     /// Not UTF-8: noted and skipped at its place.
     NotUtf8(std::ffi::OsString),
 }
@@ -133,12 +135,15 @@ impl DirLayer {
                 format!("skipped: cannot read directory: {e}"),
             )
         })?;
-        let mut names: Vec<_> = rd.filter_map(Result::ok).map(|e| e.file_name()).collect();
-        names.sort();
+        let mut names: Vec<_> = rd
+            .filter_map(Result::ok)
+            .map(|e| (e.file_name(), e))
+            .collect();
+        names.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(names
             .into_iter()
-            .map(|n| match n.into_string() {
-                Ok(s) => Listed::Name(s),
+            .map(|(n, e)| match n.into_string() {
+                Ok(s) => Listed::Name(s, e),
                 Err(n) => Listed::NotUtf8(n),
             })
             .collect())
@@ -154,8 +159,8 @@ impl DirLayer {
         root_dev: Option<u64>,
         sink: &mut dyn Sink,
     ) -> Result<Option<String>, WalkError> {
-        let name = match name {
-            Listed::Name(n) => n,
+        let (name, dirent) = match name {
+            Listed::Name(n, e) => (n, e),
             Listed::NotUtf8(n) => {
                 sink.note(Note::new(
                     Some(0),
@@ -171,7 +176,8 @@ impl DirLayer {
             format!("{dir_rel}/{name}")
         };
         let full = self.root.join(&rel);
-        let md = match fs::symlink_metadata(&full) {
+        // As `fs::symlink_metadata(&full)`: never follows a symlink.
+        let md = match dirent.metadata() {
             Ok(md) => md,
             Err(e) => {
                 sink.note(Note::new(Some(0), rel, format!("skipped: {e}")));

@@ -599,8 +599,8 @@ fn digest_and_diff_id_mismatches_are_errors() {
     assert!(e.contains("diff_id mismatch"), "{e}");
 }
 
-/// An uncompressed layer whose digest is its diff_id (a docker-archive layer) is hashed once;
-/// the one hash still decides.
+/// An uncompressed layer (a docker-archive layer) is hashed once, by the thread that reads it;
+/// that one hash is checked against both the digest and the diff_id.
 #[test]
 fn an_uncompressed_layer_hashed_once_still_fails_on_any_changed_byte() {
     let tar = Tar::default()
@@ -610,7 +610,7 @@ fn an_uncompressed_layer_hashed_once_still_fails_on_any_changed_byte() {
     let plain = |blob: Vec<u8>, digest: String, diff_id: String| -> Box<dyn LayerSource> {
         Box::new(TarLayer::new(
             LayerInfo {
-                digest: Some(digest),
+                digest: Some(digest).filter(|d| !d.is_empty()),
                 diff_id: Some(diff_id),
                 ..LayerInfo::default()
             },
@@ -632,7 +632,19 @@ fn an_uncompressed_layer_hashed_once_still_fails_on_any_changed_byte() {
             e.contains("blob digest mismatch") && e.contains(&good),
             "{at}: {e}"
         );
+        // Without a digest (`<id>/layer.tar` archives), the diff_id check catches it.
+        let mut bad = tar.clone();
+        bad[at] ^= 1;
+        let e = collect(vec![plain(bad, String::new(), good.clone())], &[&All], 1)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("diff_id mismatch") && e.contains(&good),
+            "{at}: {e}"
+        );
     }
+    let inv = collect(vec![plain(tar.clone(), String::new(), good.clone())], &[&All], 1).unwrap();
+    assert_eq!(inv.get("all", "b").unwrap().data.len(), 3000);
     // A wrong digest that is also the diff_id.
     let wrong = format!("sha256:{}", "0".repeat(64));
     let e = collect(vec![plain(tar.clone(), wrong.clone(), wrong.clone())], &[&All], 1)
@@ -655,7 +667,7 @@ fn an_uncompressed_layer_hashed_once_still_fails_on_any_changed_byte() {
 
 /// A `docker save` archive holding one uncompressed layer, with one byte of the layer's file
 /// data flipped after the manifest and config were written.
-fn docker_archive(dir: &std::path::Path, corrupt: bool) -> std::path::PathBuf {
+fn docker_archive(dir: &std::path::Path, corrupt: bool, blobs: bool) -> std::path::PathBuf {
     let layer = Tar::default()
         .file("etc/os-release", b"ID=debian\nVERSION_ID=\"12\"\n")
         .file("usr/share/doc/big", &[b'z'; 5000])
@@ -665,8 +677,16 @@ fn docker_archive(dir: &std::path::Path, corrupt: bool) -> std::path::PathBuf {
         r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":["{lsha}"]}}}}"#
     );
     let csha = sha(config.as_bytes());
-    let lname = format!("blobs/sha256/{}", &lsha[7..]);
-    let cname = format!("blobs/sha256/{}", &csha[7..]);
+    // `docker save` of Docker 25 and later names blobs by digest; earlier ones `<hex>.tar`, which
+    // carries no digest to check but the diff_id.
+    let (lname, cname) = if blobs {
+        (
+            format!("blobs/sha256/{}", &lsha[7..]),
+            format!("blobs/sha256/{}", &csha[7..]),
+        )
+    } else {
+        (format!("{}.tar", &lsha[7..]), format!("{}.json", &csha[7..]))
+    };
     let manifest = format!(r#"[{{"Config":"{cname}","RepoTags":["t:1"],"Layers":["{lname}"]}}]"#);
     let mut blob = layer;
     if corrupt {
@@ -677,7 +697,7 @@ fn docker_archive(dir: &std::path::Path, corrupt: bool) -> std::path::PathBuf {
         .file(&cname, config.as_bytes())
         .file(&lname, &blob)
         .end();
-    let p = dir.join(if corrupt { "bad.tar" } else { "good.tar" });
+    let p = dir.join(format!("{corrupt}-{blobs}.tar"));
     std::fs::write(&p, archive).unwrap();
     p
 }
@@ -687,15 +707,19 @@ fn a_docker_archive_with_a_changed_layer_byte_fails_on_the_digest() {
     use sekisho_artifact::image::archive::open_archive;
     use sekisho_artifact::image::resolve::ImageOptions;
     let dir = tempfile::tempdir().unwrap();
-    let good = open_archive(&docker_archive(dir.path(), false), &ImageOptions::default()).unwrap();
-    let inv = collect(good.layers, &[&All], 4).unwrap();
-    assert_eq!(
-        inv.get("all", "etc/os-release").unwrap().data,
-        b"ID=debian\nVERSION_ID=\"12\"\n"
-    );
-    let bad = open_archive(&docker_archive(dir.path(), true), &ImageOptions::default()).unwrap();
-    let e = collect(bad.layers, &[&All], 4).unwrap_err().to_string();
-    assert!(e.contains("blob digest mismatch"), "{e}");
+    for (blobs, says) in [(true, "blob digest mismatch"), (false, "diff_id mismatch")] {
+        let good = docker_archive(dir.path(), false, blobs);
+        let good = open_archive(&good, &ImageOptions::default()).unwrap();
+        let inv = collect(good.layers, &[&All], 4).unwrap();
+        assert_eq!(
+            inv.get("all", "etc/os-release").unwrap().data,
+            b"ID=debian\nVERSION_ID=\"12\"\n"
+        );
+        let bad = docker_archive(dir.path(), true, blobs);
+        let bad = open_archive(&bad, &ImageOptions::default()).unwrap();
+        let e = collect(bad.layers, &[&All], 4).unwrap_err().to_string();
+        assert!(e.contains(says), "{blobs}: {e}");
+    }
 }
 
 #[test]

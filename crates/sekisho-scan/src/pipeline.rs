@@ -279,7 +279,14 @@ fn into_target(
     // History lines record build arguments (`RUN |1 NPM_TOKEN=...`): no report shows a
     // secret, whichever scanners ran.
     let mut layers = cat.layers;
-    let rules = sekisho_secret::Rules::builtin().ok();
+    // The rules are compiled only when there is something to redact (not for a rootfs).
+    let history = layers.iter().any(|l| l.created_by.is_some())
+        || image.is_some_and(|m| m.history.iter().any(|h| h.created_by.is_some()));
+    let rules = if history {
+        sekisho_secret::Rules::builtin().ok()
+    } else {
+        None
+    };
     let redact = |c: &str| match rules {
         Some(r) => sekisho_secret::redact_text(r, c),
         None => c.to_string(),

@@ -24,7 +24,7 @@ mod whiteout;
 
 use std::io::{self, BufRead, BufReader, Read};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use sha2::{Digest as _, Sha256};
@@ -135,59 +135,73 @@ impl LayerSource for TarLayer {
         &self.info
     }
 
-    /// The walk, the inflate thread, and the feeder that hashes the blob when it has a digest.
+    /// The walk, the inflate thread, and the feeder that hashes the blob when it has a digest
+    /// (or an uncompressed blob, when it has a diff_id).
     fn threads(&self) -> usize {
-        if self.expect_digest.is_some() { 3 } else { 2 }
+        if self.expect_digest.is_some() || self.expect_diff_id.is_some() {
+            3
+        } else {
+            2
+        }
     }
 
     fn walk(&mut self, visit: &mut Visitor<'_>, notes: &mut Vec<Note>) -> Result<(), WalkError> {
         let name = self.name();
-        let raw = self.blob.open().map_err(|e| WalkError::Layer {
+        let mut raw = self.blob.open().map_err(|e| WalkError::Layer {
             layer: name.clone(),
             message: format!("opening blob: {e}"),
         })?;
+        // The first bytes say whether the blob is compressed (the inflate thread looks again).
+        let mut head = [0u8; 8];
+        let n = fill(&mut raw, &mut head).map_err(|e| WalkError::Layer {
+            layer: name.clone(),
+            message: read_error("reading blob", &e),
+        })?;
+        let plain = Compression::detect(&head[..n]) == Ok(Compression::None);
+        let raw: Box<dyn Read + Send> = Box::new(io::Cursor::new(head[..n].to_vec()).chain(raw));
         let (tx, rx) = sync_channel(QUEUE);
         // Consumed chunks go back to the inflate thread for reuse, so the hot loop neither
         // allocates nor faults in fresh pages.
         let (back_tx, back_rx) = sync_channel(QUEUE + 2);
         let limits = self.limits.clone();
-        let expect_digest = self.expect_digest.clone();
         // Three stages, so the inflate thread does nothing but inflate: a feeder reads the blob
         // and hashes it (the manifest digest), the inflate thread decompresses, and this thread
         // hashes the uncompressed stream (the diff_id) and walks the tar. An uncompressed blob
-        // whose digest is its diff_id (a docker-archive layer) is hashed once, by the feeder: the
-        // uncompressed stream is the blob, so its sha256 is the one the feeder checks, and this
-        // thread only parses.
-        let diff_id = self.expect_diff_id.clone();
-        let digest_is_diff_id = expect_digest.is_some() && expect_digest == diff_id;
-        let plain = Arc::new(AtomicBool::new(false));
-        let pump_plain = plain.clone();
+        // (a docker-archive layer) is its own uncompressed stream: the feeder's one hash is
+        // checked against both the digest and the diff_id, and this thread only parses.
+        let mut checks = Vec::new();
+        if let Some(d) = &self.expect_digest {
+            checks.push(Check::Digest(d.clone()));
+        }
+        let diff_id = match (&self.expect_diff_id, plain) {
+            (Some(d), true) => {
+                checks.push(Check::DiffId(d.clone()));
+                None
+            }
+            (d, _) => d.clone(),
+        };
         std::thread::scope(|s| {
             let pump_name = name.clone();
             let pump_limits = limits.clone();
-            let raw: Box<dyn Read + Send> = match expect_digest {
-                Some(want) => {
-                    let (ftx, frx) = sync_channel(QUEUE);
-                    let (fback_tx, fback_rx) = sync_channel(QUEUE + 2);
-                    s.spawn(move || feed(raw, &want, &ftx, &fback_rx));
-                    Box::new(FeedReader {
-                        rx: frx,
-                        back: fback_tx,
-                        cur: Vec::new(),
-                        at: 0,
-                        done: false,
-                    })
-                }
-                None => raw,
+            let raw: Box<dyn Read + Send> = if checks.is_empty() {
+                raw
+            } else {
+                let (ftx, frx) = sync_channel(QUEUE);
+                let (fback_tx, fback_rx) = sync_channel(QUEUE + 2);
+                s.spawn(move || feed(raw, &checks, &ftx, &fback_rx));
+                Box::new(FeedReader {
+                    rx: frx,
+                    back: fback_tx,
+                    cur: Vec::new(),
+                    at: 0,
+                    done: false,
+                })
             };
-            s.spawn(move || pump(raw, tx, &back_rx, &pump_limits, &pump_name, &pump_plain));
+            s.spawn(move || pump(raw, tx, &back_rx, &pump_limits, &pump_name));
             let mut input = ChanReader::new(rx);
             input.back = Some(back_tx);
             if diff_id.is_some() {
                 input.hasher = Some(Sha256::new());
-                if digest_is_diff_id {
-                    input.plain = Some(plain);
-                }
             }
             let r = walk_tar(&mut input, self.info.index, &name, &limits, visit, notes);
             let r = match r {
@@ -219,15 +233,13 @@ impl LayerSource for TarLayer {
     }
 }
 
-/// Inflate `raw` into chunks. Runs on its own thread. Errors are sent down the channel. `plain`
-/// is set, before the first chunk is sent, when the blob is not compressed.
+/// Inflate `raw` into chunks. Runs on its own thread. Errors are sent down the channel.
 fn pump(
     raw: Box<dyn Read + Send>,
     tx: SyncSender<Result<Vec<u8>, WalkError>>,
     back: &Receiver<Vec<u8>>,
     limits: &Limits,
     name: &str,
-    plain: &AtomicBool,
 ) {
     let fail = |tx: &SyncSender<Result<Vec<u8>, WalkError>>, message: String| {
         let _ = tx.send(Err(WalkError::Layer {
@@ -251,7 +263,6 @@ fn pump(
         Ok(c) => c,
         Err(m) => return fail(&tx, m.to_string()),
     };
-    plain.store(comp == Compression::None, Ordering::Release);
     let mut inflated: u64 = 0;
     {
         let mut dec: Box<dyn Read + '_> = match comp {
@@ -357,12 +368,20 @@ impl std::fmt::Display for DigestMismatch {
 
 impl std::error::Error for DigestMismatch {}
 
+/// What the sha256 of the raw blob must be.
+enum Check {
+    /// The manifest's digest of the blob.
+    Digest(String),
+    /// The config's diff_id, for a blob that is not compressed (its own uncompressed content).
+    DiffId(String),
+}
+
 /// Read the raw blob in chunks, hash it and hand the chunks on; at the end compare the hash with
-/// `want` and end the stream with a [`DigestMismatch`] error when they differ. Runs on its own
-/// thread, so hashing the compressed bytes overlaps the inflate.
+/// every check and end the stream with a [`DigestMismatch`] error at the first that differs.
+/// Runs on its own thread, so hashing overlaps the inflate and the tar parsing.
 fn feed(
     mut raw: Box<dyn Read + Send>,
-    want: &str,
+    checks: &[Check],
     tx: &SyncSender<io::Result<Vec<u8>>>,
     back: &Receiver<Vec<u8>>,
 ) {
@@ -387,10 +406,19 @@ fn feed(
         }
     }
     let got = format!("sha256:{}", hex::encode(h.finalize()));
-    if got != want {
+    let wrong = checks.iter().find_map(|c| match c {
+        Check::Digest(want) if *want != got => Some(format!(
+            "blob digest mismatch: expected {want}, got {got}"
+        )),
+        Check::DiffId(want) if *want != got => Some(format!(
+            "diff_id mismatch: the config says {want}, the uncompressed content is {got}"
+        )),
+        _ => None,
+    });
+    if let Some(m) = wrong {
         let _ = tx.send(Err(io::Error::new(
             io::ErrorKind::InvalidData,
-            DigestMismatch(format!("blob digest mismatch: expected {want}, got {got}")),
+            DigestMismatch(m),
         )));
     }
 }
@@ -465,10 +493,6 @@ struct ChanReader {
     failed: Option<WalkError>,
     /// Hash of everything received (the diff_id), when it is to be verified.
     hasher: Option<Sha256>,
-    /// Set by the inflate thread when the blob turns out uncompressed; given only when the blob's
-    /// digest, which the feeder verifies, is the diff_id: the hasher is then dropped at the first
-    /// chunk, as the feeder's check is this one.
-    plain: Option<Arc<AtomicBool>>,
     /// Where consumed chunks are returned for reuse.
     back: Option<SyncSender<Vec<u8>>>,
 }
@@ -483,7 +507,6 @@ impl ChanReader {
             eof: false,
             failed: None,
             hasher: None,
-            plain: None,
             back: None,
         }
     }
@@ -493,11 +516,6 @@ impl ChanReader {
         while self.at >= self.cur.len() && !self.eof {
             match self.rx.recv() {
                 Ok(Ok(v)) => {
-                    if let Some(p) = self.plain.take()
-                        && p.load(Ordering::Acquire)
-                    {
-                        self.hasher = None;
-                    }
                     if let Some(h) = self.hasher.as_mut() {
                         h.update(&v);
                     }
