@@ -30,7 +30,7 @@ fn rootfs(dir: &Path, outside: &Path) -> std::path::PathBuf {
         );
         w(
             &format!("srv/app{i:02}/.env"),
-            &format!("GITHUB_TOKEN=ghp_Zq3mR8tLw0PxV6nJc2YhK9sDf4GbTa{i:02}m3deP\n"),
+            "GITHUB_TOKEN=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\n",
         );
     }
     for i in 0..100 {
@@ -102,7 +102,7 @@ fn a_rootfs_scan_on_many_threads_reports_what_one_thread_reports() {
     let outside = tempfile::tempdir().unwrap();
     std::fs::write(
         outside.path().join(".env"),
-        "GITHUB_TOKEN=ghp_Zq3mR8tLw0PxV6nJc2YhK9sDf4GbTaOUTm3deP\n",
+        "GITHUB_TOKEN=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\n",
     )
     .unwrap();
     let root = rootfs(w.path(), outside.path());
@@ -136,7 +136,7 @@ fn a_rootfs_scan_on_many_threads_reports_what_one_thread_reports() {
     assert!(kinds("misconfiguration") >= 1, "{:?}", t.findings);
     // Nothing behind the symlink out of the root was read.
     let json = serde_json::to_string(&one.report).unwrap();
-    assert!(!json.contains("TaOUTm3deP") && !json.contains("escape/.env"));
+    assert!(!json.contains("escape/"), "read behind the symlink out of the root");
     for threads in [2, 3, 6, 16] {
         let par = sekisho_scan::scan(&req, &options(threads)).unwrap();
         assert_eq!(
