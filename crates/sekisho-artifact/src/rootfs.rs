@@ -403,14 +403,20 @@ mod tests {
         };
         w("etc/os-release", b"ID=debian\n");
         for i in 0..150 {
-            w(&format!("usr/share/doc/f{i:03}.txt"), format!("doc {i}\n").as_bytes());
+            w(
+                &format!("usr/share/doc/f{i:03}.txt"),
+                format!("doc {i}\n").as_bytes(),
+            );
             w(&format!("usr/bin/tool{i:03}"), &vec![b'x'; i * 7]);
             let p = r.join(format!("usr/bin/tool{i:03}"));
             fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).unwrap();
         }
         for i in 0..40 {
             w(&format!("srv/app{i:02}/conf/bad{i}"), b"?");
-            w(&format!("srv/app{i:02}/conf/v.txt"), format!("app {i}").as_bytes());
+            w(
+                &format!("srv/app{i:02}/conf/v.txt"),
+                format!("app {i}").as_bytes(),
+            );
             fs::create_dir_all(r.join(format!("srv/app{i:02}/empty"))).unwrap();
         }
         let mut deep = String::from("deep");
@@ -448,17 +454,22 @@ mod tests {
         let one = walk_with(root.path(), 1);
         // The walk saw what the tree holds, so the comparison below is not between two empties.
         assert!(one.entries > 500, "{}", one.entries);
-        assert_eq!(one.captured.iter().filter(|c| c.capture == "exec").count(), 150);
+        assert_eq!(
+            one.captured.iter().filter(|c| c.capture == "exec").count(),
+            150
+        );
         assert_eq!(one.capture_notes.len(), 40, "{:?}", one.capture_notes);
         assert!(
-            one.notes
-                .iter()
-                .any(|n| n.message.contains("not UTF-8")),
+            one.notes.iter().any(|n| n.message.contains("not UTF-8")),
             "{:?}",
             one.notes
         );
         assert_eq!(one.symlinks.len(), 3);
-        assert!(one.index.iter().all(|e| !e.meta.is_file() || e.digest.is_some()));
+        assert!(
+            one.index
+                .iter()
+                .all(|e| !e.meta.is_file() || e.digest.is_some())
+        );
         for threads in [2, 3, 8] {
             for _ in 0..3 {
                 let par = walk_with(root.path(), threads);
@@ -467,7 +478,11 @@ mod tests {
         }
         // Nothing outside the root was read or listed, however many threads walk.
         let par = walk_with(root.path(), 4);
-        assert!(par.index.iter().all(|e| !e.meta.path.starts_with("escape/")));
+        assert!(
+            par.index
+                .iter()
+                .all(|e| !e.meta.path.starts_with("escape/"))
+        );
         assert!(par.captured.iter().all(|c| !c.meta.path.contains("secret")));
         assert_eq!(
             par.symlinks.get("escape").map(String::as_str),

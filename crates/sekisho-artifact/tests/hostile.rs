@@ -619,8 +619,16 @@ fn an_uncompressed_layer_hashed_once_still_fails_on_any_changed_byte() {
         ))
     };
     let good = sha(&tar);
-    let inv = collect(vec![plain(tar.clone(), good.clone(), good.clone())], &[&All], 1).unwrap();
-    assert_eq!(inv.get("all", "etc/os-release").unwrap().data, b"ID=debian\n");
+    let inv = collect(
+        vec![plain(tar.clone(), good.clone(), good.clone())],
+        &[&All],
+        1,
+    )
+    .unwrap();
+    assert_eq!(
+        inv.get("all", "etc/os-release").unwrap().data,
+        b"ID=debian\n"
+    );
     // One byte of file data changed (the tar still parses): the digest check fails.
     for at in [512 + 3, 1536 + 2999] {
         let mut bad = tar.clone();
@@ -643,18 +651,31 @@ fn an_uncompressed_layer_hashed_once_still_fails_on_any_changed_byte() {
             "{at}: {e}"
         );
     }
-    let inv = collect(vec![plain(tar.clone(), String::new(), good.clone())], &[&All], 1).unwrap();
+    let inv = collect(
+        vec![plain(tar.clone(), String::new(), good.clone())],
+        &[&All],
+        1,
+    )
+    .unwrap();
     assert_eq!(inv.get("all", "b").unwrap().data.len(), 3000);
     // A wrong digest that is also the diff_id.
     let wrong = format!("sha256:{}", "0".repeat(64));
-    let e = collect(vec![plain(tar.clone(), wrong.clone(), wrong.clone())], &[&All], 1)
-        .unwrap_err()
-        .to_string();
+    let e = collect(
+        vec![plain(tar.clone(), wrong.clone(), wrong.clone())],
+        &[&All],
+        1,
+    )
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("blob digest mismatch"), "{e}");
     // A right digest with a different diff_id is still checked on its own.
-    let e = collect(vec![plain(tar.clone(), good.clone(), wrong.clone())], &[&All], 1)
-        .unwrap_err()
-        .to_string();
+    let e = collect(
+        vec![plain(tar.clone(), good.clone(), wrong.clone())],
+        &[&All],
+        1,
+    )
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("diff_id mismatch"), "{e}");
     // A compressed blob whose digest is named as its diff_id: the uncompressed content is
     // hashed as well, and does not match.
@@ -685,7 +706,10 @@ fn docker_archive(dir: &std::path::Path, corrupt: bool, blobs: bool) -> std::pat
             format!("blobs/sha256/{}", &csha[7..]),
         )
     } else {
-        (format!("{}.tar", &lsha[7..]), format!("{}.json", &csha[7..]))
+        (
+            format!("{}.tar", &lsha[7..]),
+            format!("{}.json", &csha[7..]),
+        )
     };
     let manifest = format!(r#"[{{"Config":"{cname}","RepoTags":["t:1"],"Layers":["{lname}"]}}]"#);
     let mut blob = layer;

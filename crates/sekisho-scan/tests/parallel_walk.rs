@@ -25,7 +25,9 @@ fn rootfs(dir: &Path, outside: &Path) -> std::path::PathBuf {
     w("var/lib/dpkg/status", DPKG_STATUS);
     for i in 0..30 {
         w(
-            &format!("srv/app{i:02}/venv/lib/python3.11/site-packages/requests-2.19.0.dist-info/METADATA"),
+            &format!(
+                "srv/app{i:02}/venv/lib/python3.11/site-packages/requests-2.19.0.dist-info/METADATA"
+            ),
             "Metadata-Version: 2.1\nName: requests\nVersion: 2.19.0\n\n",
         );
         w(
@@ -34,7 +36,10 @@ fn rootfs(dir: &Path, outside: &Path) -> std::path::PathBuf {
         );
     }
     for i in 0..100 {
-        w(&format!("opt/wide/file{i:03}.conf"), &format!("value = {i}\n"));
+        w(
+            &format!("opt/wide/file{i:03}.conf"),
+            &format!("value = {i}\n"),
+        );
     }
     w(
         "opt/wide/zz/site-packages/urllib3-1.24.1.dist-info/METADATA",
@@ -106,14 +111,19 @@ fn a_rootfs_scan_on_many_threads_reports_what_one_thread_reports() {
     )
     .unwrap();
     let root = rootfs(w.path(), outside.path());
-    let mut req = ScanRequest::new(TargetSpec::Rootfs(root.clone()), DbSource::Shared(db(w.path())));
+    let mut req = ScanRequest::new(
+        TargetSpec::Rootfs(root.clone()),
+        DbSource::Shared(db(w.path())),
+    );
     req.scanners = vec!["vuln,secret,config".into()];
     let one = sekisho_scan::scan(&req, &options(1)).unwrap();
     let t = &one.report.targets[0];
     // The report holds what the tree holds, so equal reports below are not two empty ones.
     let names: std::collections::BTreeSet<&str> =
         t.target.packages.iter().map(|p| p.name.as_str()).collect();
-    for n in ["zlib1g", "bash", "requests", "urllib3", "smallvec", "lodash"] {
+    for n in [
+        "zlib1g", "bash", "requests", "urllib3", "smallvec", "lodash",
+    ] {
         assert!(names.contains(n), "{n} missing: {names:?}");
     }
     assert_eq!(
@@ -136,7 +146,10 @@ fn a_rootfs_scan_on_many_threads_reports_what_one_thread_reports() {
     assert!(kinds("misconfiguration") >= 1, "{:?}", t.findings);
     // Nothing behind the symlink out of the root was read.
     let json = serde_json::to_string(&one.report).unwrap();
-    assert!(!json.contains("escape/"), "read behind the symlink out of the root");
+    assert!(
+        !json.contains("escape/"),
+        "read behind the symlink out of the root"
+    );
     for threads in [2, 3, 6, 16] {
         let par = sekisho_scan::scan(&req, &options(threads)).unwrap();
         assert_eq!(
@@ -150,6 +163,10 @@ fn a_rootfs_scan_on_many_threads_reports_what_one_thread_reports() {
     let one = serde_json::to_string(&sekisho_scan::inventory(&spec, &options(1)).unwrap()).unwrap();
     for threads in [2, 8] {
         let par = sekisho_scan::inventory(&spec, &options(threads)).unwrap();
-        assert_eq!(serde_json::to_string(&par).unwrap(), one, "{threads} threads");
+        assert_eq!(
+            serde_json::to_string(&par).unwrap(),
+            one,
+            "{threads} threads"
+        );
     }
 }

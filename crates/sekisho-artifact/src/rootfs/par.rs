@@ -227,13 +227,31 @@ fn worker<'r>(layer: &DirLayer, root_dev: Option<u64>, start: &StartRun<'r>, syn
                         sync.lock().queue.extend(more);
                         sync.changed.notify_all();
                     }
-                    visit_run(layer, root_dev, &key, &dir, depth, first, &mut run, &mut subdirs)
+                    visit_run(
+                        layer,
+                        root_dev,
+                        &key,
+                        &dir,
+                        depth,
+                        first,
+                        &mut run,
+                        &mut subdirs,
+                    )
                 }
             },
             Task::Run { dir, depth, names } => {
                 // A run's key is its directory's key and two more.
                 let dir_key = &key[..key.len() - 2];
-                visit_run(layer, root_dev, dir_key, &dir, depth, names, &mut run, &mut subdirs)
+                visit_run(
+                    layer,
+                    root_dev,
+                    dir_key,
+                    &dir,
+                    depth,
+                    names,
+                    &mut run,
+                    &mut subdirs,
+                )
             }
         };
         let mut g = sync.lock();

@@ -407,9 +407,9 @@ fn feed(
     }
     let got = format!("sha256:{}", hex::encode(h.finalize()));
     let wrong = checks.iter().find_map(|c| match c {
-        Check::Digest(want) if *want != got => Some(format!(
-            "blob digest mismatch: expected {want}, got {got}"
-        )),
+        Check::Digest(want) if *want != got => {
+            Some(format!("blob digest mismatch: expected {want}, got {got}"))
+        }
         Check::DiffId(want) if *want != got => Some(format!(
             "diff_id mismatch: the config says {want}, the uncompressed content is {got}"
         )),
