@@ -4,13 +4,13 @@
 #   1. debian12-full rootfs: `sekisho sbom rootfs` and `sekisho rootfs` (scan with the DB) vs
 #      `trivy rootfs --scanners ''` (package listing; trivy has no DB here), trivy's cache emptied
 #      before every run;
-#   2. the README's main job, `sekisho rootfs --offline /` (ROOT_RUNS runs, default 3; set
-#      WITH_TRIVY_ROOT=1 to time `trivy rootfs /` too);
+#   2. the README's main job, `sekisho rootfs --offline /` (ROOT_RUNS rounds, default 3, with
+#      /usr/bin/time; set WITH_TRIVY_ROOT=1 to time `trivy rootfs /` once too);
 #   3. `sekisho image --input` (scan and sbom) on the debian12-full docker-archive vs its verified
 #      read: `sha_floor` (crates/sekisho-artifact/examples/sha_floor.rs) reads and SHA-256s the
 #      archive once.
 # BASE=/path/to/an/older/sekisho adds that binary's runs of the same sekisho commands (before/
-# after). Peak RSS: /usr/bin/time -v, the largest of 3 runs. The DB is imported once from
+# after). ONLY=13 runs groups 1 and 3 only. Peak RSS: /usr/bin/time -v, the largest of 3 runs. The DB is imported once from
 # ../shared/data as in the README. Results: docs/benchmarks.md, "speed at the floor (issue 20)".
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,6 +21,7 @@ ROOT_RUNS=${ROOT_RUNS:-3}
 TRIVY=${TRIVY:-$B/venv/bin/trivy}
 DATA=${SEKISHO_SHARED_DATA:-$HERE/../shared/data}
 BASE=${BASE:-}
+ONLY=${ONLY:-123} # which of the three groups to run
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HERE/target}
 if [ -z "${NO_BUILD:-}" ]; then
   (cd "$HERE" && cargo build -q --release --locked -p sekisho && cargo build -q --release --locked -p sekisho-artifact --example sha_floor)
@@ -41,11 +42,12 @@ rss() { # command... -> peak RSS in MiB, the largest of 3 runs
   local m=0 r i
   for i in 1 2 3; do
     /usr/bin/time -f %M -o "$OUT/rss" "$@" > /dev/null 2>&1 || true
-    r=$(cat "$OUT/rss"); [ "$r" -gt "$m" ] && m=$r
+    r=$(tail -1 "$OUT/rss"); [ "$r" -gt "$m" ] && m=$r # time writes "exited with status" first
   done
   echo "$((m / 1024)) MiB"
 }
 
+if [[ $ONLY == *1* ]]; then
 echo "## 1. $N rootfs"; uptime
 cmds=(-n "sekisho sbom rootfs" "$SEK sbom rootfs $R --format json --quiet"
       -n "sekisho rootfs (scan, DB)" "$SEK rootfs $R --format json --offline --quiet --db $DB")
@@ -57,18 +59,27 @@ cat "$OUT/1.md"
 echo "peak RSS: sekisho sbom $(rss $SEK sbom rootfs "$R" --format json --quiet), sekisho scan $(rss $SEK rootfs "$R" --format json --offline --quiet --db "$DB"), trivy $(rss bash -c "rm -rf $OUT/tc; $TRIVY rootfs $TOPTS $R")"
 [ -n "$BASE" ] && echo "peak RSS before: sekisho sbom $(rss $BASE sbom rootfs "$R" --format json --quiet), sekisho scan $(rss $BASE rootfs "$R" --format json --offline --quiet --db "$DB")"
 uptime
+fi
 
+if [[ $ONLY == *2* ]]; then
 echo "## 2. sekisho rootfs --offline / (README main job)"; uptime
-cmds=(-n "sekisho rootfs /" "$SEK rootfs --offline / --db $DB --quiet")
-[ -n "$BASE" ] && cmds+=(-n "before: sekisho rootfs /" "$BASE rootfs --offline / --db $DB --quiet")
-[ -n "${WITH_TRIVY_ROOT:-}" ] && cmds+=(-n "trivy rootfs / --scanners ''" "$TRIVY rootfs $TOPTS /")
-hyperfine --warmup 1 --style basic -N -i --runs "$ROOT_RUNS" --prepare "rm -rf $OUT/tc" \
-  --export-markdown "$OUT/2.md" "${cmds[@]}" > /dev/null
-cat "$OUT/2.md"
-echo "peak RSS: $(/usr/bin/time -f '%M KiB' "$SEK" rootfs --offline / --db "$DB" --quiet 2>&1 >/dev/null | tail -1)"
-[ -n "$BASE" ] && echo "peak RSS before: $(/usr/bin/time -f '%M KiB' "$BASE" rootfs --offline / --db "$DB" --quiet 2>&1 >/dev/null | tail -1)"
+# Whole-tree scans take tens of seconds: /usr/bin/time, ROOT_RUNS rounds, sekisho then BASE in
+# each round (so both see the same tree and load), wall time and peak RSS per run.
+for i in $(seq "$ROOT_RUNS"); do
+  for b in "$SEK" ${BASE:+"$BASE"}; do
+    /usr/bin/time -f "%e s, %M KiB peak RSS" -o "$OUT/t" "$b" rootfs --offline / --db "$DB" --quiet > /dev/null 2>&1 || true
+    echo "round $i: $([ "$b" = "$SEK" ] && echo after || echo before): $(tail -1 "$OUT/t") (load $(cut -d' ' -f1 /proc/loadavg))"
+  done
+done
+if [ -n "${WITH_TRIVY_ROOT:-}" ]; then
+  rm -rf "$OUT/tc"
+  /usr/bin/time -f "%e s, %M KiB peak RSS" -o "$OUT/t" $TRIVY rootfs $TOPTS / > /dev/null 2>&1 || true
+  echo "trivy rootfs / --scanners '': $(tail -1 "$OUT/t")"
+fi
 uptime
+fi
 
+if [[ $ONLY == *3* ]]; then
 echo "## 3. $N docker-archive vs its verified read"; uptime
 cmds=(-n "sha_floor (read + SHA-256 once)" "$FLOOR $A"
       -n "sekisho image --input (scan, DB)" "$SEK image --input $A --no-cache --format json --offline --quiet --db $DB"
@@ -78,3 +89,4 @@ $HF -i --runs "$RUNS" --export-markdown "$OUT/3.md" "${cmds[@]}" > /dev/null
 cat "$OUT/3.md"
 echo "peak RSS: sekisho image $(rss $SEK image --input "$A" --no-cache --format json --offline --quiet --db "$DB")"
 uptime
+fi

@@ -599,8 +599,9 @@ fn digest_and_diff_id_mismatches_are_errors() {
     assert!(e.contains("diff_id mismatch"), "{e}");
 }
 
-/// An uncompressed layer (a docker-archive layer) is hashed once, by the thread that reads it;
-/// that one hash is checked against both the digest and the diff_id.
+/// An uncompressed layer with a digest (a `blobs/sha256/` docker-archive layer) is hashed once,
+/// by the thread that reads it, that one hash checked against both the digest and the diff_id;
+/// one without a digest is hashed for its diff_id as it is parsed. Any changed byte fails.
 #[test]
 fn an_uncompressed_layer_hashed_once_still_fails_on_any_changed_byte() {
     let tar = Tar::default()

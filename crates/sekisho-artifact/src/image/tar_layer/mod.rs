@@ -135,14 +135,9 @@ impl LayerSource for TarLayer {
         &self.info
     }
 
-    /// The walk, the inflate thread, and the feeder that hashes the blob when it has a digest
-    /// (or an uncompressed blob, when it has a diff_id).
+    /// The walk, the inflate thread, and the feeder that hashes the blob when it has a digest.
     fn threads(&self) -> usize {
-        if self.expect_digest.is_some() || self.expect_diff_id.is_some() {
-            3
-        } else {
-            2
-        }
+        if self.expect_digest.is_some() { 3 } else { 2 }
     }
 
     fn walk(&mut self, visit: &mut Visitor<'_>, notes: &mut Vec<Note>) -> Result<(), WalkError> {
@@ -151,14 +146,18 @@ impl LayerSource for TarLayer {
             layer: name.clone(),
             message: format!("opening blob: {e}"),
         })?;
-        // The first bytes say whether the blob is compressed (the inflate thread looks again).
-        let mut head = [0u8; 8];
-        let n = fill(&mut raw, &mut head).map_err(|e| WalkError::Layer {
-            layer: name.clone(),
-            message: read_error("reading blob", &e),
-        })?;
-        let plain = Compression::detect(&head[..n]) == Ok(Compression::None);
-        let raw: Box<dyn Read + Send> = Box::new(io::Cursor::new(head[..n].to_vec()).chain(raw));
+        // With a digest to check, the first bytes say whether the blob is compressed (the inflate
+        // thread looks again).
+        let mut plain = false;
+        if self.expect_digest.is_some() {
+            let mut head = [0u8; 8];
+            let n = fill(&mut raw, &mut head).map_err(|e| WalkError::Layer {
+                layer: name.clone(),
+                message: read_error("reading blob", &e),
+            })?;
+            plain = Compression::detect(&head[..n]) == Ok(Compression::None);
+            raw = Box::new(io::Cursor::new(head[..n].to_vec()).chain(raw));
+        }
         let (tx, rx) = sync_channel(QUEUE);
         // Consumed chunks go back to the inflate thread for reuse, so the hot loop neither
         // allocates nor faults in fresh pages.
@@ -166,9 +165,11 @@ impl LayerSource for TarLayer {
         let limits = self.limits.clone();
         // Three stages, so the inflate thread does nothing but inflate: a feeder reads the blob
         // and hashes it (the manifest digest), the inflate thread decompresses, and this thread
-        // hashes the uncompressed stream (the diff_id) and walks the tar. An uncompressed blob
-        // (a docker-archive layer) is its own uncompressed stream: the feeder's one hash is
-        // checked against both the digest and the diff_id, and this thread only parses.
+        // hashes the uncompressed stream (the diff_id) and walks the tar. An uncompressed blob with
+        // a digest (a `blobs/sha256/` docker-archive layer) is its own uncompressed stream: the
+        // feeder's one hash is checked against both the digest and the diff_id, and this thread
+        // only parses. (Without a digest, a feeder thread only for the diff_id measured slower
+        // than hashing here: docs/benchmarks.md, issue 20.)
         let mut checks = Vec::new();
         if let Some(d) = &self.expect_digest {
             checks.push(Check::Digest(d.clone()));
