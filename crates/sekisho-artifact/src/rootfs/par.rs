@@ -9,7 +9,7 @@
 //! that comes first in that order, and the calling thread hands each finished run to the walker
 //! as soon as nothing before it is still queued or running. A task only ever queues tasks that
 //! sort after itself, so a finished run below the smallest unfinished key can never be preceded
-//! by anything still to come. Nothing but directory names is queued: file contents are read by
+//! by anything still to come. Only directory listings are queued: file contents are read by
 //! the captures during the visit and only what they keep is held, as on one thread.
 
 use std::collections::{BTreeMap, BTreeSet};
