@@ -11,7 +11,7 @@ bin="$root/target/debug/sekisho"
 shared="$root/../shared/data"
 c=corpus
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-mkdir -p $c/{artifact_tar_layer,artifact_manifest,catalog_os_rpmdb,disk_partitions,disk_qcow2,disk_ext4,match_sbom_input,vulndb_export,report_render,secret_scan,policy_ignore,policy_vex}
+mkdir -p $c/{artifact_tar_layer,artifact_manifest,catalog_os_rpmdb,disk_partitions,disk_qcow2,disk_ext4,disk_sniff,match_sbom_input,vulndb_export,report_render,secret_scan,policy_ignore,policy_vex}
 
 # Tar layers: regular file, dir, symlink, hardlink, whiteout, opaque dir, PAX long name; raw
 # (mode byte 0) and gzip through the full layer (mode byte 1).
@@ -71,6 +71,26 @@ truncate -s 1M "$tmp/ext4.img"
 PATH="$PATH:/usr/sbin:/sbin" mkfs.ext4 -q -F -b 1024 -N 64 -E root_owner=0:0 -d "$tmp/fs" "$tmp/ext4.img"
 cp "$tmp/ext4.img" $c/disk_ext4/small
 qemu-img convert -q -f raw -O qcow2 "$tmp/gpt.raw" $c/disk_qcow2/gpt.qcow2
+
+# Content sniffing of `sekisho vm` inputs: a raw GPT header (protective MBR, header, entries), a
+# qcow2 header, a text file, tar headers (plain, docker-archive, gzip OCI archive).
+head -c 17408 "$tmp/gpt.raw" > $c/disk_sniff/gpt-header
+qemu-img create -q -f qcow2 -o cluster_size=512 "$tmp/sniff.qcow2" 1M
+head -c 4096 "$tmp/sniff.qcow2" > $c/disk_sniff/qcow2-header
+printf 'not a disk\nbut some text\n' > $c/disk_sniff/text
+python3 - "$c/disk_sniff" <<'PY'
+import gzip, io, sys, tarfile
+out = sys.argv[1]
+def tar(names):
+    b = io.BytesIO()
+    with tarfile.open(fileobj=b, mode="w", format=tarfile.USTAR_FORMAT) as t:
+        for n in names:
+            i = tarfile.TarInfo(n); data = b"{}"; i.size = len(data); t.addfile(i, io.BytesIO(data))
+    return b.getvalue()
+open(f"{out}/tar-header", "wb").write(tar(["etc/passwd"])[:512])
+open(f"{out}/docker-archive", "wb").write(tar(["abc/layer.tar", "manifest.json"]))
+open(f"{out}/oci-archive.gz", "wb").write(gzip.compress(tar(["oci-layout", "index.json"]), mtime=0))
+PY
 
 # SBOM input: CycloneDX and SPDX with packages in several ecosystems.
 cat > $c/match_sbom_input/cyclonedx.json <<'J'

@@ -190,7 +190,14 @@ pub fn collect_with(
                         }
                         *used += need;
                     }
-                    let r = walk_job(&mut job, captures, opts, cancel, cache.as_ref());
+                    let r = walk_job(
+                        &mut job,
+                        captures,
+                        opts,
+                        need.min(budget),
+                        cancel,
+                        cache.as_ref(),
+                    );
                     {
                         let mut used = in_use.lock().expect("budget lock");
                         *used -= need;
@@ -215,6 +222,7 @@ fn walk_job(
     job: &mut Job,
     captures: &[&dyn Capture],
     opts: &CollectOptions<'_>,
+    threads: usize,
     cancel: Option<&AtomicBool>,
     cache: Option<&LayerCache>,
 ) -> Result<LayerResult, WalkError> {
@@ -232,6 +240,7 @@ fn walk_job(
                 IndexMode::Off
             },
             cancel,
+            threads,
         },
     )?;
     if let (Some(c), Some(k)) = (cache, &job.key) {

@@ -7,6 +7,7 @@ use std::io::{self, Read};
 use serde::{Deserialize, Serialize};
 
 use crate::path::PathError;
+use crate::walk::{EndRun, StartRun};
 
 /// Where a layer came from. For a root filesystem or a VM filesystem only `index` (0) and a
 /// description are set.
@@ -161,5 +162,21 @@ pub trait LayerSource: Send {
     /// scan can keep all of its layers within one thread budget.
     fn threads(&self) -> usize {
         1
+    }
+    /// Visit every entry with up to `threads` threads, when the source can (a directory tree,
+    /// whose entries can be read in any order): each thread visits runs of consecutive entries
+    /// through its own [`EntryRun`](crate::walk::EntryRun) from `start`, and every run is handed to `end` in walk order,
+    /// so that the result is the one [`LayerSource::walk`] gives, entry for entry and note for
+    /// note. Walk notes go to the run they belong to ([`EntryRun::note`](crate::walk::EntryRun::note)). Hard links are not
+    /// resolved across runs, so a source that has them does not walk in parallel.
+    ///
+    /// `None` (the default): the source walks only front to back; use [`LayerSource::walk`].
+    fn walk_parallel<'r>(
+        &mut self,
+        _threads: usize,
+        _start: &StartRun<'r>,
+        _end: &mut EndRun<'r>,
+    ) -> Option<Result<(), WalkError>> {
+        None
     }
 }

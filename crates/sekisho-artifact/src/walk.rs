@@ -177,7 +177,33 @@ pub struct WalkOptions<'a> {
     pub index: IndexMode,
     /// Set by the caller to stop the walk at the next entry.
     pub cancel: Option<&'a AtomicBool>,
+    /// Most threads the walk may use. With 2 or more, a source that can visit its entries from
+    /// several threads ([`LayerSource::walk_parallel`], a directory tree) does; the result is the
+    /// same as a walk on one thread, entry for entry.
+    pub threads: usize,
 }
+
+/// One run of consecutive entries of a parallel walk (a slice of one directory's entries, in
+/// walk order), visited on one thread. The walker makes them ([`StartRun`]) and takes them back in
+/// walk order ([`EndRun`]); see [`LayerSource::walk_parallel`].
+pub trait EntryRun: Send {
+    /// Visit one entry, as a [`crate::Visitor`] does.
+    ///
+    /// # Errors
+    /// As the visitor's: the source turns it into a note or stops the walk.
+    fn visit(&mut self, meta: &EntryMeta, r: &mut dyn Read) -> io::Result<()>;
+    /// A note of the walk itself (an unreadable directory, a mount point not descended), in walk
+    /// order among this run's entries.
+    fn note(&mut self, note: Note);
+    /// What the run found, for the walker to merge.
+    fn finish(self: Box<Self>) -> LayerResult;
+}
+
+/// Makes a fresh [`EntryRun`]; called from the walking threads.
+pub type StartRun<'a> = dyn Fn() -> Box<dyn EntryRun + 'a> + Sync + 'a;
+/// Takes each finished [`EntryRun`] back, in walk order (the order a one-thread walk visits
+/// their entries in); called on the thread that started the walk.
+pub type EndRun<'a> = dyn FnMut(Box<dyn EntryRun + 'a>) + 'a;
 
 /// Walk one layer with the given captures (see [`walk_layer_with`]).
 pub fn walk_layer(
@@ -514,6 +540,40 @@ impl State<'_> {
     }
 }
 
+impl EntryRun for State<'_> {
+    fn visit(&mut self, meta: &EntryMeta, r: &mut dyn Read) -> io::Result<()> {
+        State::visit(self, meta, r)
+    }
+    fn note(&mut self, note: Note) {
+        self.res.notes.push(note);
+    }
+    fn finish(self: Box<Self>) -> LayerResult {
+        self.res
+    }
+}
+
+impl State<'_> {
+    /// Append a run's result, as if its entries had been visited here, after every entry so far.
+    fn absorb(&mut self, run: LayerResult) {
+        let r = &mut self.res;
+        let base = r.entries;
+        r.entries += run.entries;
+        r.bytes += run.bytes;
+        r.captured.extend(run.captured);
+        r.capture_notes
+            .extend(run.capture_notes.into_iter().map(|mut n| {
+                n.seq += base;
+                n
+            }));
+        r.whiteouts.extend(run.whiteouts);
+        r.opaques.extend(run.opaques);
+        r.symlinks.extend(run.symlinks);
+        r.written.extend(run.written);
+        r.index.extend(run.index);
+        r.notes.extend(run.notes);
+    }
+}
+
 /// The marker error a cancelled visit returns through the layer source.
 #[derive(Debug)]
 struct Cancelled;
@@ -557,9 +617,28 @@ pub fn walk_layer_with(
         },
     };
     let mut notes = Vec::new();
-    let r = {
-        let mut visit = |meta: &EntryMeta, r: &mut dyn Read| st.visit(meta, r);
-        source.walk(&mut visit, &mut notes)
+    let parallel = if opts.threads >= 2 {
+        let layer = st.layer;
+        let track = st.track;
+        let start = move || -> Box<dyn EntryRun + '_> {
+            Box::new(State {
+                layer,
+                opts,
+                track,
+                res: LayerResult::default(),
+            })
+        };
+        let mut end = |run: Box<dyn EntryRun + '_>| st.absorb(run.finish());
+        source.walk_parallel(opts.threads, &start, &mut end)
+    } else {
+        None
+    };
+    let r = match parallel {
+        Some(r) => r,
+        None => {
+            let mut visit = |meta: &EntryMeta, r: &mut dyn Read| st.visit(meta, r);
+            source.walk(&mut visit, &mut notes)
+        }
     };
     if let Err(e) = r {
         if is_cancel(&e) || opts.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {

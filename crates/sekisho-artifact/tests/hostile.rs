@@ -599,6 +599,154 @@ fn digest_and_diff_id_mismatches_are_errors() {
     assert!(e.contains("diff_id mismatch"), "{e}");
 }
 
+/// An uncompressed layer with a digest (a `blobs/sha256/` docker-archive layer) is hashed once,
+/// by the thread that reads it, that one hash checked against both the digest and the diff_id;
+/// one without a digest is hashed for its diff_id as it is parsed. Any changed byte fails.
+#[test]
+fn an_uncompressed_layer_hashed_once_still_fails_on_any_changed_byte() {
+    let tar = Tar::default()
+        .file("etc/os-release", b"ID=debian\n")
+        .file("b", &[7u8; 3000])
+        .end();
+    let plain = |blob: Vec<u8>, digest: String, diff_id: String| -> Box<dyn LayerSource> {
+        Box::new(TarLayer::new(
+            LayerInfo {
+                digest: Some(digest).filter(|d| !d.is_empty()),
+                diff_id: Some(diff_id),
+                ..LayerInfo::default()
+            },
+            Arc::new(MemBlob(Arc::new(blob))),
+            Limits::default(),
+        ))
+    };
+    let good = sha(&tar);
+    let inv = collect(
+        vec![plain(tar.clone(), good.clone(), good.clone())],
+        &[&All],
+        1,
+    )
+    .unwrap();
+    assert_eq!(
+        inv.get("all", "etc/os-release").unwrap().data,
+        b"ID=debian\n"
+    );
+    // One byte of file data changed (the tar still parses): the digest check fails.
+    for at in [512 + 3, 1536 + 2999] {
+        let mut bad = tar.clone();
+        bad[at] ^= 1;
+        let e = collect(vec![plain(bad, good.clone(), good.clone())], &[&All], 1)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("blob digest mismatch") && e.contains(&good),
+            "{at}: {e}"
+        );
+        // Without a digest (`<id>/layer.tar` archives), the diff_id check catches it.
+        let mut bad = tar.clone();
+        bad[at] ^= 1;
+        let e = collect(vec![plain(bad, String::new(), good.clone())], &[&All], 1)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("diff_id mismatch") && e.contains(&good),
+            "{at}: {e}"
+        );
+    }
+    let inv = collect(
+        vec![plain(tar.clone(), String::new(), good.clone())],
+        &[&All],
+        1,
+    )
+    .unwrap();
+    assert_eq!(inv.get("all", "b").unwrap().data.len(), 3000);
+    // A wrong digest that is also the diff_id.
+    let wrong = format!("sha256:{}", "0".repeat(64));
+    let e = collect(
+        vec![plain(tar.clone(), wrong.clone(), wrong.clone())],
+        &[&All],
+        1,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("blob digest mismatch"), "{e}");
+    // A right digest with a different diff_id is still checked on its own.
+    let e = collect(
+        vec![plain(tar.clone(), good.clone(), wrong.clone())],
+        &[&All],
+        1,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("diff_id mismatch"), "{e}");
+    // A compressed blob whose digest is named as its diff_id: the uncompressed content is
+    // hashed as well, and does not match.
+    let gz = gzip(&tar);
+    let e = collect(vec![plain(gz.clone(), sha(&gz), sha(&gz))], &[&All], 1)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("diff_id mismatch"), "{e}");
+}
+
+/// A `docker save` archive holding one uncompressed layer, with one byte of the layer's file
+/// data flipped after the manifest and config were written.
+fn docker_archive(dir: &std::path::Path, corrupt: bool, blobs: bool) -> std::path::PathBuf {
+    let layer = Tar::default()
+        .file("etc/os-release", b"ID=debian\nVERSION_ID=\"12\"\n")
+        .file("usr/share/doc/big", &[b'z'; 5000])
+        .end();
+    let lsha = sha(&layer);
+    let config = format!(
+        r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":["{lsha}"]}}}}"#
+    );
+    let csha = sha(config.as_bytes());
+    // `docker save` of Docker 25 and later names blobs by digest; earlier ones `<hex>.tar`, which
+    // carries no digest to check but the diff_id.
+    let (lname, cname) = if blobs {
+        (
+            format!("blobs/sha256/{}", &lsha[7..]),
+            format!("blobs/sha256/{}", &csha[7..]),
+        )
+    } else {
+        (
+            format!("{}.tar", &lsha[7..]),
+            format!("{}.json", &csha[7..]),
+        )
+    };
+    let manifest = format!(r#"[{{"Config":"{cname}","RepoTags":["t:1"],"Layers":["{lname}"]}}]"#);
+    let mut blob = layer;
+    if corrupt {
+        blob[512 + 5] ^= 0x20; // inside etc/os-release's data
+    }
+    let archive = Tar::default()
+        .file("manifest.json", manifest.as_bytes())
+        .file(&cname, config.as_bytes())
+        .file(&lname, &blob)
+        .end();
+    let p = dir.join(format!("{corrupt}-{blobs}.tar"));
+    std::fs::write(&p, archive).unwrap();
+    p
+}
+
+#[test]
+fn a_docker_archive_with_a_changed_layer_byte_fails_on_the_digest() {
+    use sekisho_artifact::image::archive::open_archive;
+    use sekisho_artifact::image::resolve::ImageOptions;
+    let dir = tempfile::tempdir().unwrap();
+    for (blobs, says) in [(true, "blob digest mismatch"), (false, "diff_id mismatch")] {
+        let good = docker_archive(dir.path(), false, blobs);
+        let good = open_archive(&good, &ImageOptions::default()).unwrap();
+        let inv = collect(good.layers, &[&All], 4).unwrap();
+        assert_eq!(
+            inv.get("all", "etc/os-release").unwrap().data,
+            b"ID=debian\nVERSION_ID=\"12\"\n"
+        );
+        let bad = docker_archive(dir.path(), true, blobs);
+        let bad = open_archive(&bad, &ImageOptions::default()).unwrap();
+        let e = collect(bad.layers, &[&All], 4).unwrap_err().to_string();
+        assert!(e.contains(says), "{blobs}: {e}");
+    }
+}
+
 #[test]
 fn corrupt_headers_and_junk_are_errors_not_panics() {
     let mut tar = Tar::default().file("a", b"1").file("b", b"2").end();

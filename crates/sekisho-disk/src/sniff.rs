@@ -32,14 +32,20 @@ enum TarKind {
 pub fn describe(path: &Path) -> Option<String> {
     let mut f = File::open(path).ok()?;
     let len = f.metadata().ok()?.len();
+    describe_reader(&mut f, len, &path.display().to_string())
+}
+
+/// [`describe`] for content read from `f` (the content starting at offset 0, `len` bytes long), named
+/// `shown` in the suggested command.
+#[must_use]
+pub fn describe_reader<R: Read + Seek>(f: &mut R, len: u64, shown: &str) -> Option<String> {
     let mut head = Vec::with_capacity(65536);
-    (&mut f).take(65536).read_to_end(&mut head).ok()?;
-    let shown = path.display();
+    f.by_ref().take(65536).read_to_end(&mut head).ok()?;
     if head.is_empty() {
         return Some("an empty file".into());
     }
     if is_tar_header(&head) {
-        return Some(match tar_kind(&mut f, len) {
+        return Some(match tar_kind(f, len) {
             TarKind::Oci => format!("an OCI archive: try `sekisho image --input {shown}`"),
             TarKind::Docker => {
                 format!("a docker-archive (`docker save`): try `sekisho image --input {shown}`")
@@ -193,7 +199,7 @@ fn note(name: &str, manifest: &mut bool) -> Option<TarKind> {
 }
 
 /// Walk a seekable tar's headers.
-fn tar_kind(f: &mut File, len: u64) -> TarKind {
+fn tar_kind<R: Read + Seek>(f: &mut R, len: u64) -> TarKind {
     let mut manifest = false;
     let mut at: u64 = 0;
     let mut h = [0u8; 512];

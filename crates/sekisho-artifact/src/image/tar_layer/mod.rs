@@ -142,37 +142,61 @@ impl LayerSource for TarLayer {
 
     fn walk(&mut self, visit: &mut Visitor<'_>, notes: &mut Vec<Note>) -> Result<(), WalkError> {
         let name = self.name();
-        let raw = self.blob.open().map_err(|e| WalkError::Layer {
+        let mut raw = self.blob.open().map_err(|e| WalkError::Layer {
             layer: name.clone(),
             message: format!("opening blob: {e}"),
         })?;
+        // With a digest to check, the first bytes say whether the blob is compressed (the inflate
+        // thread looks again).
+        let mut plain = false;
+        if self.expect_digest.is_some() {
+            let mut head = [0u8; 8];
+            let n = fill(&mut raw, &mut head).map_err(|e| WalkError::Layer {
+                layer: name.clone(),
+                message: read_error("reading blob", &e),
+            })?;
+            plain = Compression::detect(&head[..n]) == Ok(Compression::None);
+            raw = Box::new(io::Cursor::new(head[..n].to_vec()).chain(raw));
+        }
         let (tx, rx) = sync_channel(QUEUE);
         // Consumed chunks go back to the inflate thread for reuse, so the hot loop neither
         // allocates nor faults in fresh pages.
         let (back_tx, back_rx) = sync_channel(QUEUE + 2);
         let limits = self.limits.clone();
-        let expect_digest = self.expect_digest.clone();
         // Three stages, so the inflate thread does nothing but inflate: a feeder reads the blob
         // and hashes it (the manifest digest), the inflate thread decompresses, and this thread
-        // hashes the uncompressed stream (the diff_id) and walks the tar.
-        let diff_id = self.expect_diff_id.clone();
+        // hashes the uncompressed stream (the diff_id) and walks the tar. An uncompressed blob with
+        // a digest (a `blobs/sha256/` docker-archive layer) is its own uncompressed stream: the
+        // feeder's one hash is checked against both the digest and the diff_id, and this thread
+        // only parses. (Without a digest, a feeder thread only for the diff_id measured slower
+        // than hashing here: docs/benchmarks.md, issue 20.)
+        let mut checks = Vec::new();
+        if let Some(d) = &self.expect_digest {
+            checks.push(Check::Digest(d.clone()));
+        }
+        let diff_id = match (&self.expect_diff_id, plain) {
+            (Some(d), true) => {
+                checks.push(Check::DiffId(d.clone()));
+                None
+            }
+            (d, _) => d.clone(),
+        };
         std::thread::scope(|s| {
             let pump_name = name.clone();
             let pump_limits = limits.clone();
-            let raw: Box<dyn Read + Send> = match expect_digest {
-                Some(want) => {
-                    let (ftx, frx) = sync_channel(QUEUE);
-                    let (fback_tx, fback_rx) = sync_channel(QUEUE + 2);
-                    s.spawn(move || feed(raw, &want, &ftx, &fback_rx));
-                    Box::new(FeedReader {
-                        rx: frx,
-                        back: fback_tx,
-                        cur: Vec::new(),
-                        at: 0,
-                        done: false,
-                    })
-                }
-                None => raw,
+            let raw: Box<dyn Read + Send> = if checks.is_empty() {
+                raw
+            } else {
+                let (ftx, frx) = sync_channel(QUEUE);
+                let (fback_tx, fback_rx) = sync_channel(QUEUE + 2);
+                s.spawn(move || feed(raw, &checks, &ftx, &fback_rx));
+                Box::new(FeedReader {
+                    rx: frx,
+                    back: fback_tx,
+                    cur: Vec::new(),
+                    at: 0,
+                    done: false,
+                })
             };
             s.spawn(move || pump(raw, tx, &back_rx, &pump_limits, &pump_name));
             let mut input = ChanReader::new(rx);
@@ -345,12 +369,20 @@ impl std::fmt::Display for DigestMismatch {
 
 impl std::error::Error for DigestMismatch {}
 
+/// What the sha256 of the raw blob must be.
+enum Check {
+    /// The manifest's digest of the blob.
+    Digest(String),
+    /// The config's diff_id, for a blob that is not compressed (its own uncompressed content).
+    DiffId(String),
+}
+
 /// Read the raw blob in chunks, hash it and hand the chunks on; at the end compare the hash with
-/// `want` and end the stream with a [`DigestMismatch`] error when they differ. Runs on its own
-/// thread, so hashing the compressed bytes overlaps the inflate.
+/// every check and end the stream with a [`DigestMismatch`] error at the first that differs.
+/// Runs on its own thread, so hashing overlaps the inflate and the tar parsing.
 fn feed(
     mut raw: Box<dyn Read + Send>,
-    want: &str,
+    checks: &[Check],
     tx: &SyncSender<io::Result<Vec<u8>>>,
     back: &Receiver<Vec<u8>>,
 ) {
@@ -375,10 +407,19 @@ fn feed(
         }
     }
     let got = format!("sha256:{}", hex::encode(h.finalize()));
-    if got != want {
+    let wrong = checks.iter().find_map(|c| match c {
+        Check::Digest(want) if *want != got => {
+            Some(format!("blob digest mismatch: expected {want}, got {got}"))
+        }
+        Check::DiffId(want) if *want != got => Some(format!(
+            "diff_id mismatch: the config says {want}, the uncompressed content is {got}"
+        )),
+        _ => None,
+    });
+    if let Some(m) = wrong {
         let _ = tx.send(Err(io::Error::new(
             io::ErrorKind::InvalidData,
-            DigestMismatch(format!("blob digest mismatch: expected {want}, got {got}")),
+            DigestMismatch(m),
         )));
     }
 }
