@@ -2,12 +2,12 @@
 //! ([`EntryMeta`], [`EntryKind`]), what was skipped ([`Note`]), and the [`LayerSource`] trait every
 //! target implements (an image layer, a directory, a filesystem in a VM disk).
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Read};
 
 use serde::{Deserialize, Serialize};
 
 use crate::path::PathError;
-use crate::walk::{EndRun, StartRun};
 
 /// Where a layer came from. For a root filesystem or a VM filesystem only `index` (0) and a
 /// description are set.
@@ -165,9 +165,9 @@ pub trait LayerSource: Send {
     }
     /// Visit every entry with up to `threads` threads, when the source can (a directory tree,
     /// whose entries can be read in any order): each thread visits runs of consecutive entries
-    /// through its own [`EntryRun`](crate::walk::EntryRun) from `start`, and every run is handed to `end` in walk order,
+    /// through its own [`EntryRun`] from `start`, and every run is handed to `end` in walk order,
     /// so that the result is the one [`LayerSource::walk`] gives, entry for entry and note for
-    /// note. Walk notes go to the run they belong to ([`EntryRun::note`](crate::walk::EntryRun::note)). Hard links are not
+    /// note. Walk notes go to the run they belong to ([`EntryRun::note`]). Hard links are not
     /// resolved across runs, so a source that has them does not walk in parallel.
     ///
     /// `None` (the default): the source walks only front to back; use [`LayerSource::walk`].
@@ -180,3 +180,119 @@ pub trait LayerSource: Send {
         None
     }
 }
+
+/// One kept version of one wanted file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Captured {
+    /// The id of the capture (`walk::Capture::id`) that kept it.
+    pub capture: String,
+    /// Metadata of the entry (normalised path).
+    pub meta: EntryMeta,
+    /// Layer index that wrote this version.
+    pub layer: usize,
+    /// What the capture kept.
+    pub data: Vec<u8>,
+}
+
+/// Whether (and how) a walk keeps a per-entry index.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum IndexMode {
+    /// No index.
+    #[default]
+    Off,
+    /// Path, type, mode, owner, size, mtime and link target of every entry.
+    Meta,
+    /// As `Meta`, plus the SHA-256 of every regular file's content.
+    Digest,
+}
+
+impl IndexMode {
+    /// The cache part that holds this index.
+    pub(crate) fn part_id(self) -> Option<&'static str> {
+        match self {
+            Self::Off => None,
+            Self::Meta => Some("index-meta"),
+            Self::Digest => Some("index-digest"),
+        }
+    }
+}
+
+/// One entry of a layer's index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexEntry {
+    pub meta: EntryMeta,
+    /// `sha256:<hex>` of a regular file's content, with [`IndexMode::Digest`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+}
+
+/// The result of walking one layer: plain data, cacheable by diff_id.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LayerResult {
+    pub info: LayerInfo,
+    pub captured: Vec<Captured>,
+    /// Paths deleted by whiteouts in this layer.
+    pub whiteouts: BTreeSet<String>,
+    /// Directories made opaque in this layer.
+    pub opaques: BTreeSet<String>,
+    /// Every symlink in this layer: path → raw target.
+    pub symlinks: BTreeMap<String, String>,
+    /// Every path the layer writes (any kind but whiteouts), with whether it is a directory;
+    /// recorded only when a capture tracks history (`walk::Capture::tracks_history`): with it, a captured version
+    /// replaced by an entry no capture wanted (an empty file, a directory) is still known to be
+    /// replaced.
+    pub written: BTreeMap<String, bool>,
+    /// The per-entry index, when asked for (see [`IndexMode`]).
+    pub index: Vec<IndexEntry>,
+    /// Number of entries in the layer.
+    pub entries: u64,
+    /// Bytes of regular-file content in the layer.
+    pub bytes: u64,
+    /// What was skipped or not understood by the walk itself.
+    pub notes: Vec<Note>,
+    /// What the captures skipped or did not understand, in entry order (cached with each
+    /// capture's part).
+    pub capture_notes: Vec<CaptureNote>,
+}
+
+/// A note a capture made about one entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaptureNote {
+    /// The capture's id.
+    pub capture: String,
+    /// The entry's position in the layer (0-based), so notes of parts cached separately come
+    /// back in walk order.
+    pub seq: u64,
+    pub note: Note,
+}
+
+impl LayerResult {
+    /// Every note: the walk's, then the captures', in entry order.
+    pub fn all_notes(&self) -> impl Iterator<Item = &Note> {
+        self.notes
+            .iter()
+            .chain(self.capture_notes.iter().map(|n| &n.note))
+    }
+}
+
+/// One run of consecutive entries of a parallel walk (a slice of one directory's entries, in
+/// walk order), visited on one thread. The walker makes them ([`StartRun`]) and takes them back in
+/// walk order ([`EndRun`]); see [`LayerSource::walk_parallel`].
+pub trait EntryRun: Send {
+    /// Visit one entry, as a [`crate::Visitor`] does.
+    ///
+    /// # Errors
+    /// As the visitor's: the source turns it into a note or stops the walk.
+    fn visit(&mut self, meta: &EntryMeta, r: &mut dyn Read) -> io::Result<()>;
+    /// A note of the walk itself (an unreadable directory, a mount point not descended), in walk
+    /// order among this run's entries.
+    fn note(&mut self, note: Note);
+    /// What the run found, for the walker to merge.
+    fn finish(self: Box<Self>) -> LayerResult;
+}
+
+/// Makes a fresh [`EntryRun`]; called from the walking threads.
+pub type StartRun<'a> = dyn Fn() -> Box<dyn EntryRun + 'a> + Sync + 'a;
+/// Takes each finished [`EntryRun`] back, in walk order (the order a one-thread walk visits
+/// their entries in); called on the thread that started the walk.
+pub type EndRun<'a> = dyn FnMut(Box<dyn EntryRun + 'a>) + 'a;

@@ -12,15 +12,15 @@
 //! version deleted or replaced by a later layer is known as such) and a per-entry index with
 //! content digests ([`IndexMode`], for drift).
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use std::io::{self, Read};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
-use crate::layer::{EntryKind, EntryMeta, LayerInfo, LayerSource, Note, WalkError};
+pub use crate::layer::{
+    CaptureNote, Captured, EndRun, EntryRun, IndexEntry, IndexMode, LayerResult, StartRun,
+};
+use crate::layer::{EntryKind, EntryMeta, LayerSource, Note, WalkError};
 
 /// Default cap on one captured file (bytes).
 pub const DEFAULT_CAPTURE_LIMIT: u64 = 64 << 20;
@@ -76,100 +76,6 @@ pub trait CaptureSink: Send {
     fn finish(self: Box<Self>) -> io::Result<Option<Vec<u8>>>;
 }
 
-/// One kept version of one wanted file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Captured {
-    /// The [`Capture::id`] that kept it.
-    pub capture: String,
-    /// Metadata of the entry (normalised path).
-    pub meta: EntryMeta,
-    /// Layer index that wrote this version.
-    pub layer: usize,
-    /// What the capture kept.
-    pub data: Vec<u8>,
-}
-
-/// Whether (and how) a walk keeps a per-entry index.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub enum IndexMode {
-    /// No index.
-    #[default]
-    Off,
-    /// Path, type, mode, owner, size, mtime and link target of every entry.
-    Meta,
-    /// As `Meta`, plus the SHA-256 of every regular file's content.
-    Digest,
-}
-
-impl IndexMode {
-    /// The cache part that holds this index.
-    pub(crate) fn part_id(self) -> Option<&'static str> {
-        match self {
-            Self::Off => None,
-            Self::Meta => Some("index-meta"),
-            Self::Digest => Some("index-digest"),
-        }
-    }
-}
-
-/// One entry of a layer's index.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct IndexEntry {
-    pub meta: EntryMeta,
-    /// `sha256:<hex>` of a regular file's content, with [`IndexMode::Digest`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub digest: Option<String>,
-}
-
-/// The result of walking one layer: plain data, cacheable by diff_id.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LayerResult {
-    pub info: LayerInfo,
-    pub captured: Vec<Captured>,
-    /// Paths deleted by whiteouts in this layer.
-    pub whiteouts: BTreeSet<String>,
-    /// Directories made opaque in this layer.
-    pub opaques: BTreeSet<String>,
-    /// Every symlink in this layer: path → raw target.
-    pub symlinks: BTreeMap<String, String>,
-    /// Every path the layer writes (any kind but whiteouts), with whether it is a directory;
-    /// recorded only when a capture [`Capture::tracks_history`]: with it, a captured version
-    /// replaced by an entry no capture wanted (an empty file, a directory) is still known to be
-    /// replaced.
-    pub written: BTreeMap<String, bool>,
-    /// The per-entry index, when asked for (see [`IndexMode`]).
-    pub index: Vec<IndexEntry>,
-    /// Number of entries in the layer.
-    pub entries: u64,
-    /// Bytes of regular-file content in the layer.
-    pub bytes: u64,
-    /// What was skipped or not understood by the walk itself.
-    pub notes: Vec<Note>,
-    /// What the captures skipped or did not understand, in entry order (cached with each
-    /// capture's part).
-    pub capture_notes: Vec<CaptureNote>,
-}
-
-/// A note a capture made about one entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CaptureNote {
-    /// The capture's id.
-    pub capture: String,
-    /// The entry's position in the layer (0-based), so notes of parts cached separately come
-    /// back in walk order.
-    pub seq: u64,
-    pub note: Note,
-}
-
-impl LayerResult {
-    /// Every note: the walk's, then the captures', in entry order.
-    pub fn all_notes(&self) -> impl Iterator<Item = &Note> {
-        self.notes
-            .iter()
-            .chain(self.capture_notes.iter().map(|n| &n.note))
-    }
-}
-
 /// What one walk does.
 #[derive(Clone, Copy, Default)]
 pub struct WalkOptions<'a> {
@@ -182,28 +88,6 @@ pub struct WalkOptions<'a> {
     /// same as a walk on one thread, entry for entry.
     pub threads: usize,
 }
-
-/// One run of consecutive entries of a parallel walk (a slice of one directory's entries, in
-/// walk order), visited on one thread. The walker makes them ([`StartRun`]) and takes them back in
-/// walk order ([`EndRun`]); see [`LayerSource::walk_parallel`].
-pub trait EntryRun: Send {
-    /// Visit one entry, as a [`crate::Visitor`] does.
-    ///
-    /// # Errors
-    /// As the visitor's: the source turns it into a note or stops the walk.
-    fn visit(&mut self, meta: &EntryMeta, r: &mut dyn Read) -> io::Result<()>;
-    /// A note of the walk itself (an unreadable directory, a mount point not descended), in walk
-    /// order among this run's entries.
-    fn note(&mut self, note: Note);
-    /// What the run found, for the walker to merge.
-    fn finish(self: Box<Self>) -> LayerResult;
-}
-
-/// Makes a fresh [`EntryRun`]; called from the walking threads.
-pub type StartRun<'a> = dyn Fn() -> Box<dyn EntryRun + 'a> + Sync + 'a;
-/// Takes each finished [`EntryRun`] back, in walk order (the order a one-thread walk visits
-/// their entries in); called on the thread that started the walk.
-pub type EndRun<'a> = dyn FnMut(Box<dyn EntryRun + 'a>) + 'a;
 
 /// Walk one layer with the given captures (see [`walk_layer_with`]).
 pub fn walk_layer(
