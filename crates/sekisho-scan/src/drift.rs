@@ -311,6 +311,20 @@ fn witness(
             format!("overlay upper directory read in part: {why}"),
         ));
     }
+    // An upper directory that holds none of the changes is not this container's as seen from
+    // here (a path of another mount namespace that names some other directory): not a witness.
+    let total = changes.len() + vol.len();
+    if total > 0 && up.incomplete.is_none() && !changes.iter().chain(vol).any(|c| up.holds(&c.path))
+    {
+        notes.push(Note::new(
+            None,
+            upperdir.to_string(),
+            format!(
+                "overlay upper directory holds none of the {total} changes: not this container's upper directory as seen from here (another mount namespace?), not used as a witness"
+            ),
+        ));
+        return None;
+    }
     let mut confirmed = 0;
     let mut lower = Vec::new();
     let changed: std::collections::BTreeSet<String> =
