@@ -23,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else {
         return;
     };
-    let mut visit = |m: &sekisho_artifact::EntryMeta, r: &mut dyn Read| -> std::io::Result<()> {
+    let mut visit = |m: &sekisho_artifact::EntryMeta, r: &mut dyn sekisho_artifact::EntryRead| -> std::io::Result<()> {
         assert!(!m.path.starts_with('/'));
         assert!(!m.path.split('/').any(|c| c == ".." || c == "."));
         let mut buf = Vec::new();

@@ -326,6 +326,8 @@ mod tests {
         n: &'a AtomicUsize,
     }
 
+    impl crate::layer::EntryRead for Counting<'_> {}
+
     impl Read for Counting<'_> {
         fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
             let k = self.inner.read(buf)?;

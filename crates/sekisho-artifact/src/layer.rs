@@ -148,7 +148,79 @@ pub enum WalkError {
 
 /// Callback for [`LayerSource::walk`]: gets each entry's metadata and, for regular files, a reader
 /// over its content. It may leave the reader unread.
-pub type Visitor<'a> = dyn FnMut(&EntryMeta, &mut dyn Read) -> io::Result<()> + 'a;
+pub type Visitor<'a> = dyn FnMut(&EntryMeta, &mut dyn EntryRead) -> io::Result<()> + 'a;
+
+/// An entry's content as a source hands it to the walk: a stream read front to back, and, where
+/// the source can read at any offset (a file of a directory tree), random access to the same
+/// bytes, so a capture that needs a few ranges of a large file (an executable's section headers
+/// and two sections) reads those instead of the whole file.
+pub trait EntryRead: Read {
+    /// Random access to the entry's bytes, when the source has it. Reading through it does not
+    /// move the stream.
+    ///
+    /// # Errors
+    /// Opening the entry failed (as a first `read` would).
+    fn random_access(&mut self) -> io::Result<Option<&dyn ReadAt>> {
+        Ok(None)
+    }
+}
+
+/// Positioned reads of one entry's bytes (see [`EntryRead::random_access`]).
+pub trait ReadAt {
+    /// Fill `buf` from byte `offset`; an `UnexpectedEof` error when the entry ends first.
+    ///
+    /// # Errors
+    /// Reading failed or the entry is shorter than `offset + buf.len()`.
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()>;
+}
+
+impl ReadAt for std::fs::File {
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        std::os::unix::fs::FileExt::read_exact_at(self, buf, offset)
+    }
+}
+
+impl ReadAt for &[u8] {
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        let src = usize::try_from(offset)
+            .ok()
+            .and_then(|o| self.get(o..o.checked_add(buf.len())?))
+            .ok_or_else(|| io::Error::from(io::ErrorKind::UnexpectedEof))?;
+        buf.copy_from_slice(src);
+        Ok(())
+    }
+}
+
+/// Streams without random access.
+impl EntryRead for io::Empty {}
+impl EntryRead for &[u8] {}
+impl<R: Read + ?Sized> EntryRead for io::Take<&mut R> {}
+impl<R: Read> EntryRead for io::BufReader<R> {}
+impl EntryRead for Box<dyn Read + Send + '_> {}
+
+/// A byte slice with random access too (tests, and content already in memory).
+pub struct Bytes<'a> {
+    all: &'a [u8],
+    rest: &'a [u8],
+}
+
+impl<'a> Bytes<'a> {
+    pub fn new(all: &'a [u8]) -> Self {
+        Self { all, rest: all }
+    }
+}
+
+impl Read for Bytes<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.rest.read(buf)
+    }
+}
+
+impl EntryRead for Bytes<'_> {
+    fn random_access(&mut self) -> io::Result<Option<&dyn ReadAt>> {
+        Ok(Some(&self.all))
+    }
+}
 
 /// One layer that can be walked once, front to back.
 pub trait LayerSource: Send {
@@ -283,7 +355,7 @@ pub trait EntryRun: Send {
     ///
     /// # Errors
     /// As the visitor's: the source turns it into a note or stops the walk.
-    fn visit(&mut self, meta: &EntryMeta, r: &mut dyn Read) -> io::Result<()>;
+    fn visit(&mut self, meta: &EntryMeta, r: &mut dyn EntryRead) -> io::Result<()>;
     /// A note of the walk itself (an unreadable directory, a mount point not descended), in walk
     /// order among this run's entries.
     fn note(&mut self, note: Note);

@@ -29,7 +29,10 @@ pub mod walk;
 
 pub use collect::{CollectOptions, CollectProgress, collect, collect_with, default_threads};
 pub use inventory::{Fate, Inventory, ResolveError, TreeEntry};
-pub use layer::{EntryKind, EntryMeta, LayerInfo, LayerSource, Note, Visitor, WalkError};
+pub use layer::{
+    Bytes, EntryKind, EntryMeta, EntryRead, LayerInfo, LayerSource, Note, ReadAt, Visitor,
+    WalkError,
+};
 pub use path::{PathError, normalize};
 pub use walk::{
     Capture, CaptureNote, CaptureSink, Captured, DEFAULT_CAPTURE_LIMIT, IndexEntry, IndexMode,

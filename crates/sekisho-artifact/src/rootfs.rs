@@ -10,7 +10,9 @@ use std::io;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
-use crate::layer::{EntryKind, EntryMeta, LayerInfo, LayerSource, Note, Visitor, WalkError};
+use crate::layer::{
+    EntryKind, EntryMeta, EntryRead, LayerInfo, LayerSource, Note, ReadAt, Visitor, WalkError,
+};
 use crate::path::MAX_DEPTH;
 use crate::walk::{EndRun, EntryRun, StartRun};
 
@@ -80,7 +82,7 @@ impl DirLayer {
 
 /// What an entry visit goes to: the sequential walk's visitor and notes, or a parallel walk's run.
 trait Sink {
-    fn visit(&mut self, meta: &EntryMeta, r: &mut dyn io::Read) -> io::Result<()>;
+    fn visit(&mut self, meta: &EntryMeta, r: &mut dyn EntryRead) -> io::Result<()>;
     fn note(&mut self, note: Note);
 }
 
@@ -90,7 +92,7 @@ struct SeqSink<'v, 'a> {
 }
 
 impl Sink for SeqSink<'_, '_> {
-    fn visit(&mut self, meta: &EntryMeta, r: &mut dyn io::Read) -> io::Result<()> {
+    fn visit(&mut self, meta: &EntryMeta, r: &mut dyn EntryRead) -> io::Result<()> {
         (self.visit)(meta, r)
     }
     fn note(&mut self, note: Note) {
@@ -99,7 +101,7 @@ impl Sink for SeqSink<'_, '_> {
 }
 
 impl Sink for Box<dyn EntryRun + '_> {
-    fn visit(&mut self, meta: &EntryMeta, r: &mut dyn io::Read) -> io::Result<()> {
+    fn visit(&mut self, meta: &EntryMeta, r: &mut dyn EntryRead) -> io::Result<()> {
         EntryRun::visit(self.as_mut(), meta, r)
     }
     fn note(&mut self, note: Note) {
@@ -289,12 +291,26 @@ struct LazyFile<'a> {
     file: Option<fs::File>,
 }
 
-impl io::Read for LazyFile<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+impl LazyFile<'_> {
+    fn file(&mut self) -> io::Result<&mut fs::File> {
         if self.file.is_none() {
             self.file = Some(fs::File::open(self.path)?);
         }
-        self.file.as_mut().expect("opened").read(buf)
+        Ok(self.file.as_mut().expect("opened"))
+    }
+}
+
+impl io::Read for LazyFile<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.file()?.read(buf)
+    }
+}
+
+/// A file of the tree reads at any offset (`pread`), so captures of large executables read
+/// their headers and sections, not the whole file.
+impl EntryRead for LazyFile<'_> {
+    fn random_access(&mut self) -> io::Result<Option<&dyn ReadAt>> {
+        Ok(Some(&*self.file()?))
     }
 }
 

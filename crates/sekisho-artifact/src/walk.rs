@@ -20,7 +20,7 @@ use sha2::{Digest as _, Sha256};
 pub use crate::layer::{
     CaptureNote, Captured, EndRun, EntryRun, IndexEntry, IndexMode, LayerResult, StartRun,
 };
-use crate::layer::{EntryKind, EntryMeta, LayerSource, Note, WalkError};
+use crate::layer::{EntryKind, EntryMeta, EntryRead, LayerSource, Note, ReadAt, WalkError};
 
 /// Default cap on one captured file (bytes).
 pub const DEFAULT_CAPTURE_LIMIT: u64 = 64 << 20;
@@ -52,6 +52,17 @@ pub trait Capture: Send + Sync {
             ));
         }
         Ok(Some(buf))
+    }
+    /// Read the entry through random access, when the source offers it and this capture is the
+    /// entry's only reader: `None` (the default) reads it as a stream with [`Capture::capture`]
+    /// instead. What it keeps must be what `capture` would keep, except where `capture` could
+    /// only report part of a large file as unread.
+    fn capture_at(
+        &self,
+        _meta: &EntryMeta,
+        _at: &dyn ReadAt,
+    ) -> Option<io::Result<Option<Vec<u8>>>> {
+        None
     }
     /// A push consumer for this entry: when `Some`, the walker feeds the content to it chunk by
     /// chunk instead of calling [`Capture::capture`], so it can share one read with other
@@ -242,7 +253,7 @@ impl State<'_> {
         }
     }
 
-    fn visit(&mut self, meta: &EntryMeta, r: &mut dyn Read) -> io::Result<()> {
+    fn visit(&mut self, meta: &EntryMeta, r: &mut dyn EntryRead) -> io::Result<()> {
         if self.opts.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
             return Err(io::Error::other(Cancelled));
         }
@@ -327,6 +338,11 @@ impl State<'_> {
         let sinks: Vec<Option<Box<dyn CaptureSink>>> = fit.iter().map(|c| c.sink(meta)).collect();
         if fit.len() == 1 && sinks[0].is_none() && !digest {
             let c = fit[0];
+            if let Some(at) = r.random_access()? {
+                if let Some(out) = c.capture_at(meta, at) {
+                    return self.outcome(c, meta, out);
+                }
+            }
             let out = c.capture(meta, r);
             return self.outcome(c, meta, out);
         }
@@ -425,7 +441,7 @@ impl State<'_> {
 }
 
 impl EntryRun for State<'_> {
-    fn visit(&mut self, meta: &EntryMeta, r: &mut dyn Read) -> io::Result<()> {
+    fn visit(&mut self, meta: &EntryMeta, r: &mut dyn EntryRead) -> io::Result<()> {
         State::visit(self, meta, r)
     }
     fn note(&mut self, note: Note) {
@@ -520,7 +536,7 @@ pub fn walk_layer_with(
     let r = match parallel {
         Some(r) => r,
         None => {
-            let mut visit = |meta: &EntryMeta, r: &mut dyn Read| st.visit(meta, r);
+            let mut visit = |meta: &EntryMeta, r: &mut dyn EntryRead| st.visit(meta, r);
             source.walk(&mut visit, &mut notes)
         }
     };

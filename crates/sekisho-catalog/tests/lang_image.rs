@@ -12,7 +12,6 @@
 //! In CI (env `CI` set) missing inputs fail the test; locally it skips with a message.
 
 use std::collections::BTreeSet;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use sekisho_artifact::rootfs::DirLayer;
@@ -62,7 +61,7 @@ impl LayerSource for Mounted {
     fn walk(&mut self, visit: &mut Visitor<'_>, notes: &mut Vec<Note>) -> Result<(), WalkError> {
         let prefix = self.prefix.clone();
         self.inner.walk(
-            &mut |m: &EntryMeta, r: &mut dyn Read| {
+            &mut |m: &EntryMeta, r: &mut dyn sekisho_artifact::EntryRead| {
                 let mut m = m.clone();
                 m.path = if m.path.is_empty() {
                     prefix.clone()

@@ -2,8 +2,6 @@
 //! right ecosystem and layer, and files that are not understood become notes naming the file
 //! (never silently fewer packages).
 
-use std::io::Read;
-
 use sekisho_artifact::{Capture, EntryMeta, LayerInfo, LayerSource, Note, Visitor, WalkError};
 use sekisho_catalog::{Catalog, Context, all_captures, catalog_inventory, default_catalogers};
 
@@ -19,7 +17,7 @@ impl LayerSource for Mem {
     fn walk(&mut self, visit: &mut Visitor<'_>, _notes: &mut Vec<Note>) -> Result<(), WalkError> {
         for (m, d) in &self.entries {
             let mut r: &[u8] = d;
-            visit(m, &mut r as &mut dyn Read).map_err(|e| WalkError::Io {
+            visit(m, &mut r).map_err(|e| WalkError::Io {
                 layer: self.info.index.to_string(),
                 path: m.path.clone(),
                 source: e,

@@ -50,6 +50,9 @@ impl Read for Lazy<'_> {
     }
 }
 
+/// Files of a disk's filesystems are read as streams.
+impl sekisho_artifact::EntryRead for Lazy<'_> {}
+
 fn kind_of(fs: &dyn FsRead, n: &Node) -> io::Result<EntryKind> {
     Ok(match n.kind {
         NodeKind::File => EntryKind::File,

@@ -92,6 +92,9 @@ struct Lazy<'a> {
     file: Option<std::fs::File>,
 }
 
+/// Package databases are small: read as streams.
+impl sekisho_artifact::EntryRead for Lazy<'_> {}
+
 impl io::Read for Lazy<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.file.is_none() {

@@ -317,6 +317,9 @@ impl Read for CountRead<'_> {
     }
 }
 
+/// Counted reads are streamed (no random access), so every byte read is counted.
+impl sekisho_artifact::EntryRead for CountRead<'_> {}
+
 impl LayerSource for Counting {
     fn info(&self) -> &LayerInfo {
         self.inner.info()
@@ -324,7 +327,7 @@ impl LayerSource for Counting {
     fn walk(&mut self, visit: &mut Visitor<'_>, notes: &mut Vec<Note>) -> Result<(), WalkError> {
         self.walks.fetch_add(1, Ordering::Relaxed);
         let read = self.read.clone();
-        let mut v = |m: &EntryMeta, r: &mut dyn Read| {
+        let mut v = |m: &EntryMeta, r: &mut dyn sekisho_artifact::EntryRead| {
             let mut c = CountRead { inner: r, n: &read };
             visit(m, &mut c)
         };

@@ -83,7 +83,9 @@ impl ArchiveStore {
         let mut members = BTreeMap::new();
         let mut notes: Vec<Note> = Vec::new();
         {
-            let mut visit = |m: &crate::layer::EntryMeta, _r: &mut dyn Read| -> io::Result<()> {
+            let mut visit = |m: &crate::layer::EntryMeta,
+                             _r: &mut dyn crate::layer::EntryRead|
+             -> io::Result<()> {
                 let e = match &m.kind {
                     EntryKind::File => Member::File {
                         offset: pos.get(),

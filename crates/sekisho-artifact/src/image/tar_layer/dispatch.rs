@@ -86,6 +86,10 @@ impl<I: TarInput> Read for EntryData<'_, I> {
     }
 }
 
+/// A tar stream reads front to back only.
+impl<I: TarInput> crate::layer::EntryRead for EntryData<'_, I> {}
+impl<R: Read> crate::layer::EntryRead for SparseReader<'_, R> {}
+
 /// Hand `e` to `visit`, then move the stream to the next header. `Ok(false)` when the stream
 /// ended right after the entry's data: some writers (umoci 0.4) write no padding and no
 /// end-of-archive blocks after the last file, and its data is complete, so that is the end.
@@ -175,7 +179,7 @@ mod tests {
     fn run(input: &[u8], e: Entry, read: usize) -> Run {
         let mut r = SliceInput::new(input);
         let mut seen = Vec::new();
-        let mut visit = |m: &EntryMeta, rd: &mut dyn Read| -> io::Result<()> {
+        let mut visit = |m: &EntryMeta, rd: &mut dyn crate::layer::EntryRead| -> io::Result<()> {
             let mut d = Vec::new();
             rd.take(read as u64).read_to_end(&mut d)?;
             seen.push((m.clone(), d));
@@ -271,7 +275,7 @@ mod tests {
     fn a_visitor_error_names_the_path() {
         let s = stream(b"x");
         let mut r = SliceInput::new(&s);
-        let mut visit = |_: &EntryMeta, _: &mut dyn Read| -> io::Result<()> {
+        let mut visit = |_: &EntryMeta, _: &mut dyn crate::layer::EntryRead| -> io::Result<()> {
             Err(io::Error::other("capture failed"))
         };
         let err = dispatch(&mut r, entry("a/b", EntryKind::File, 1), &mut visit, AT).unwrap_err();

@@ -113,7 +113,7 @@ pub type Walked = (Vec<(EntryMeta, Vec<u8>)>, Vec<Note>);
 pub fn walk(tar: &[u8], limits: &Limits) -> Result<Walked, WalkError> {
     let mut got = Vec::new();
     let mut notes = Vec::new();
-    let mut visit = |m: &EntryMeta, r: &mut dyn std::io::Read| -> std::io::Result<()> {
+    let mut visit = |m: &EntryMeta, r: &mut dyn crate::layer::EntryRead| -> std::io::Result<()> {
         let mut d = Vec::new();
         r.read_to_end(&mut d)?;
         got.push((m.clone(), d));

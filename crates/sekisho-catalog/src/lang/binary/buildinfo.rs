@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::elf::{
-    ElfImage, GO_BUILDINFO_MAGIC, KEEP_WHOLE, elf_section, elf_section_range, read_vaddr,
+    ElfImage, GO_BUILDINFO_MAGIC, KEEP_WHOLE, elf_section_range, go_search_range, read_vaddr,
 };
 
 /// Build-info magic.
@@ -109,9 +109,18 @@ fn parse_inline(h: &[u8]) -> Result<(Vec<u8>, Vec<u8>, usize), String> {
 
 /// Extract the build info of a Go ELF binary. `Ok(None)` when it has none (not a Go binary).
 pub fn extract_buildinfo(elf: &[u8]) -> Result<Option<BuildInfo>, String> {
-    let region = elf_section(elf, ".go.buildinfo");
-    // Without section headers (stripped with sstrip, or odd linkers) scan the whole file.
-    let data = region.unwrap_or(elf);
+    // Where Go's `debug/buildinfo` looks: the section, or the start of the data segment. A file
+    // with neither section nor program headers (hand-made) is searched whole.
+    let data: &[u8] = match go_search_range(elf) {
+        Some((off, len)) => {
+            let start = usize::try_from(off).unwrap_or(usize::MAX).min(elf.len());
+            let end = usize::try_from(off.saturating_add(len))
+                .unwrap_or(usize::MAX)
+                .min(elf.len());
+            &elf[start..end.max(start)]
+        }
+        None => elf,
+    };
     let Some(off) = find_magic(data) else {
         return Ok(None);
     };
@@ -176,6 +185,19 @@ pub fn extract_buildinfo_from(elf: &ElfImage) -> Result<Option<BuildInfo>, Strin
                 return Ok(None);
             };
             o + i
+        }
+        None if go_search_range(data).is_some() => {
+            // The start of the data segment, where Go looks: a header there was kept (a window
+            // is kept after every aligned magic the stream passes).
+            let (off, len) = go_search_range(data).expect("checked");
+            let (o, n) = (off as usize, len as usize);
+            let hit = (o..o.saturating_add(n).min(data.len()))
+                .step_by(16)
+                .find(|&i| elf.holds(i as u64, 32) && data[i..].starts_with(MAGIC));
+            match hit {
+                Some(x) => x,
+                None => return Ok(None),
+            }
         }
         None => {
             let mut found = None;

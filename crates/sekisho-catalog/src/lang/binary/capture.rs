@@ -9,7 +9,9 @@ use sekisho_artifact::EntryMeta;
 
 use super::auditable::extract_auditable_from;
 use super::buildinfo::{BuildInfo, extract_buildinfo_from};
-use super::elf::{ElfImage, MAX_BINARY, read_elf_bounded, wants_binary};
+use super::elf::{
+    ElfImage, MAX_BINARY, RandomRead, SparseLimits, read_elf_at, read_elf_bounded, wants_binary,
+};
 
 /// What one read of an executable found, for both the Go and the Rust cataloger (one capture, so
 /// the file is read and held once).
@@ -44,14 +46,32 @@ impl sekisho_artifact::Capture for ElfCapture {
         let Some(elf) = read_elf_bounded(meta, r)? else {
             return Ok(None);
         };
-        let facts = elf_facts(&elf);
-        if facts.go.is_none() && facts.rust.is_none() {
-            return Ok(None);
-        }
-        serde_json::to_vec(&facts)
-            .map(Some)
-            .map_err(io::Error::other)
+        keep(&elf)
     }
+    /// A file of a directory tree: its headers and the two sections, not the whole file.
+    fn capture_at(
+        &self,
+        meta: &EntryMeta,
+        at: &dyn sekisho_artifact::ReadAt,
+    ) -> Option<io::Result<Option<Vec<u8>>>> {
+        match read_elf_at(meta, at, &SparseLimits::default()) {
+            Ok(RandomRead::NotElf) => Some(Ok(None)),
+            Ok(RandomRead::Stream) => None,
+            Ok(RandomRead::Read(elf)) => Some(keep(&elf)),
+            Err(e) => Some(Err(e)),
+        }
+    }
+}
+
+/// The facts of one executable, as kept (`None` when it has neither).
+fn keep(elf: &ElfImage) -> io::Result<Option<Vec<u8>>> {
+    let facts = elf_facts(elf);
+    if facts.go.is_none() && facts.rust.is_none() {
+        return Ok(None);
+    }
+    serde_json::to_vec(&facts)
+        .map(Some)
+        .map_err(io::Error::other)
 }
 
 /// Extract the Go build info and the cargo-auditable data of an executable.

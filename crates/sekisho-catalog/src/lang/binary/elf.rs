@@ -356,3 +356,151 @@ pub fn read_elf_bounded_with(
         kept: Some(kept),
     }))
 }
+
+/// The largest section header table or section-name table read through random access; an
+/// executable with a larger one is read as a stream instead.
+const MAX_TABLE: u64 = 16 << 20;
+/// What Go's `debug/buildinfo` searches when an ELF has no `.go.buildinfo` section: the start of
+/// the first writable, non-executable loadable segment.
+const GO_DATA_SEARCH: u64 = 64 << 10;
+
+/// [`read_elf_bounded`] through random access (a file of a directory tree): only the ELF
+/// header and program headers, the section header table, the section names, the `.go.buildinfo`
+/// window and `.dep-v0` are read, whatever the file's size, into a sparse [`ElfImage`] that
+/// holds the file's bytes in those ranges alone.
+///
+/// [`RandomRead::Stream`] when this file has to be read as a stream for the answer to be the
+/// same: no section headers, an oversized table, or Go build info in the pre-1.18 pointer format
+/// in a file small enough to be read whole (its strings may lie anywhere). Without a
+/// `.go.buildinfo` section, the build info is looked for where Go's `debug/buildinfo` looks (the
+/// start of the first writable segment), not in the whole file.
+///
+/// # Errors
+/// As [`read_elf_bounded`]: too large, or the file is shorter than its size said.
+pub fn read_elf_at(
+    meta: &EntryMeta,
+    at: &dyn sekisho_artifact::ReadAt,
+    lim: &SparseLimits,
+) -> io::Result<RandomRead> {
+    let size = meta.size;
+    if size > MAX_BINARY {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("larger than the {MAX_BINARY} byte binary limit"),
+        ));
+    }
+    let short = |e: io::Error, off: u64, len: u64| {
+        if e.kind() == io::ErrorKind::UnexpectedEof {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("ends before byte {} of its {size} bytes", off + len),
+            )
+        } else {
+            e
+        }
+    };
+    let mut magic = [0u8; 4];
+    if size < 4 {
+        return Ok(RandomRead::NotElf);
+    }
+    at.read_exact_at(&mut magic, 0)
+        .map_err(|e| short(e, 0, 4))?;
+    if &magic != b"\x7fELF" {
+        return Ok(RandomRead::NotElf);
+    }
+    // Zeroed allocation: pages never written are never resident.
+    let mut data = vec![0u8; usize::try_from(size).map_err(io::Error::other)?];
+    let mut kept: Vec<(u64, u64)> = Vec::new();
+    let mut read = |data: &mut Vec<u8>, off: u64, len: u64| -> io::Result<()> {
+        let end = off.saturating_add(len).min(size);
+        if end <= off {
+            return Ok(());
+        }
+        at.read_exact_at(&mut data[off as usize..end as usize], off)
+            .map_err(|e| short(e, off, end - off))?;
+        kept.push((off, end));
+        Ok(())
+    };
+    read(&mut data, 0, lim.head)?;
+    let Some((sht, _)) = shdr_range(&data) else {
+        return Ok(RandomRead::Stream);
+    };
+    if sht.1 > MAX_TABLE || sht.0.checked_add(sht.1).is_none_or(|e| e > size) {
+        return Ok(RandomRead::Stream);
+    }
+    read(&mut data, sht.0, sht.1)?;
+    match shdr_range(&data) {
+        Some((_, Some(names))) if names.1 <= MAX_TABLE => read(&mut data, names.0, names.1)?,
+        _ => return Ok(RandomRead::Stream),
+    }
+    match elf_section_range(&data, ".go.buildinfo") {
+        Some((off, _)) => {
+            read(&mut data, off, lim.go_window)?;
+            // The pre-1.18 format points at strings anywhere in the file: a file read whole
+            // finds them, so read this one whole too.
+            let flags = data.get(off as usize + 15).copied().unwrap_or(0);
+            if size <= lim.keep_whole
+                && data.get(off as usize..off as usize + 14) == Some(GO_BUILDINFO_MAGIC)
+                && flags & 2 == 0
+            {
+                return Ok(RandomRead::Stream);
+            }
+        }
+        None => {
+            if let Some((off, len)) = go_search_range(&data) {
+                read(&mut data, off, len)?;
+            }
+        }
+    }
+    if let Some((off, len)) = elf_section_range(&data, ".dep-v0") {
+        if len <= lim.tail || size <= lim.keep_whole {
+            read(&mut data, off, len)?;
+        }
+    }
+    Ok(RandomRead::Read(ElfImage {
+        data,
+        kept: Some(kept),
+    }))
+}
+
+/// What [`read_elf_at`] found.
+pub enum RandomRead {
+    /// Not an ELF file.
+    NotElf,
+    /// Read it as a stream instead (see [`read_elf_at`]).
+    Stream,
+    /// The ranges the parsers need.
+    Read(ElfImage),
+}
+
+/// Where Go's `debug/buildinfo` looks for the build-info header, as a file range: the
+/// `.go.buildinfo` section, or without one the first 64 KiB of the first writable,
+/// non-executable loadable segment. `None` for a file with neither (no section or program
+/// headers: only hand-made files); callers then search all they hold.
+pub fn go_search_range(data: &[u8]) -> Option<(u64, u64)> {
+    elf_section_range(data, ".go.buildinfo")
+        .or_else(|| first_data_segment(data).map(|(off, len)| (off, len.min(GO_DATA_SEARCH))))
+}
+
+/// File range of the first writable, non-executable loadable segment (where Go's
+/// `debug/buildinfo` looks for the build info when there is no `.go.buildinfo` section).
+fn first_data_segment(data: &[u8]) -> Option<(u64, u64)> {
+    use object::read::elf::{FileHeader, ProgramHeader};
+    use object::{FileKind, elf};
+    fn find<H: FileHeader>(data: &[u8]) -> Option<(u64, u64)> {
+        let h = H::parse(data).ok()?;
+        let e = h.endian().ok()?;
+        for p in h.program_headers(e, data).ok()? {
+            let f = p.p_flags(e);
+            if p.p_type(e) == elf::PT_LOAD && f & (elf::PF_X | elf::PF_W) == elf::PF_W {
+                return Some((p.p_offset(e).into(), p.p_filesz(e).into()));
+            }
+        }
+        None
+    }
+    match FileKind::parse(data).ok()? {
+        FileKind::Elf64 => find::<elf::FileHeader64<object::Endianness>>(data),
+        FileKind::Elf32 => find::<elf::FileHeader32<object::Endianness>>(data),
+        _ => None,
+    }
+}

@@ -20,6 +20,7 @@ mod elf;
 
 pub use capture::{ELF_CAPTURE, ElfCapture, ElfFacts, elf_facts};
 pub use elf::{
-    ElfImage, GO_BUILDINFO_MAGIC, KEEP_WHOLE, MAX_BINARY, SparseLimits, elf_section,
-    elf_section_range, read_elf, read_elf_bounded, read_elf_bounded_with, read_vaddr, wants_binary,
+    ElfImage, GO_BUILDINFO_MAGIC, KEEP_WHOLE, MAX_BINARY, RandomRead, SparseLimits, elf_section,
+    elf_section_range, read_elf, read_elf_at, read_elf_bounded, read_elf_bounded_with, read_vaddr,
+    wants_binary,
 };
