@@ -11,7 +11,7 @@ bin="$root/target/debug/sekisho"
 shared="$root/../shared/data"
 c=corpus
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-mkdir -p $c/{artifact_tar_layer,artifact_manifest,catalog_os_rpmdb,disk_partitions,disk_qcow2,disk_ext4,disk_sniff,match_sbom_input,vulndb_export,report_render,secret_scan,policy_ignore,policy_vex}
+mkdir -p $c/{catalog_lang_elf_sparse,artifact_tar_layer,artifact_manifest,catalog_os_rpmdb,disk_partitions,disk_qcow2,disk_ext4,disk_sniff,match_sbom_input,vulndb_export,report_render,secret_scan,policy_ignore,policy_vex}
 
 # Tar layers: regular file, dir, symlink, hardlink, whiteout, opaque dir, PAX long name; raw
 # (mode byte 0) and gzip through the full layer (mode byte 1).
@@ -37,6 +37,53 @@ for name, fmt in [("gnu", tarfile.GNU_FORMAT), ("pax", tarfile.PAX_FORMAT)]:
     raw = build(fmt)
     open(f"{out}/{name}-raw", "wb").write(b"\0" + raw)
     open(f"{out}/{name}-gzip-layer", "wb").write(b"\1" + gzip.compress(raw, mtime=0))
+PY
+
+# Executables: small ELF64 files with section headers, as Go and cargo-auditable write them
+# (.go.buildinfo with inline strings in a writable segment, a zlib .dep-v0, .shstrtab), one
+# without sections (build info found at the start of the data segment) and one in the pre-1.18
+# pointer format.
+python3 - "$c/catalog_lang_elf_sparse" <<'PY'
+import struct, sys, zlib
+out = sys.argv[1]
+def uvarint(n):
+    b = bytearray()
+    while True:
+        x = n & 0x7f; n >>= 7
+        b.append(x | (0x80 if n else 0))
+        if not n: return bytes(b)
+def buildinfo(inline=True):
+    h = b"\xff Go buildinf:" + bytes([8, 2 if inline else 0]) + b"\0" * 16
+    if not inline:
+        return h
+    mod = b"path\texample.com/app\nmod\texample.com/app\t(devel)\t\ndep\tgolang.org/x/text\tv0.3.5\th1:x=\n"
+    return h + uvarint(8) + b"go1.22.1" + uvarint(len(mod)) + mod
+def elf(sections, with_shdrs=True):
+    # Layout: ELF header, one PT_LOAD (RW) program header, section data (16-aligned), shstrtab, shdrs.
+    names = b"\0" + b"".join(n + b"\0" for n, _ in sections) + b".shstrtab\0"
+    body = bytearray(); offs = []
+    base = 64 + 56
+    for _, d in sections:
+        while (base + len(body)) % 16: body.append(0)
+        offs.append(base + len(body)); body += d
+    stroff = base + len(body); body += names
+    while (base + len(body)) % 8: body.append(0)
+    shoff = base + len(body)
+    shdrs = b"\0" * 64
+    ni = 1
+    for (n, d), o in zip(sections, offs):
+        shdrs += struct.pack("<IIQQQQIIQQ", ni, 1, 3, 0x500000 + o, o, len(d), 0, 0, 16, 0); ni += len(n) + 1
+    shdrs += struct.pack("<IIQQQQIIQQ", ni, 3, 0, 0, stroff, len(names), 0, 0, 1, 0)
+    shnum = len(sections) + 2
+    first = offs[0] if offs else base
+    ph = struct.pack("<IIQQQQQQ", 1, 6, first, 0x500000 + first, 0x500000 + first, stroff - first, stroff - first, 0x1000)
+    hdr = b"\x7fELF" + bytes([2, 1, 1, 0]) + b"\0" * 8 + struct.pack("<HHIQQQIHHHHHH", 2, 62, 1, 0x401000, 64, shoff if with_shdrs else 0, 0, 64, 56, 1, 64, shnum if with_shdrs else 0, shnum - 1 if with_shdrs else 0)
+    return hdr + ph + bytes(body) + (shdrs if with_shdrs else b"")
+dep = zlib.compress(b'{"packages":[{"name":"app","version":"0.1.0","source":"local","root":true}]}')
+open(f"{out}/go-inline", "wb").write(elf([(b".go.buildinfo", buildinfo())]))
+open(f"{out}/rust-auditable", "wb").write(elf([(b".data", b"\0" * 32), (b".dep-v0", dep)]))
+open(f"{out}/go-no-sections", "wb").write(elf([(b".go.buildinfo", buildinfo())], with_shdrs=False))
+open(f"{out}/go-pointer-format", "wb").write(elf([(b".go.buildinfo", buildinfo(False) + b"\0" * 32)]))
 PY
 
 # Image documents: OCI index with platforms, image manifest, docker manifest.json, config.

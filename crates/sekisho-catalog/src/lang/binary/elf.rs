@@ -438,10 +438,11 @@ pub fn read_elf_at(
             read(&mut data, off, lim.go_window)?;
             // The pre-1.18 format points at strings anywhere in the file: a file read whole
             // finds them, so read this one whole too.
-            let flags = data.get(off as usize + 15).copied().unwrap_or(0);
+            let head = usize::try_from(off)
+                .ok()
+                .and_then(|o| data.get(o..o.checked_add(16)?));
             if size <= lim.keep_whole
-                && data.get(off as usize..off as usize + 14) == Some(GO_BUILDINFO_MAGIC)
-                && flags & 2 == 0
+                && head.is_some_and(|h| h.starts_with(GO_BUILDINFO_MAGIC) && h[15] & 2 == 0)
             {
                 return Ok(RandomRead::Stream);
             }
