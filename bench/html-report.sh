@@ -7,7 +7,8 @@
 # The budget (issue 18): loads in under 1 s, under 5 MB. debian12-full has few findings with this
 # DB, so a second row scans the lockfiles of every ecosystem in ../shared/data/fixtures-trivy
 # (integration/testdata/fixtures/repo) for a report with many rows.
-# Usage: bench/html-report.sh [IMAGE_NAME]   (default debian12-full); SEKISHO_BIN to use a built binary.
+# Usage: bench/html-report.sh [IMAGE_NAME]   (default debian12-full); SEKISHO_BIN to use a built binary;
+# WITH_ROOT=1 to add `rootfs /`.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 B=${SEKISHO_BENCH_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sekisho-bench}
@@ -27,7 +28,10 @@ DB=$OUT/db.sqlite
 run() { "$SEKISHO_BIN" rootfs "$1" --offline --quiet --db "$DB" --format "$2" -o "$3" || [ $? -le 3 ]; }
 LOCKS=$DATA/fixtures-trivy/integration/testdata/fixtures/repo
 ARGS=()
-for t in "rootfs $N=$ROOT" "lockfiles (fixtures-trivy repo)=$LOCKS"; do
+TARGETS=("rootfs $N=$ROOT" "lockfiles (fixtures-trivy repo)=$LOCKS")
+# WITH_ROOT=1 adds the README's main job, `sekisho rootfs --offline /` (this machine's root).
+[ -n "${WITH_ROOT:-}" ] && TARGETS+=("rootfs / (README main job)=/")
+for t in "${TARGETS[@]}"; do
   name=${t%%=*}; dir=${t#*=}; k=${#ARGS[@]}
   t0=$(date +%s.%N); run "$dir" json "$OUT/$k.json"; t1=$(date +%s.%N); run "$dir" html "$OUT/$k.html"; t2=$(date +%s.%N)
   ARGS+=("$name|$OUT/$k.html|$OUT/$k.json|$t0|$t1|$t2")
