@@ -228,6 +228,22 @@ with cf.ThreadPoolExecutor(CLIENTS) as ex:
 wall = time.time() - t
 lat.sort()
 p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] * 1000
+# The same at CLIENTS concurrent keep-alive connections from ApacheBench (C), when installed:
+# Python's client threads share the 2 cores (and a GIL) with the server, so this separates the
+# server's latency from the client's. One artifact's findings (a median-sized one).
+ab = None
+if subprocess.run(["sh", "-c", "command -v ab"], stdout=subprocess.DEVNULL).returncode == 0:
+    sizes = sorted((len(req("GET", f"/api/v1/artifacts/{i}/findings")[1]), i) for i in random.sample(ids, min(50, len(ids))))
+    size, aid = sizes[len(sizes) // 2]
+    r = subprocess.run(["ab", "-q", "-k", "-c", str(CLIENTS), "-n", str(REQUESTS), "-H", f"Authorization: Bearer {TOKEN}",
+                        f"http://127.0.0.1:{port}/api/v1/artifacts/{aid}/findings"], capture_output=True, text=True)
+    pct = dict(re.findall(r"^\s*(\d+)%\s+(\d+)", r.stdout, re.M))
+    rps = re.search(r"Requests per second:\s+([\d.]+)", r.stdout)
+    failed = re.search(r"Failed requests:\s+(\d+)", r.stdout)
+    ab = {"clients": CLIENTS, "requests": REQUESTS, "response_bytes": size,
+          "rps": float(rps.group(1)) if rps else None, "p50_ms": int(pct.get("50", -1)),
+          "p99_ms": int(pct.get("99", -1)), "failed": int(failed.group(1)) if failed else None}
+    log(f"ab: {ab}")
 m = metrics()
 rss = 0
 for l in open(f"/proc/{srv.pid}/status"):
@@ -242,6 +258,7 @@ out = {
     "full_rematch_s": round(full_s, 1),
     "findings_get": {"clients": CLIENTS, "requests": len(lat), "rps": round(len(lat) / wall),
                      "p50_ms": round(p(0.5), 1), "p99_ms": round(p(0.99), 1)},
+    "findings_get_ab": ab,
     "store_bytes": int(m["sekisho_store_bytes"]),
     "bytes_per_component": round(m["sekisho_store_bytes"] / max(1, m["sekisho_components"])),
     "peak_rss_mib": rss,

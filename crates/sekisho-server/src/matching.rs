@@ -362,25 +362,85 @@ pub fn diff(
     out
 }
 
-/// New findings for `comps` (identical packages are matched once).
+/// What a finding depends on in its package: everything but where the package was found and
+/// its id (the findings name it by id; [`restamp`] sets that per component).
+fn match_identity(p: &Package) -> Result<String, String> {
+    let mut q = p.clone();
+    q.id = String::new();
+    q.locations = Vec::new();
+    q.layer = None;
+    q.files = Vec::new();
+    q.licenses = Vec::new();
+    serde_json::to_string(&q).map_err(|e| e.to_string())
+}
+
+/// `f`, found for the stand-in package `stand_in`, as the finding of package `id`. The finding
+/// JSON is compact serde output, where `"package_id":"<stand-in>"` with unescaped quotes can only
+/// be that field (quotes inside strings are escaped), so it is replaced as bytes.
+fn restamp(f: &StoredFinding, stand_in: &str, id: &str) -> Result<StoredFinding, String> {
+    let enc = |s: &str| serde_json::to_string(s).map_err(|e| e.to_string());
+    let from = format!("\"package_id\":{}", enc(stand_in)?);
+    if !f.json.contains(&from) {
+        return Err(format!("finding {} does not name its package", f.vuln_id));
+    }
+    Ok(StoredFinding {
+        package_id: id.to_string(),
+        vuln_id: f.vuln_id.clone(),
+        shown: f.shown,
+        advisories: f.advisories.clone(),
+        json: f
+            .json
+            .replacen(&from, &format!("\"package_id\":{}", enc(id)?), 1),
+    })
+}
+
+/// Most distinct packages matched in one call (one catalog: alias ratings and coverage are
+/// looked up once per call).
+const MATCH_CHUNK: usize = 2000;
+
+/// Match each distinct package of `comps` once (the same name and version in a thousand
+/// artifacts is one match), then give every component its findings under its own package id.
 fn rematch_components(db: &Db, comps: Vec<ComponentRow>) -> Result<Vec<ComponentUpdate>, String> {
-    let mut memo: HashMap<String, Vec<StoredFinding>> = HashMap::new();
+    let mut slot: HashMap<String, usize> = HashMap::new();
+    let mut distinct: Vec<Package> = Vec::new();
+    let mut which: Vec<usize> = Vec::with_capacity(comps.len());
+    for c in &comps {
+        let k = match_identity(&c.package)?;
+        let n = distinct.len();
+        let i = *slot.entry(k).or_insert(n);
+        if i == n {
+            let mut stand_in = c.package.clone();
+            stand_in.id = format!("m{i}");
+            distinct.push(stand_in);
+        }
+        which.push(i);
+    }
+    let mut found: Vec<Vec<StoredFinding>> = vec![Vec::new(); distinct.len()];
+    for (chunk_no, chunk) in distinct.chunks(MATCH_CHUNK).enumerate() {
+        let base = chunk_no * MATCH_CHUNK;
+        let batch: Vec<(u64, Package)> = chunk
+            .iter()
+            .enumerate()
+            .map(|(j, p)| ((base + j) as u64, p.clone()))
+            .collect();
+        for (id, fs) in match_packages(db, &batch)? {
+            let i: usize = id
+                .strip_prefix('m')
+                .and_then(|n| n.parse().ok())
+                .ok_or_else(|| format!("match returned unknown package id {id}"))?;
+            found[i] = fs;
+        }
+    }
     let mut updates = Vec::with_capacity(comps.len());
-    for c in comps {
-        let memo_key = serde_json::to_string(&c.package).map_err(|e| e.to_string())?;
-        let findings = match memo.get(&memo_key) {
-            Some(f) => f.clone(),
-            None => {
-                let f = match_packages(db, &[(c.idx, c.package.clone())])?
-                    .remove(&c.package.id)
-                    .unwrap_or_default();
-                memo.insert(memo_key, f.clone());
-                f
-            }
-        };
+    for (c, i) in comps.into_iter().zip(which) {
+        let stand_in = format!("m{i}");
+        let findings = found[i]
+            .iter()
+            .map(|f| restamp(f, &stand_in, &c.package.id))
+            .collect::<Result<Vec<_>, _>>()?;
         updates.push(ComponentUpdate {
             artifact: c.artifact,
-            package_id: c.package.id.clone(),
+            package_id: c.package.id,
             findings,
         });
     }
@@ -414,5 +474,78 @@ mod tests {
             ]
         );
         assert!(diff(&new, &new).is_empty());
+    }
+
+    /// Identical packages in many artifacts are matched once, and every component still gets
+    /// the findings under its own package id (in the stored JSON too), while a different
+    /// version of the same package gets its own answer.
+    #[test]
+    fn rematch_matches_each_distinct_package_once_and_names_each_component() {
+        let dir = tempfile::tempdir().unwrap();
+        let adv = dir.path().join("GHSA-test-0001.json");
+        std::fs::write(
+            &adv,
+            r#"{"id":"GHSA-test-0001","modified":"2024-01-01T00:00:00Z","aliases":["CVE-2099-0001"],
+            "affected":[{"package":{"ecosystem":"PyPI","name":"flask"},
+            "ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"2.2.5"}]}]}]}"#,
+        )
+        .unwrap();
+        let db_path = dir.path().join("db.sqlite");
+        sekisho_vulndb::import::import_paths(
+            &db_path,
+            &[adv],
+            &sekisho_vulndb::import::ImportOptions::default(),
+        )
+        .unwrap();
+        let db = Db::open(&db_path).unwrap();
+        let pkg = |id: &str, version: &str, loc: &str| Package {
+            id: id.into(),
+            name: "flask".into(),
+            version: version.into(),
+            kind: sekisho_catalog::PackageKind::Python,
+            ecosystem: Some("PyPI".into()),
+            purl: format!("pkg:pypi/flask@{version}"),
+            source: None,
+            licenses: Vec::new(),
+            arch: None,
+            modularity_label: None,
+            locations: vec![loc.into()],
+            layer: None,
+            files: Vec::new(),
+        };
+        let comps = vec![
+            ComponentRow {
+                artifact: "a1".into(),
+                idx: 0,
+                package: pkg("pkg-0000000000000001", "2.0.0", "app/requirements.txt"),
+            },
+            ComponentRow {
+                artifact: "a2".into(),
+                idx: 3,
+                package: pkg("pkg-00000000000000ff", "2.0.0", "srv/poetry.lock"),
+            },
+            ComponentRow {
+                artifact: "a3".into(),
+                idx: 1,
+                package: pkg("pkg-0000000000000002", "3.0.0", "app/requirements.txt"),
+            },
+        ];
+        let up = rematch_components(&db, comps).unwrap();
+        assert_eq!(up.len(), 3);
+        for (u, (artifact, id)) in up.iter().zip([
+            ("a1", "pkg-0000000000000001"),
+            ("a2", "pkg-00000000000000ff"),
+        ]) {
+            assert_eq!((u.artifact.as_str(), u.package_id.as_str()), (artifact, id));
+            assert_eq!(u.findings.len(), 1, "{u:?}");
+            let f = &u.findings[0];
+            assert_eq!(f.package_id, id);
+            assert!(f.shown);
+            let v: serde_json::Value = serde_json::from_str(&f.json).unwrap();
+            assert_eq!(v["package_id"], id, "{}", f.json);
+            assert_eq!(v["fixed_version"], "2.2.5", "{}", f.json);
+        }
+        assert_eq!(up[2].package_id, "pkg-0000000000000002");
+        assert!(up[2].findings.is_empty(), "3.0.0 is fixed: {:?}", up[2]);
     }
 }
