@@ -16,7 +16,7 @@
 //! - Advisories that share an ID through `aliases` ∪ `upstream` become one finding.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use sekisho_artifact::Note;
 use sekisho_catalog::{Catalog, Package, PackageKind};
@@ -302,6 +302,9 @@ pub struct MatchOutput {
     pub excluded: BTreeMap<String, usize>,
 }
 
+/// Most package names whose candidates one [`match_catalog`] call keeps (then it starts over).
+const CANDIDATE_CACHE: usize = 4096;
+
 /// Match every package of `catalog` against `source`.
 ///
 /// # Errors
@@ -313,8 +316,10 @@ pub fn match_catalog(
     let mut out = MatchOutput::default();
     let mut coverage: BTreeMap<String, (usize, bool)> = BTreeMap::new();
     let mut unknown_os = 0usize;
-    // Alias records' ratings, looked up once per ID.
+    // Alias records' ratings, looked up once per ID; a package's candidates once per name (a
+    // catalog holding several versions of one package, or one package in many places).
     let mut alias_cache: BTreeMap<String, Vec<Rating>> = BTreeMap::new();
+    let mut cand_cache: HashMap<(String, String), Vec<Candidate>> = HashMap::new();
     for (idx, pkg) in catalog.packages.iter().enumerate() {
         let key = match match_key(pkg) {
             Ok(k) => k,
@@ -354,7 +359,15 @@ pub fn match_catalog(
             continue;
         }
         let mut hits = Vec::new();
-        for mut cand in source.candidates(&key.ecosystem, &key.name)? {
+        let ck = (key.ecosystem.clone(), key.name.clone());
+        if !cand_cache.contains_key(&ck) {
+            if cand_cache.len() >= CANDIDATE_CACHE {
+                cand_cache.clear();
+            }
+            let c = source.candidates(&key.ecosystem, &key.name)?;
+            cand_cache.insert(ck.clone(), c);
+        }
+        for mut cand in cand_cache[&ck].iter().cloned() {
             if let Some(why) = excluded(&cand) {
                 *out.excluded.entry(why.to_string()).or_default() += 1;
                 continue;

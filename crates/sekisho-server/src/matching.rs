@@ -156,6 +156,9 @@ pub struct Matcher {
     pub db_error: std::sync::Mutex<Option<String>>,
 }
 
+/// Most components re-matched and written in one transaction of a batch.
+const COMMIT_CHUNK: usize = 2000;
+
 /// What one pass of the re-match worker did.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Pass {
@@ -278,19 +281,31 @@ impl Matcher {
         }
         keys.sort();
         keys.dedup();
-        let comps = store
+        let mut comps = store
             .components_for(&keys, &pending)
             .map_err(|e| e.to_string())?;
-        let updates = rematch_components(&db, comps)?;
-        let n = updates.len();
-        let events = store
-            .apply_rematch(&pending, &updates, crate::ids::now_ms())
-            .map_err(|e| e.to_string())?;
-        Ok(Some(Pass {
+        // In chunks, each its own transaction, so the first events (and their deliveries) are
+        // out while the rest is matched; the last chunk also takes the batch off the queue. A
+        // crash in between leaves the batch queued: the chunks already written match the same
+        // again and raise no event twice.
+        let mut pass = Pass {
             advisories: pending.len(),
-            components: n,
-            events,
-        }))
+            ..Pass::default()
+        };
+        loop {
+            let rest = comps.split_off(comps.len().min(COMMIT_CHUNK));
+            let last = rest.is_empty();
+            let updates = rematch_components(&db, std::mem::replace(&mut comps, rest))?;
+            pass.components += updates.len();
+            let done: &[String] = if last { &pending } else { &[] };
+            pass.events += store
+                .apply_rematch(done, &updates, crate::ids::now_ms())
+                .map_err(|e| e.to_string())?;
+            if last {
+                break;
+            }
+        }
+        Ok(Some(pass))
     }
 
     /// Match every stored component of every artifact again (the full re-match).

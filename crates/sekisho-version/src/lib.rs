@@ -38,6 +38,8 @@ pub mod rpm;
 pub mod rubygems;
 pub mod semver;
 
+mod memo;
+
 pub use ecosystem::{Ecosystem, EcosystemName, Scheme};
 pub use error::VersionError;
 
@@ -89,7 +91,13 @@ impl Version {
                 format!("longer than {MAX_VERSION_LEN} bytes"),
             ));
         }
-        let r = match scheme {
+        let r = memo::parse(scheme, s, || Self::parse_uncached(scheme, s));
+        r.map_err(|reason| VersionError::invalid(ecosystem, s, reason))
+    }
+
+    /// [`Version::parse_scheme`] without the memo (the parsers themselves).
+    fn parse_uncached(scheme: Scheme, s: &str) -> Result<Self, String> {
+        match scheme {
             Scheme::Dpkg => dpkg::DpkgVersion::parse(s).map(Self::Dpkg),
             Scheme::Rpm => rpm::RpmVersion::parse(s).map(Self::Rpm),
             Scheme::Apk => apk::ApkVersion::parse(s).map(Self::Apk),
@@ -101,8 +109,7 @@ impl Version {
             Scheme::RubyGems => rubygems::GemVersion::parse(s).map(Self::RubyGems),
             Scheme::NuGet => nuget::NuGetVersion::parse(s).map(Self::NuGet),
             Scheme::Packagist => packagist::PackagistVersion::parse(s).map(Self::Packagist),
-        };
-        r.map_err(|reason| VersionError::invalid(ecosystem, s, reason))
+        }
     }
 
     /// Order two versions of the same scheme; `None` when the schemes differ.
