@@ -95,7 +95,10 @@ log(f"base DB imported in {time.time() - t:.1f} s")
 open(os.path.join(work, "tokens"), "w").write(f"rw {TOKEN}\n")
 srv = subprocess.Popen([BIN, "server", "--listen", "127.0.0.1:0", "--data", os.path.join(work, "data"),
                         "--token-file", os.path.join(work, "tokens"), "--db", db,
-                        "--allow-private-webhooks", "--db-poll-ms", "200"],
+                        "--allow-private-webhooks", "--db-poll-ms", "200",
+                        # The full re-match is one request; at 1M components it outlasts the
+                        # default 60 s limit.
+                        "--request-timeout", "1800"],
                        stderr=subprocess.PIPE, text=True)
 port = None
 for line in srv.stderr:
