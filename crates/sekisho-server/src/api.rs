@@ -351,8 +351,29 @@ async fn delete_artifact(
 
 /// The artifact's findings as a `scan` document (docs/json-schema.md), with the CLI's default
 /// policy and today's coverage.
+/// Building a report (every stored finding decoded, the report encoded) is CPU work: at most
+/// two per core run at once. A burst of readers waits here, in the async runtime, instead of in
+/// hundreds of blocking threads that each hold a SQLite connection with its page cache, so the
+/// memory used does not grow with the number of clients and the cores are not time-sliced
+/// between half-built reports.
+async fn bounded_read<T: Send + 'static>(
+    f: impl FnOnce() -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let permits = PERMITS.get_or_init(|| {
+        tokio::sync::Semaphore::new(
+            2 * std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+        )
+    });
+    let _permit = permits
+        .acquire()
+        .await
+        .map_err(|e| ApiError::internal(format!("read limit: {e}")))?;
+    blocking(f).await
+}
+
 async fn get_findings(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult<Response> {
-    let body = blocking(move || {
+    let body = bounded_read(move || {
         let full = app
             .store
             .artifact_full(&id)
