@@ -14,7 +14,7 @@ use sekisho_report::ScanFormat;
 use sekisho_scan::DbSource;
 use sekisho_drift::runtime_state::{self, StateRoots};
 use sekisho_scan::drift::{DriftOutcome, DriftRequest, LiveSource};
-use sekisho_scan::drift_host::{self, HostOutcome, HostRequest};
+use sekisho_scan::drift_host::{self, HostOutcome, HostRequest, HostRow};
 use sekisho_vulndb::UpdateOptions;
 
 use super::scan::{Ctx, Stderr, say_notes, table_width, write_output};
@@ -154,7 +154,11 @@ fn host_table(
         .containers
         .iter()
         .map(|r| {
-            let id: String = r.id.chars().take(12).collect();
+            let id: String = if r.id.bytes().all(|b| b.is_ascii_hexdigit()) {
+                r.id.chars().take(12).collect()
+            } else {
+                r.id.clone()
+            };
             let (ch, vol, nc) = r.report.as_ref().map_or((dash(), dash(), dash()), |d| {
                 (
                     (d.summary.changes
@@ -166,11 +170,7 @@ fn host_table(
                     d.summary.not_covered.to_string(),
                 )
             });
-            let verdict = match (&r.skipped, &r.error) {
-                (Some(w), _) => format!("skipped: {w}"),
-                (_, Some(e)) => format!("error: {e}"),
-                _ => r.verdict.to_string(),
-            };
+            let verdict = r.verdict.to_string();
             [
                 id,
                 r.runtime.clone().unwrap_or_else(dash),
@@ -236,6 +236,24 @@ fn host_table(
             ])
         )?;
     }
+    let mut section = |title: &str, pick: &dyn Fn(&HostRow) -> Option<&String>| {
+        let rows: Vec<_> = o
+            .report
+            .containers
+            .iter()
+            .filter_map(|r| pick(r).map(|w| (r, w)))
+            .collect();
+        if rows.is_empty() {
+            return Ok(());
+        }
+        writeln!(out, "\n{title}")?;
+        for (r, w) in rows {
+            writeln!(out, "  {} (pid {}): {w}", r.id, r.pid)?;
+        }
+        std::io::Result::Ok(())
+    };
+    section("Skipped (image not resolved)", &|r| r.skipped.as_ref())?;
+    section("Not checked (error)", &|r| r.error.as_ref())?;
     Ok(())
 }
 
