@@ -502,8 +502,8 @@ fn docker(id: &str, st: &State) -> Result<Option<Discovered>, String> {
     let mut tags: Vec<String> = Vec::new();
     match st.read(&repo_rel, MAX_STATE_FILE) {
         Ok(b) => {
-            let refs =
-                parse_docker_repositories(&b).map_err(|e| format!("{}: {e}", st.shown(&repo_rel)))?;
+            let refs = parse_docker_repositories(&b)
+                .map_err(|e| format!("{}: {e}", st.shown(&repo_rel)))?;
             for (r, target) in refs {
                 if target != image_id {
                     continue;
@@ -551,8 +551,8 @@ fn storage(id: &str, st: &State) -> Result<Option<Discovered>, String> {
             let rel = format!("{driver}-containers/{file}");
             match st.read(&rel, MAX_STATE_FILE) {
                 Ok(b) => {
-                    let list =
-                        parse_storage_containers(&b).map_err(|e| format!("{}: {e}", st.shown(&rel)))?;
+                    let list = parse_storage_containers(&b)
+                        .map_err(|e| format!("{}: {e}", st.shown(&rel)))?;
                     files.push(st.shown(&rel));
                     if let Some(c) = list.into_iter().find(|c| c.id == id) {
                         found = Some(c);
@@ -611,8 +611,7 @@ fn storage(id: &str, st: &State) -> Result<Option<Discovered>, String> {
                         // The image config, verified against the ID, for the platform.
                         let key = image_id.clone();
                         if img.big_data_names.contains(&key) {
-                            let rel =
-                                format!("{driver}-images/{hex}/{}", big_data_file_name(&key));
+                            let rel = format!("{driver}-images/{hex}/{}", big_data_file_name(&key));
                             match st.read(&rel, MAX_CONFIG_FILE) {
                                 Ok(b) => {
                                     let got = sha256_of(&b);
@@ -749,7 +748,10 @@ mod tests {
             config_platform(br#"{"os":"linux","architecture":"arm","variant":"v7"}"#).as_deref(),
             Some("linux/arm/v7")
         );
-        assert_eq!(config_platform(br#"{"os":"../x","architecture":"a"}"#), None);
+        assert_eq!(
+            config_platform(br#"{"os":"../x","architecture":"a"}"#),
+            None
+        );
     }
 
     #[test]

@@ -462,9 +462,7 @@ fn open_checked(
             notes.push(Note::new(
                 None,
                 opened.name.clone(),
-                format!(
-                    "warning: image mismatch: {msg}; compared with the image given, as asked"
-                ),
+                format!("warning: image mismatch: {msg}; compared with the image given, as asked"),
             ));
         }
     }
@@ -506,10 +504,7 @@ pub fn drift(req: &DriftRequest, opts: &ScanOptions<'_>) -> Result<DriftOutcome,
 
     // The image's expected tree.
     let opened = open_checked(req, progress, &mut notes)?;
-    let image_id = opened
-        .image
-        .as_ref()
-        .and_then(|m| m.config_digest.clone());
+    let image_id = opened.image.as_ref().and_then(|m| m.config_digest.clone());
     let image_name = opened.name.clone();
     notes.extend(opened.notes);
     progress.event(&Event::Cataloguing {

@@ -193,13 +193,19 @@ pub fn drift_host(req: &HostRequest, opts: &ScanOptions<'_>) -> Result<HostOutco
         let d = match found {
             Ok(d) => d,
             Err(why) => {
-                warnings.push(format!("container {} (pid {}) skipped: {why}", c.id, c.init_pid));
+                warnings.push(format!(
+                    "container {} (pid {}) skipped: {why}",
+                    c.id, c.init_pid
+                ));
                 row.skipped = Some(why);
                 rows.push(row);
                 continue;
             }
         };
-        row.image = d.image_name.clone().or_else(|| d.references.first().cloned());
+        row.image = d
+            .image_name
+            .clone()
+            .or_else(|| d.references.first().cloned());
         row.image_id = Some(d.image_id.clone());
         let mut specs = specs_for(&d, &req.access, req.platform_given).into_iter();
         let Some(first) = specs.next() else {

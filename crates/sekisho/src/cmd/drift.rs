@@ -10,9 +10,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use sekisho_drift::Volatile;
+use sekisho_drift::runtime_state::{self, StateRoots};
 use sekisho_report::ScanFormat;
 use sekisho_scan::DbSource;
-use sekisho_drift::runtime_state::{self, StateRoots};
 use sekisho_scan::drift::{DriftOutcome, DriftRequest, LiveSource};
 use sekisho_scan::drift_host::{self, HostOutcome, HostRequest, HostRow};
 use sekisho_vulndb::UpdateOptions;
@@ -55,11 +55,21 @@ pub struct DriftArgs {
     pub host: bool,
     /// docker's data-root, where its container and image state is (default /var/lib/docker);
     /// repeatable.
-    #[arg(long, value_name = "DIR", env = "SEKISHO_DOCKER_ROOT", value_delimiter = ':')]
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "SEKISHO_DOCKER_ROOT",
+        value_delimiter = ':'
+    )]
     pub docker_root: Vec<PathBuf>,
     /// containers-storage's graph root, as `podman --root` (default /var/lib/containers/storage
     /// and $XDG_DATA_HOME/containers/storage); repeatable.
-    #[arg(long, value_name = "DIR", env = "SEKISHO_PODMAN_ROOT", value_delimiter = ':')]
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "SEKISHO_PODMAN_ROOT",
+        value_delimiter = ':'
+    )]
     pub podman_root: Vec<PathBuf>,
     /// Add a volatile path glob (changes there are reported apart); repeatable.
     #[arg(long, value_name = "GLOB")]
@@ -231,9 +241,7 @@ fn host_table(
         writeln!(
             out,
             "{}",
-            line([
-                &r[0], &r[1], &r[2], &r[3], &r[4], &r[5], &r[6], &r[7]
-            ])
+            line([&r[0], &r[1], &r[2], &r[3], &r[4], &r[5], &r[6], &r[7]])
         )?;
     }
     let mut section = |title: &str, pick: &dyn Fn(&HostRow) -> Option<&String>| {
@@ -445,7 +453,10 @@ pub fn run(mut a: DriftArgs) -> anyhow::Result<ExitCode> {
                 match &found {
                     Ok(d) => expect = Some(drift_host::expected_from(d, false)),
                     Err(why) if !a.quiet => {
-                        eprintln!("sekisho: the image of container {} was not discovered: {why}", c.id);
+                        eprintln!(
+                            "sekisho: the image of container {} was not discovered: {why}",
+                            c.id
+                        );
                     }
                     Err(_) => {}
                 }
