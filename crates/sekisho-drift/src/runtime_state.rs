@@ -771,4 +771,143 @@ mod tests {
         assert_eq!(i[0].manifest_digests, [format!("sha256:{h}")]);
         assert!(parse_storage_images(b"{}").is_err());
     }
+
+    fn put(root: &Path, rel: &str, bytes: &[u8]) {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, bytes).unwrap();
+    }
+
+    fn roots(docker: &Path, podman: &Path) -> StateRoots {
+        StateRoots {
+            docker: vec![docker.to_path_buf()],
+            podman: vec![podman.to_path_buf()],
+        }
+    }
+
+    /// A docker state dir with one container of image `cfg` (its config in the image db).
+    fn docker_state(root: &Path, id: &str, cfg: &[u8]) -> String {
+        let hex = sha256_of(cfg);
+        put(
+            root,
+            &format!("containers/{id}/config.v2.json"),
+            format!(r#"{{"ID":"{id}","Image":"sha256:{hex}","Config":{{"Image":"reg.example/app:1"}},"Driver":"overlay2"}}"#).as_bytes(),
+        );
+        put(
+            root,
+            "image/overlay2/repositories.json",
+            format!(r#"{{"Repositories":{{"reg.example/app":{{"reg.example/app:1":"sha256:{hex}","reg.example/app@sha256:{m}":"sha256:{hex}","reg.example/other@sha256:{m}":"sha256:{hex}"}},"x":{{"x:1":"sha256:{o}"}}}}}}"#, m = "d".repeat(64), o = "e".repeat(64)).as_bytes(),
+        );
+        put(
+            root,
+            &format!("image/overlay2/imagedb/content/sha256/{hex}"),
+            cfg,
+        );
+        hex
+    }
+
+    #[test]
+    fn docker_discovery_orders_references_and_verifies_the_config() {
+        let d = tempfile::tempdir().unwrap();
+        let (dk, pm) = (d.path().join("docker"), d.path().join("storage"));
+        let id = "a".repeat(64);
+        let cfg = br#"{"os":"linux","architecture":"arm64","variant":"v8"}"#;
+        let hex = docker_state(&dk, &id, cfg);
+        let got = discover(&id, Some("docker"), &roots(&dk, &pm)).unwrap();
+        assert_eq!(got.image_id, format!("sha256:{hex}"));
+        assert_eq!(got.platform.as_deref(), Some("linux/arm64/v8"));
+        let m = "d".repeat(64);
+        assert_eq!(
+            got.references,
+            [
+                format!("reg.example/app@sha256:{m}"),
+                format!("reg.example/other@sha256:{m}"),
+                "reg.example/app:1".to_string()
+            ]
+        );
+        // A config that does not hash to its name: an error naming the file.
+        put(
+            &dk,
+            &format!("image/overlay2/imagedb/content/sha256/{hex}"),
+            b"{}",
+        );
+        let e = discover(&id, None, &roots(&dk, &pm)).unwrap_err();
+        assert!(e.contains("imagedb/content/sha256/") && e.contains("not its name"), "{e}");
+    }
+
+    #[test]
+    fn hostile_state_is_refused_with_the_file_named() {
+        let d = tempfile::tempdir().unwrap();
+        let (dk, pm) = (d.path().join("docker"), d.path().join("storage"));
+        let id = "b".repeat(64);
+        docker_state(&dk, &id, b"{}");
+        let cfg = dk.join(format!("containers/{id}/config.v2.json"));
+        // A symlink out of the root is never followed.
+        std::fs::remove_file(&cfg).unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", &cfg).unwrap();
+        let e = discover(&id, None, &roots(&dk, &pm)).unwrap_err();
+        assert!(e.contains(&cfg.display().to_string()), "{e}");
+        // Malformed JSON.
+        std::fs::remove_file(&cfg).unwrap();
+        std::fs::write(&cfg, b"{\"ID\":").unwrap();
+        let e = discover(&id, None, &roots(&dk, &pm)).unwrap_err();
+        assert!(e.contains("config.v2.json: not a container config"), "{e}");
+        // An image ID that would name a path outside the store.
+        std::fs::write(&cfg, br#"{"Image":"sha256:../../../../etc/passwd"}"#).unwrap();
+        let e = discover(&id, None, &roots(&dk, &pm)).unwrap_err();
+        assert!(e.contains("is not a sha256 digest"), "{e}");
+        // Too large.
+        let big = vec![b' '; usize::try_from(MAX_CONFIG_FILE).unwrap() + 1];
+        std::fs::write(&cfg, big).unwrap();
+        let e = discover(&id, None, &roots(&dk, &pm)).unwrap_err();
+        assert!(e.contains("larger than"), "{e}");
+        // A container ID that is not one.
+        assert!(discover("../../etc", None, &roots(&dk, &pm)).is_err());
+        // A driver that would name another directory.
+        std::fs::write(
+            &cfg,
+            format!(r#"{{"Image":"sha256:{}","Driver":"../x"}}"#, "c".repeat(64)),
+        )
+        .unwrap();
+        let e = discover(&id, None, &roots(&dk, &pm)).unwrap_err();
+        assert!(e.contains("cannot name a directory"), "{e}");
+    }
+
+    #[test]
+    fn storage_discovery_and_absent_containers() {
+        let d = tempfile::tempdir().unwrap();
+        let (dk, pm) = (d.path().join("docker"), d.path().join("storage"));
+        let id = "f".repeat(64);
+        let cfg = br#"{"os":"linux","architecture":"amd64"}"#;
+        let hex = sha256_of(cfg);
+        let m = "1".repeat(64);
+        put(
+            &pm,
+            "overlay-containers/containers.json",
+            format!(r#"[{{"id":"{id}","names":["web"],"image":"{hex}","layer":"l","metadata":"{{\"image-name\":\"reg.example/app:1\"}}"}}]"#).as_bytes(),
+        );
+        let key = format!("sha256:{hex}");
+        put(
+            &pm,
+            "overlay-images/images.json",
+            format!(r#"[{{"id":"{hex}","digest":"sha256:{m}","names":["reg.example/app:1"],"big-data-names":["{key}","manifest"],"big-data-digests":{{"{key}":"{key}","manifest":"sha256:{m}"}}}}]"#).as_bytes(),
+        );
+        put(
+            &pm,
+            &format!("overlay-images/{hex}/{}", big_data_file_name(&key)),
+            cfg,
+        );
+        let got = discover(&id, Some("podman"), &roots(&dk, &pm)).unwrap();
+        assert_eq!(got.runtime, "podman");
+        assert_eq!(got.platform.as_deref(), Some("linux/amd64"));
+        assert_eq!(
+            got.references,
+            [format!("reg.example/app@sha256:{m}"), "reg.example/app:1".into()]
+        );
+        // Not anywhere: every place tried is named; a missing root is one of them.
+        let other = "0".repeat(64);
+        let e = discover(&other, None, &roots(&dk, &pm)).unwrap_err();
+        assert!(e.starts_with("image not found: docker state"), "{e}");
+        assert!(e.contains(&format!("containers-storage state {}: no container {other}", pm.display())), "{e}");
+    }
 }

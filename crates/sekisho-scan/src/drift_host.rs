@@ -8,7 +8,8 @@ use serde::Serialize;
 
 use sekisho_drift::Volatile;
 use sekisho_drift::runtime_state::{self, Discovered, StateRoots};
-use sekisho_report::{ScanReport, Tool};
+use sekisho_artifact::Note;
+use sekisho_report::{ScanReport, ScanTarget, Target, Tool};
 
 use crate::db::DbSource;
 use crate::drift::{self, DriftReport, DriftRequest, ExpectedImage, LiveSource};
@@ -102,8 +103,9 @@ pub struct HostReport {
 #[derive(Debug)]
 pub struct HostOutcome {
     pub report: HostReport,
-    /// Every checked container as one target of the shared report model (table, SARIF); the
-    /// skipped and failed ones as warnings.
+    /// Every container as one target of the shared report model (table, SARIF): the checked
+    /// ones with their findings, the skipped and failed ones with a note saying why (and in the
+    /// warnings).
     pub scan: ScanReport,
 }
 
@@ -146,6 +148,22 @@ pub fn expected_from(d: &Discovered, strict: bool) -> ExpectedImage {
             d.state_files.first().cloned().unwrap_or_default()
         ),
         strict,
+    }
+}
+
+/// A container that was not compared, as a target with no findings and a note saying why, so
+/// the shared model (SARIF notifications, the table) lists it too.
+fn unchecked(c: &sekisho_audit::hostview::Container, why: &str) -> ScanTarget {
+    ScanTarget {
+        target: Target {
+            name: format!("container {} (pid {})", c.id, c.init_pid),
+            kind: "container".into(),
+            notes: vec![Note::new(None, "drift", why.to_string())],
+            ..Target::default()
+        },
+        findings: Vec::new(),
+        suppressed: Vec::new(),
+        coverage: Vec::new(),
     }
 }
 
@@ -243,6 +261,7 @@ pub fn drift_host(req: &HostRequest, opts: &ScanOptions<'_>) -> Result<HostOutco
                     "container {} (pid {}) not checked: {msg}",
                     c.id, c.init_pid
                 ));
+                targets.push(unchecked(c, &format!("not checked: {msg}")));
                 row.status = RowStatus::Failed;
                 row.verdict = "error";
                 row.error = Some(msg);
