@@ -530,7 +530,13 @@ fn order_references(d: &mut Discovered, mut digest_refs: Vec<String>, tags: Vec<
     digest_refs.sort_by_key(|r| (Some(repository_of(r)) != wanted, r.clone()));
     let mut out = digest_refs;
     if let Some(n) = &d.image_name {
-        if sha256_hex(n).is_none() && !out.contains(n) {
+        // `docker run 62ae23f77979`: an image ID (or a prefix of one) is no reference.
+        let id_like = n.len() >= 12
+            && n.strip_prefix("sha256:")
+                .unwrap_or(n)
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit());
+        if !id_like && !out.contains(n) {
             out.push(n.clone());
         }
     }
@@ -701,7 +707,12 @@ pub fn discover(id: &str, runtime: Option<&str>, roots: &StateRoots) -> Result<D
             )),
         }
     }
-    Err(format!("image not found: {}", tried.join("; ")))
+    let hint = if matches!(runtime, Some("containerd" | "kubernetes")) {
+        " (containerd's own state is a bolt database, not read: give the image with IMAGE-SOURCE)"
+    } else {
+        ""
+    };
+    Err(format!("image not found: {}{hint}", tried.join("; ")))
 }
 
 #[cfg(test)]
@@ -832,7 +843,10 @@ mod tests {
             b"{}",
         );
         let e = discover(&id, None, &roots(&dk, &pm)).unwrap_err();
-        assert!(e.contains("imagedb/content/sha256/") && e.contains("not its name"), "{e}");
+        assert!(
+            e.contains("imagedb/content/sha256/") && e.contains("not its name"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -902,12 +916,21 @@ mod tests {
         assert_eq!(got.platform.as_deref(), Some("linux/amd64"));
         assert_eq!(
             got.references,
-            [format!("reg.example/app@sha256:{m}"), "reg.example/app:1".into()]
+            [
+                format!("reg.example/app@sha256:{m}"),
+                "reg.example/app:1".into()
+            ]
         );
         // Not anywhere: every place tried is named; a missing root is one of them.
         let other = "0".repeat(64);
         let e = discover(&other, None, &roots(&dk, &pm)).unwrap_err();
         assert!(e.starts_with("image not found: docker state"), "{e}");
-        assert!(e.contains(&format!("containers-storage state {}: no container {other}", pm.display())), "{e}");
+        assert!(
+            e.contains(&format!(
+                "containers-storage state {}: no container {other}",
+                pm.display()
+            )),
+            "{e}"
+        );
     }
 }

@@ -6,9 +6,9 @@
 
 use serde::Serialize;
 
+use sekisho_artifact::Note;
 use sekisho_drift::Volatile;
 use sekisho_drift::runtime_state::{self, Discovered, StateRoots};
-use sekisho_artifact::Note;
 use sekisho_report::{ScanReport, ScanTarget, Target, Tool};
 
 use crate::db::DbSource;
