@@ -519,7 +519,20 @@ fn discovered_images_for_container_and_host() {
         )),
         "{err}"
     );
+    // A malformed state file is that container's row, naming the file.
+    let bad = docker_root.join(format!("containers/{un}/config.v2.json"));
+    std::fs::create_dir_all(bad.parent().unwrap()).unwrap();
+    std::fs::write(&bad, b"{\"ID\": [").unwrap();
     let (code, v, _) = args(&with(&["--host", "--format", "json"]));
+    let ru = row(&v, &un);
+    assert_eq!(ru["status"], "skipped");
+    assert!(
+        ru["skipped"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{}: not a container config", bad.display())),
+        "{ru:#}"
+    );
     let rd = row(&v, &dk);
     assert_eq!(rd["status"], "failed");
     assert_eq!(rd["verdict"], "error");
