@@ -215,6 +215,7 @@ pub fn drift_host(req: &HostRequest, opts: &ScanOptions<'_>) -> Result<HostOutco
                     "container {} (pid {}) skipped: {why}",
                     c.id, c.init_pid
                 ));
+                targets.push(unchecked(c, &format!("skipped, image not resolved: {why}")));
                 row.skipped = Some(why);
                 rows.push(row);
                 continue;
@@ -227,7 +228,13 @@ pub fn drift_host(req: &HostRequest, opts: &ScanOptions<'_>) -> Result<HostOutco
         row.image_id = Some(d.image_id.clone());
         let mut specs = specs_for(&d, &req.access, req.platform_given).into_iter();
         let Some(first) = specs.next() else {
-            row.skipped = Some("no reference to fetch the image by".into());
+            let why = "no reference to fetch the image by".to_string();
+            warnings.push(format!(
+                "container {} (pid {}) skipped: {why}",
+                c.id, c.init_pid
+            ));
+            targets.push(unchecked(c, &format!("skipped, image not resolved: {why}")));
+            row.skipped = Some(why);
             rows.push(row);
             continue;
         };

@@ -498,6 +498,13 @@ fn discovered_images_for_container_and_host() {
     for r in ["drift-setuid", "drift-executable", "drift-package"] {
         assert!(rules.contains(&r), "{r} not in {rules:?}");
     }
+    // The skipped container is a notification, not silence.
+    let notes = s["runs"][0]["invocations"][0]["toolExecutionNotifications"].to_string();
+    assert!(
+        notes.contains(&format!("container {un} (pid {})", cu.c.pid()))
+            && notes.contains("skipped, image not resolved: image not found"),
+        "{notes}"
+    );
 
     // The state names another image than the registry holds under that digest: an error
     // naming both, never a compare against the other image; with --host, that row fails and
