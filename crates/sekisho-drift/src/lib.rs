@@ -22,6 +22,7 @@ pub mod live;
 pub mod mountinfo;
 pub mod overlay;
 pub mod packages;
+pub mod runtime_state;
 pub mod tree;
 pub mod volatile;
 

@@ -40,10 +40,30 @@ impl LiveSource {
     }
 }
 
+/// The image ID a container's runtime recorded (the SHA-256 of the image config), to hold the
+/// image that is opened to.
+#[derive(Debug, Clone)]
+pub struct ExpectedImage {
+    /// `sha256:<hex>`.
+    pub image_id: String,
+    /// Where it was read (`docker state /var/lib/docker/containers/<id>/config.v2.json`).
+    pub from: String,
+    /// A mismatch is an error (the image was found by discovery); else a warning note (the
+    /// image was named by the user, who wins).
+    pub strict: bool,
+}
+
 /// One drift check.
 #[derive(Debug, Clone)]
 pub struct DriftRequest {
     pub image: ImageSpec,
+    /// Further ways to the same image, tried in order when `image` cannot be opened (the other
+    /// references discovery found).
+    pub fallbacks: Vec<ImageSpec>,
+    /// The container's image ID from its runtime's state, when known.
+    pub expect: Option<ExpectedImage>,
+    /// What discovery found, for the report.
+    pub discovered: Option<sekisho_drift::runtime_state::Discovered>,
     pub live: LiveSource,
     pub volatile: Volatile,
     /// For the packages installed at runtime.
@@ -122,7 +142,13 @@ pub struct DriftReport {
     pub tool: Tool,
     pub created: String,
     pub image: String,
+    /// The config digest (image ID) of the image compared with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<String>,
     pub container: String,
+    /// How the image was found from the container's runtime state (`--container`, `--host`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub discovery: Option<sekisho_drift::runtime_state::Discovered>,
     pub summary: DriftSummary,
     pub changes: Vec<ChangeRow>,
     pub volatile: Vec<ChangeRow>,
@@ -369,6 +395,80 @@ fn witness(
     })
 }
 
+/// An error with its causes, `: `-joined.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let t = c.to_string();
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        cur = c.source();
+    }
+    s
+}
+
+/// Open the image (or the first of its fallbacks that opens) and hold it to the container's
+/// image ID: a mismatch is an error naming both digests when the image was discovered, a
+/// warning note when the user named it.
+fn open_checked(
+    req: &DriftRequest,
+    progress: &dyn crate::progress::Progress,
+    notes: &mut Vec<Note>,
+) -> Result<target::OpenedTarget, ScanError> {
+    let mut first_err = None;
+    let mut opened = None;
+    for spec in std::iter::once(&req.image).chain(&req.fallbacks) {
+        match target::open_image(spec, progress) {
+            Ok(o) => {
+                opened = Some(o);
+                break;
+            }
+            Err(e) if e.kind() == ErrorKind::Cancelled => return Err(e),
+            Err(e) => {
+                if !req.fallbacks.is_empty() {
+                    notes.push(Note::new(
+                        None,
+                        spec.display_name(),
+                        format!("image not opened: {}", error_chain(&e)),
+                    ));
+                }
+                first_err.get_or_insert(e);
+            }
+        }
+    }
+    let Some(opened) = opened else {
+        return Err(first_err.unwrap_or_else(|| ScanError::new(ErrorKind::Target, "no image")));
+    };
+    if let Some(x) = &req.expect {
+        let got = opened.image.as_ref().and_then(|m| m.config_digest.clone());
+        if got.as_deref() != Some(x.image_id.as_str()) {
+            let got = got.unwrap_or_else(|| "no config digest".into());
+            let msg = format!(
+                "{} has image config {got}, but the container's image is {} ({})",
+                opened.name, x.image_id, x.from
+            );
+            if x.strict {
+                return Err(ScanError::new(
+                    ErrorKind::Target,
+                    format!("image mismatch: {msg}; not comparing with another image"),
+                ));
+            }
+            progress.event(&Event::Warning {
+                message: &format!("image mismatch: {msg}"),
+            });
+            notes.push(Note::new(
+                None,
+                opened.name.clone(),
+                format!("warning: image mismatch: {msg}; compared with the image given, as asked"),
+            ));
+        }
+    }
+    Ok(opened)
+}
+
 /// Run one drift check.
 ///
 /// # Errors
@@ -403,7 +503,8 @@ pub fn drift(req: &DriftRequest, opts: &ScanOptions<'_>) -> Result<DriftOutcome,
     };
 
     // The image's expected tree.
-    let opened = target::open_image(&req.image, progress)?;
+    let opened = open_checked(req, progress, &mut notes)?;
+    let image_id = opened.image.as_ref().and_then(|m| m.config_digest.clone());
     let image_name = opened.name.clone();
     notes.extend(opened.notes);
     progress.event(&Event::Cataloguing {
@@ -561,7 +662,9 @@ pub fn drift(req: &DriftRequest, opts: &ScanOptions<'_>) -> Result<DriftOutcome,
         tool: opts.tool.clone(),
         created: opts.created.clone(),
         image: image_name.clone(),
+        image_id,
         container: container.clone(),
+        discovery: req.discovered.clone(),
         summary,
         changes: change_rows,
         volatile: vol_rows,

@@ -33,6 +33,7 @@ pub mod analyzer;
 pub mod analyzers;
 pub mod db;
 pub mod drift;
+pub mod drift_host;
 pub mod env;
 pub mod error;
 pub mod isolation;

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::util::{have_tool, import, in_ci, sekisho, write};
 
-fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
@@ -23,7 +23,7 @@ fn is_root() -> bool {
 }
 
 /// Root, umoci and a static busybox (the containers' only program), or skip (fail in CI).
-fn ready(extra: &[&str]) -> bool {
+pub(crate) fn ready(extra: &[&str]) -> bool {
     for t in ["umoci", "busybox", "unshare", "chroot"]
         .iter()
         .chain(extra)
@@ -40,7 +40,7 @@ fn ready(extra: &[&str]) -> bool {
     true
 }
 
-fn ok(c: &mut Command) {
+pub(crate) fn ok(c: &mut Command) {
     let out = c.output().unwrap();
     assert!(
         out.status.success(),
@@ -71,7 +71,7 @@ const IDLE: &str = "#!/bin/sh\necho ok > /tmp/ready\nexec sleep 600\n";
 
 /// An OCI layout (tag `t`) with busybox, a binary to edit, a script to make setuid, a file to
 /// delete, accounts, os-release and a dpkg status.
-fn image(dir: &Path) -> PathBuf {
+pub(crate) fn image(dir: &Path) -> PathBuf {
     let layout = dir.join("oci");
     ok(Command::new("umoci")
         .args(["init", "--layout"])
@@ -137,7 +137,7 @@ fn image(dir: &Path) -> PathBuf {
 }
 
 /// A fresh bundle (rootfs + runc config) of the image.
-fn unpack(layout: &Path, bundle: &Path) -> PathBuf {
+pub(crate) fn unpack(layout: &Path, bundle: &Path) -> PathBuf {
     ok(Command::new("umoci")
         .args(["unpack", "--image"])
         .arg(format!("{}:t", layout.display()))
@@ -145,7 +145,7 @@ fn unpack(layout: &Path, bundle: &Path) -> PathBuf {
     bundle.join("rootfs")
 }
 
-fn wait_ready(rootfs: &Path) {
+pub(crate) fn wait_ready(rootfs: &Path) {
     let t0 = Instant::now();
     while !rootfs.join("tmp/ready").exists() {
         assert!(
@@ -157,10 +157,10 @@ fn wait_ready(rootfs: &Path) {
 }
 
 /// `unshare -m chroot ROOT /bin/sh SCRIPT`: its PID is the container's init.
-struct Chroot(Child);
+pub(crate) struct Chroot(pub(crate) Child);
 
 impl Chroot {
-    fn start(rootfs: &Path, script: &str) -> Self {
+    pub(crate) fn start(rootfs: &Path, script: &str) -> Self {
         let c = Command::new("unshare")
             .args(["-m", "--propagation", "private", "chroot"])
             .arg(rootfs)
@@ -172,7 +172,7 @@ impl Chroot {
         wait_ready(rootfs);
         Self(c)
     }
-    fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.0.id()
     }
 }
@@ -209,7 +209,7 @@ fn drift(layout: &Path, how: &[&str]) -> (i32, Value) {
     (out.status.code().unwrap_or(-1), v)
 }
 
-fn changes(v: &Value, key: &str) -> Vec<(String, String, String)> {
+pub(crate) fn changes(v: &Value, key: &str) -> Vec<(String, String, String)> {
     v[key]
         .as_array()
         .unwrap()
@@ -224,12 +224,12 @@ fn changes(v: &Value, key: &str) -> Vec<(String, String, String)> {
         .collect()
 }
 
-fn t(p: &str, c: &str, k: &str) -> (String, String, String) {
+pub(crate) fn t(p: &str, c: &str, k: &str) -> (String, String, String) {
     (p.to_string(), c.to_string(), k.to_string())
 }
 
 /// Every mutation of [`MUTATE`], with its change and class.
-fn assert_mutations(code: i32, v: &Value) {
+pub(crate) fn assert_mutations(code: i32, v: &Value) {
     assert_eq!(
         changes(v, "changes"),
         [

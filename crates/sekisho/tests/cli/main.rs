@@ -4,6 +4,7 @@ mod config;
 mod db;
 mod db_more;
 mod drift;
+mod drift_host;
 mod first_run;
 mod honest_errors;
 mod html;
