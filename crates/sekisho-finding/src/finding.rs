@@ -112,6 +112,22 @@ impl<'de> Deserialize<'de> for Finding {
     }
 }
 
+impl Finding {
+    /// Read one finding from JSON, as `Deserialize` does, faster for the compact form this crate
+    /// writes: a vulnerability whose JSON starts with its `kind` is read straight into
+    /// [`Vulnerability`] (which ignores the `kind` field), not through the buffers an internally
+    /// tagged enum needs. Anything else takes the general path.
+    ///
+    /// # Errors
+    /// As `serde_json::from_str::<Finding>`.
+    pub fn from_json(s: &str) -> serde_json::Result<Self> {
+        if s.starts_with(r#"{"kind":"vulnerability","#) {
+            return serde_json::from_str::<Vulnerability>(s).map(Self::Vulnerability);
+        }
+        serde_json::from_str(s)
+    }
+}
+
 impl From<Vulnerability> for Finding {
     fn from(v: Vulnerability) -> Self {
         Self::Vulnerability(v)
@@ -296,4 +312,34 @@ pub fn fnv_hex(parts: &[&str]) -> String {
         }
     }
     format!("{h:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast path reads what the general path reads, for the compact form this crate writes,
+    /// and leaves other forms (legacy without `kind`, other kinds, a `kind` not first) to it.
+    #[test]
+    fn from_json_reads_what_deserialize_reads() {
+        let written = r#"{"id":"CVE-2023-30861","advisories":["PYSEC-2023-62"],"aliases":["GHSA-m2qf-hxjv-5gpq"],"package":3,"package_id":"pkg-7d91a4833ea1b6ec","matched_name":"flask","matched_version":"2.0.0","ecosystem":"PyPI","status":"fixed","fixed_version":"2.2.5","severity":"UNKNOWN","ratings":[],"summary":"a \"quoted\" summary","references":["https://example.invalid/a"],"published":"2023-05-02T18:15:00Z","modified":"2023-06-05T01:12:52.229549Z"}"#;
+        let legacy: Finding = serde_json::from_str(written).unwrap();
+        let compact = serde_json::to_string(&legacy).unwrap();
+        assert!(
+            compact.starts_with(r#"{"kind":"vulnerability","#),
+            "{compact}"
+        );
+        let fast = Finding::from_json(&compact).unwrap();
+        assert_eq!(fast, serde_json::from_str::<Finding>(&compact).unwrap());
+        assert_eq!(fast, legacy);
+        // A legacy document and one with `kind` elsewhere take the general path, same answer.
+        assert_eq!(Finding::from_json(written).unwrap(), legacy);
+        let moved = written.replacen('{', r#"{"id2":0,"kind":"vulnerability","#, 1);
+        assert_eq!(
+            Finding::from_json(&moved).map_err(|e| e.to_string()),
+            serde_json::from_str::<Finding>(&moved).map_err(|e| e.to_string())
+        );
+        // Malformed input is an error either way.
+        assert!(Finding::from_json(r#"{"kind":"vulnerability","id":1}"#).is_err());
+    }
 }

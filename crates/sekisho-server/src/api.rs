@@ -389,7 +389,7 @@ async fn get_findings(State(app): State<Arc<App>>, Path(id): Path<String>) -> Ap
             .collect();
         let mut findings: Vec<Finding> = Vec::with_capacity(full.findings.len());
         for f in &full.findings {
-            let mut f: Finding = serde_json::from_str(f).map_err(ApiError::internal)?;
+            let mut f = Finding::from_json(f).map_err(ApiError::internal)?;
             if let Finding::Vulnerability(v) = &mut f {
                 match position.get(v.package_id.as_str()) {
                     Some(&i) => v.package = i,
