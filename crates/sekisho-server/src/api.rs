@@ -103,6 +103,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(api)
+        .merge(crate::dashboard::router())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such route") })
         .layer(middleware::from_fn_with_state(app.clone(), limits))
         .with_state(app)
@@ -351,7 +352,10 @@ async fn delete_artifact(
 
 /// The artifact's findings as a `scan` document (docs/json-schema.md), with the CLI's default
 /// policy and today's coverage.
-async fn get_findings(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult<Response> {
+pub(crate) async fn get_findings(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     let body = blocking(move || {
         let full = app
             .store

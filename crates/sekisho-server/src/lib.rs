@@ -12,6 +12,7 @@
 //! Without the default `service` feature only the pure parsers ([`auth`], [`target`]) are built
 //! (for the fuzz targets).
 //! - [`api`]: the HTTP API (axum), JSON errors, limits.
+//! - [`dashboard`]: the web pages at `/` (sessions, CSRF, CSP), server-rendered.
 //! - [`state`]: the configuration and the shared state.
 //! - [`service`]: the process: listener, background tasks, graceful shutdown.
 
@@ -20,6 +21,8 @@
 #[cfg(feature = "service")]
 pub mod api;
 pub mod auth;
+#[cfg(feature = "service")]
+pub mod dashboard;
 #[cfg(feature = "service")]
 pub mod ids;
 #[cfg(feature = "service")]
