@@ -135,14 +135,21 @@ fn set_cookie(name: &str, value: &str, path: &str, max_age: u64, secure: bool) -
 
 /// A state-changing request from a browser must come from this origin: `Sec-Fetch-Site`, when
 /// sent, is `same-origin`, and `Origin`, when sent, is this server's (`http(s)://` + `Host`).
-/// Clients that send neither (curl) still need the form's CSRF token.
+/// `Origin: null` is what Chromium sends for a form posted from a page with
+/// `Referrer-Policy: no-referrer` (every page here): it passes only with
+/// `Sec-Fetch-Site: same-origin`, which pages cannot forge. Clients that send neither header
+/// (curl) still need the form's CSRF token.
 fn same_origin(headers: &HeaderMap) -> bool {
-    if let Some(s) = headers.get("sec-fetch-site")
+    let site = headers.get("sec-fetch-site");
+    if let Some(s) = site
         && s.as_bytes() != b"same-origin"
     {
         return false;
     }
     if let Some(o) = headers.get(header::ORIGIN) {
+        if o.as_bytes() == b"null" {
+            return site.is_some();
+        }
         let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
             return false;
         };
@@ -568,6 +575,16 @@ mod tests {
         assert!(!same_origin(&h(&[
             ("host", "127.0.0.1:8480"),
             ("origin", "null"),
+        ])));
+        assert!(same_origin(&h(&[
+            ("host", "127.0.0.1:8480"),
+            ("origin", "null"),
+            ("sec-fetch-site", "same-origin"),
+        ])));
+        assert!(!same_origin(&h(&[
+            ("host", "127.0.0.1:8480"),
+            ("origin", "null"),
+            ("sec-fetch-site", "cross-site"),
         ])));
         assert!(!same_origin(&h(&[("origin", "http://127.0.0.1:8480")])));
     }

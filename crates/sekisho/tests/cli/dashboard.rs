@@ -145,9 +145,35 @@ fn req(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], bod
     r.push_str("\r\n");
     s.write_all(r.as_bytes()).unwrap();
     s.write_all(body.as_bytes()).unwrap();
+    // Read the head, then Content-Length bytes (chromedriver keeps the connection open), or
+    // to the end.
     let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let mut buf = [0u8; 8192];
+    let split = loop {
+        if let Some(p) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            break p;
+        }
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0, "connection closed before the response head");
+        raw.extend_from_slice(&buf[..n]);
+    };
+    let length = String::from_utf8_lossy(&raw[..split])
+        .split("\r\n")
+        .filter_map(|l| l.split_once(':'))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.trim().parse::<usize>().ok());
+    match length {
+        Some(n) => {
+            while raw.len() < split + 4 + n {
+                let got = s.read(&mut buf).unwrap();
+                assert!(got > 0, "connection closed inside the body");
+                raw.extend_from_slice(&buf[..got]);
+            }
+        }
+        None => {
+            s.read_to_end(&mut raw).unwrap();
+        }
+    }
     let head = String::from_utf8_lossy(&raw[..split]).to_string();
     let mut lines = head.split("\r\n");
     let status: u16 = lines
@@ -891,12 +917,17 @@ struct Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = wd(
-            self.addr,
-            "DELETE",
-            &format!("/session/{}", self.session),
-            None,
-        );
+        if !self.session.is_empty()
+            && let Ok(mut s) = TcpStream::connect(self.addr)
+        {
+            let _ = s.set_read_timeout(Some(Duration::from_secs(20)));
+            let _ = write!(
+                s,
+                "DELETE /session/{} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+                self.session, self.addr
+            );
+            let _ = s.read_to_end(&mut Vec::new());
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -1158,9 +1189,16 @@ fn dashboard_in_chromium_signs_in_shows_every_finding_filters_and_stays_local() 
     );
     let button = d.element("form.login button[type=submit]");
     d.call("POST", &format!("/element/{button}/click"), Some(json!({})));
-    wait_for("the artifacts page", 20, || {
-        (d.url() == format!("{base}/")).then_some(())
-    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while d.url() != format!("{base}/") {
+        assert!(
+            Instant::now() < deadline,
+            "not signed in: {} {}",
+            d.url(),
+            d.dom()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     // The browser keeps the session cookie with the server's flags, and scripts cannot read it.
     let cookies = d.call("GET", "/cookie", None);
     let sc = cookies
