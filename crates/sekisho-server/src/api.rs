@@ -103,7 +103,13 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(api)
-        .merge(crate::dashboard::router())
+        .merge(crate::dashboard::router(|app, id| {
+            Box::pin(async move {
+                get_findings(State(app), Path(id))
+                    .await
+                    .map_err(|e| (e.status, e.message))
+            })
+        }))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such route") })
         .layer(middleware::from_fn_with_state(app.clone(), limits))
         .with_state(app)
@@ -352,10 +358,7 @@ async fn delete_artifact(
 
 /// The artifact's findings as a `scan` document (docs/json-schema.md), with the CLI's default
 /// policy and today's coverage.
-pub(crate) async fn get_findings(
-    State(app): State<Arc<App>>,
-    Path(id): Path<String>,
-) -> ApiResult<Response> {
+async fn get_findings(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult<Response> {
     let body = blocking(move || {
         let full = app
             .store

@@ -47,15 +47,32 @@ pub const CHANGE_DAYS: usize = 90;
 /// Events listed on `/changes`.
 pub const RECENT_EVENTS: usize = 100;
 
+type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>;
+
+/// How the dashboard gets an artifact's findings document: the API's
+/// `GET /api/v1/artifacts/{id}/findings` handler, handed in by [`crate::api::router`] (so the
+/// page shows exactly what the API serves, and this module does not depend on the API's).
+/// `Err`: the status and message of the API's error.
+pub type FindingsFn = fn(Arc<App>, String) -> BoxFuture<Result<Response, (StatusCode, String)>>;
+
 /// The dashboard's own state.
-#[derive(Debug, Default)]
 pub struct Dash {
     pub sessions: Sessions,
+    findings: FindingsFn,
+}
+
+impl std::fmt::Debug for Dash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Dash({:?})", self.sessions)
+    }
 }
 
 /// The dashboard's routes, to merge into the API router.
-pub fn router() -> Router<Arc<App>> {
-    let dash = Arc::new(Dash::default());
+pub fn router(findings: FindingsFn) -> Router<Arc<App>> {
+    let dash = Arc::new(Dash {
+        sessions: Sessions::new(),
+        findings,
+    });
     Router::new()
         .route("/", get(artifacts_page))
         .route("/login", get(login_form).post(login))
@@ -308,11 +325,11 @@ async fn logout(
 
 /// The findings of an artifact as the API serves them (`GET /api/v1/artifacts/{id}/findings`),
 /// so the dashboard shows exactly that document. `Ok(None)`: no such artifact.
-async fn report_of(app: &Arc<App>, id: String) -> Result<Option<ScanReport>, String> {
-    let r = match crate::api::get_findings(State(app.clone()), Path(id)).await {
+async fn report_of(d: &Dash, app: &Arc<App>, id: String) -> Result<Option<ScanReport>, String> {
+    let r = match (d.findings)(app.clone(), id).await {
         Ok(r) => r,
-        Err(e) if e.status == StatusCode::NOT_FOUND => return Ok(None),
-        Err(e) => return Err(e.message),
+        Err((status, _)) if status == StatusCode::NOT_FOUND => return Ok(None),
+        Err((_, message)) => return Err(message),
     };
     let body = axum::body::to_bytes(r.into_body(), usize::MAX)
         .await
@@ -359,7 +376,7 @@ async fn artifacts_page(
         .flatten();
     let mut lines = Vec::with_capacity(list.len());
     for meta in list {
-        let counts = match report_of(&app, meta.id.clone()).await {
+        let counts = match report_of(&d, &app, meta.id.clone()).await {
             Ok(Some(r)) => {
                 let mut c: BTreeMap<Severity, usize> = r.summary.by_severity.clone();
                 c.retain(|_, n| *n > 0);
@@ -389,7 +406,7 @@ async fn artifact_page(
         access: s.access,
         csrf: &s.csrf,
     };
-    match report_of(&app, id).await {
+    match report_of(&d, &app, id).await {
         Ok(Some(r)) => html(StatusCode::OK, pages::artifact(&v, &r)),
         Ok(None) => html(
             StatusCode::NOT_FOUND,

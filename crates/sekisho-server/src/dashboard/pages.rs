@@ -310,9 +310,15 @@ pub fn changes(v: &Viewer<'_>, days: &[DayCount], recent: &[EventRow]) -> String
         h.raw("<p>No change yet: events are recorded when a DB update adds or withdraws an advisory that a stored component matches.</p>\n");
     } else {
         let shown = &days[..days.len().min(CHART_DAYS)];
-        h.raw("<section aria-labelledby=\"chart-h\"><h2 id=\"chart-h\">The last ")
-            .num(shown.len())
-            .raw(" days with changes</h2><figure>");
+        h.raw("<section aria-labelledby=\"chart-h\"><h2 id=\"chart-h\">");
+        if shown.len() == 1 {
+            h.raw("The last day with changes");
+        } else {
+            h.raw("The last ")
+                .num(shown.len())
+                .raw(" days with changes");
+        }
+        h.raw("</h2><figure>");
         let mut bars = Vec::new();
         for d in shown {
             bars.push(Bar {

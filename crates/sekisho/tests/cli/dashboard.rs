@@ -1263,6 +1263,7 @@ fn dashboard_in_chromium_signs_in_shows_every_finding_filters_and_stays_local() 
     d.screenshot(&shot2);
 
     // The other pages load too.
+    let mut shots = vec![shot, shot2];
     for p in ["/changes", "/webhooks", "/db"] {
         d.go(&format!("{base}{p}"));
         assert!(d.dom().contains("signed in, read-only"), "{p}");
@@ -1272,9 +1273,10 @@ fn dashboard_in_chromium_signs_in_shows_every_finding_filters_and_stays_local() 
             json!(0),
             "{p}"
         );
+        let png = out.path().join(format!("dashboard-{}.png", &p[1..]));
+        d.screenshot(&png);
+        shots.push(png);
     }
-    let shot3 = out.path().join("dashboard-changes.png");
-    d.screenshot(&shot3);
 
     // No request left for another origin (beyond the browser's own services).
     let seen: Vec<String> = proxy
@@ -1287,7 +1289,7 @@ fn dashboard_in_chromium_signs_in_shows_every_finding_filters_and_stays_local() 
         .collect();
     assert!(seen.is_empty(), "requests for other origins: {seen:?}");
 
-    for p in [&shot, &shot2, &shot3] {
+    for p in &shots {
         let b = std::fs::read(p).unwrap();
         assert!(
             b.starts_with(b"\x89PNG\r\n\x1a\n") && b.len() > 10_000,
