@@ -171,14 +171,6 @@ impl Sessions {
     }
 }
 
-/// The value of cookie `name` in a `Cookie` header (`a=1; b=2`).
-pub fn cookie<'a>(header: &'a str, name: &str) -> Option<&'a str> {
-    header.split(';').find_map(|kv| {
-        let (k, v) = kv.trim().split_once('=')?;
-        (k == name).then(|| v.trim())
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,14 +209,5 @@ mod tests {
         // Another process's token is refused.
         let t2 = Sessions::new().login_token();
         assert!(!s.login_token_ok(Some(&t2), Some(&t2)));
-    }
-
-    #[test]
-    fn cookie_header_parsing() {
-        let h = "a=1; sekisho_session=xyz ; b=";
-        assert_eq!(cookie(h, COOKIE), Some("xyz"));
-        assert_eq!(cookie(h, "b"), Some(""));
-        assert_eq!(cookie(h, "c"), None);
-        assert_eq!(cookie("sekisho_session_x=1", COOKIE), None);
     }
 }
