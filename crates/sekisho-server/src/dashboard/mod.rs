@@ -7,7 +7,7 @@
 //!   with `--cookie-secure` or when the request says it came over TLS
 //!   (`X-Forwarded-Proto: https`). `POST /logout` ends the session.
 //! - A page request without a live session is redirected (303) to `/login`.
-//! - Every state-changing form (login, logout, redeliver) carries a CSRF token: the session's
+//! - Every state-changing form (login, logout, redeliver, delete) carries a CSRF token: the session's
 //!   own random token, or for the login form a signed double-submit token. Without it, or when
 //!   `Sec-Fetch-Site` is not `same-origin`, or `Origin` is not this server's, the answer is 403.
 //! - The API is untouched: it still takes only bearer tokens, so the session cookie can never
@@ -78,6 +78,7 @@ pub fn router(findings: FindingsFn) -> Router<Arc<App>> {
         .route("/login", get(login_form).post(login))
         .route("/logout", post(logout))
         .route("/artifacts/{id}", get(artifact_page))
+        .route("/artifacts/{id}/delete", post(delete_artifact))
         .route("/changes", get(changes_page))
         .route("/webhooks", get(webhooks_page))
         .route(
@@ -390,8 +391,8 @@ async fn artifact_page(
         access: s.access,
         csrf: &s.csrf,
     };
-    match report_of(&d, &app, id).await {
-        Ok(Some(r)) => html(StatusCode::OK, pages::artifact(&v, &r)),
+    match report_of(&d, &app, id.clone()).await {
+        Ok(Some(r)) => html(StatusCode::OK, pages::artifact(&v, &id, &r)),
         Ok(None) => html(
             StatusCode::NOT_FOUND,
             pages::message(Some(&v), "Not found", "No such artifact."),
@@ -501,6 +502,51 @@ async fn redeliver(
         Ok(false) => html(
             StatusCode::NOT_FOUND,
             pages::message(Some(&v), "Not found", "No such delivery."),
+        ),
+        Err(e) => internal(&v, &e),
+    }
+}
+
+async fn delete_artifact(
+    State(app): State<Arc<App>>,
+    Extension(d): Extension<Arc<Dash>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Response {
+    let Some((_, s)) = session_of(&d, &headers) else {
+        return redirect("/login");
+    };
+    let v = Viewer {
+        access: s.access,
+        csrf: &s.csrf,
+    };
+    let f = form_fields(form);
+    if !form_ok(&s, &headers, &f) {
+        return forbidden(Some(&v), "This form did not come from this session's page.");
+    }
+    if !v.can_write() {
+        return forbidden(
+            Some(&v),
+            "Signed in with a read-only token: deleting needs a read-write one.",
+        );
+    }
+    if f.get("confirm").map(String::as_str) != Some("yes") {
+        return html(
+            StatusCode::BAD_REQUEST,
+            pages::message(
+                Some(&v),
+                "Not deleted",
+                "Tick the box to confirm the deletion.",
+            ),
+        );
+    }
+    let r = blocking(move || app.store.delete_artifact(&id).map_err(|e| e.to_string())).await;
+    match r {
+        Ok(true) => redirect("/"),
+        Ok(false) => html(
+            StatusCode::NOT_FOUND,
+            pages::message(Some(&v), "Not found", "No such artifact."),
         ),
         Err(e) => internal(&v, &e),
     }

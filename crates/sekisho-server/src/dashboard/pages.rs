@@ -36,7 +36,9 @@ form.login label{display:block;font-weight:600;margin:.5rem 0 .25rem}\
 form.login input[type=password]{width:100%;font:inherit;padding:.35rem .45rem}\
 form.login p.err{color:#7f1d1d;font-weight:600}\
 .state-dead{font-weight:700;color:#7f1d1d}.state-pending{color:#8a4b08}.state-delivered{color:#166534}\
-.b-new{fill:#b91c1c}.b-resolved{fill:#166534}";
+.b-new{fill:#b91c1c}.b-resolved{fill:#166534}\
+section.danger{margin:2rem 1.5rem;padding:.5rem 1rem 1rem;border:2px solid #7f1d1d}\
+section.danger h2{margin-top:.5rem}";
 
 fn hash(s: &str) -> String {
     format!(
@@ -278,12 +280,22 @@ pub fn artifacts(v: &Viewer<'_>, lines: &[ArtifactLine], total: u64, next: Optio
     page("sekisho: artifacts", Some((v, "/")), h.as_str())
 }
 
-/// `/artifacts/{id}`: the stored findings as the HTML report.
-pub fn artifact(v: &Viewer<'_>, report: &ScanReport) -> String {
+/// `/artifacts/{id}`: the stored findings as the HTML report; for read-write sessions, a form
+/// that deletes the artifact (a required checkbox confirms, without a script).
+pub fn artifact(v: &Viewer<'_>, id: &str, report: &ScanReport) -> String {
+    let mut h = Html::new();
+    h.raw(&report_body(report));
+    if v.can_write() {
+        h.raw("<section class=\"danger\" aria-labelledby=\"del-h\"><h2 id=\"del-h\">Delete this artifact</h2>\n<p>Its components and findings go; its events stay.</p>\n<form method=\"post\"")
+            .attr("action", &format!("/artifacts/{}/delete", path_segment(id)))
+            .raw(">");
+        csrf_field(&mut h, v.csrf);
+        h.raw("<label><input type=\"checkbox\" name=\"confirm\" value=\"yes\" required> Yes, delete it</label> <button type=\"submit\">Delete</button></form></section>\n");
+    }
     page(
         &sekisho_report::html::title(report),
         Some((v, "")),
-        &report_body(report),
+        h.as_str(),
     )
 }
 

@@ -803,6 +803,66 @@ fn dashboard_login_cookies_csrf_headers_and_forms() {
     // Sent again (and dead again: nobody listens).
     wait_for("the redelivery", 30, || (attempts(addr) == 2).then_some(()));
 
+    // Delete an artifact: the form is on its page for read-write sessions only; the session's
+    // token, read-write and the confirmation box are all needed.
+    let del = format!("/artifacts/{}/delete", fx.plain.0);
+    assert!(
+        !get(addr, &format!("/artifacts/{}", fx.plain.0), &ro)
+            .body
+            .contains(&del)
+    );
+    assert!(
+        get(addr, &format!("/artifacts/{}", fx.plain.0), &rw)
+            .body
+            .contains(&format!("action=\"{del}\""))
+    );
+    for (cookie, body, status) in [
+        (rwc.as_str(), form(&[("confirm", "yes")]), 403),
+        (
+            rwc.as_str(),
+            form(&[("csrf", &ro_csrf), ("confirm", "yes")]),
+            403,
+        ),
+        (
+            c.as_str(),
+            form(&[("csrf", &ro_csrf), ("confirm", "yes")]),
+            403,
+        ),
+        (rwc.as_str(), form(&[("csrf", &rw_csrf)]), 400),
+    ] {
+        let r = req(addr, "POST", &del, &[FORM, ("Cookie", cookie)], &body);
+        assert_eq!(r.status, status, "{body}");
+        assert_eq!(
+            api(
+                addr,
+                "GET",
+                &format!("/api/v1/artifacts/{}", fx.plain.0),
+                ""
+            )
+            .0,
+            200
+        );
+    }
+    let r = req(
+        addr,
+        "POST",
+        &del,
+        &[FORM, ("Cookie", &rwc)],
+        &form(&[("csrf", &rw_csrf), ("confirm", "yes")]),
+    );
+    assert_eq!((r.status, r.header("location")), (303, Some("/")));
+    assert_eq!(
+        api(
+            addr,
+            "GET",
+            &format!("/api/v1/artifacts/{}", fx.plain.0),
+            ""
+        )
+        .0,
+        404
+    );
+    assert!(!get(addr, "/", &rw).body.contains(&fx.plain.0));
+
     // Logout: needs the token; clears the cookie; the session is gone.
     let r = req(addr, "POST", "/logout", &[FORM, ("Cookie", &rwc)], "");
     assert_eq!(r.status, 403);
