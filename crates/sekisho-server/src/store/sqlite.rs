@@ -12,9 +12,9 @@ use sekisho_catalog::Package;
 use sekisho_vulndb::normalize::Key;
 
 use super::{
-    ArtifactFull, ArtifactMeta, AttemptRow, ComponentRow, ComponentUpdate, Counts, DayCount,
-    DeliveryJob, DeliveryRow, EventRow, NewArtifact, Result, Store, StoreError, StoredFinding,
-    WebhookRow, event_payload,
+    ArtifactFull, ArtifactMeta, AttemptRow, ComponentRow, ComponentUpdate, Counts, DeliveryJob,
+    DeliveryRow, EventRow, NewArtifact, Result, Store, StoreError, StoredFinding, WebhookRow,
+    event_payload,
 };
 use crate::ids;
 
@@ -865,7 +865,7 @@ impl Store for SqliteStore {
         total
     }
 
-    fn event_days(&self, days: usize) -> Result<Vec<DayCount>> {
+    fn event_days(&self, days: usize) -> Result<Vec<super::DayCount>> {
         let c = self.reader()?;
         let mut st = c.prepare_cached(
             "SELECT substr(created, 1, 10) AS day,
@@ -873,7 +873,7 @@ impl Store for SqliteStore {
              FROM events GROUP BY day ORDER BY day DESC LIMIT ?1",
         )?;
         let rows = st.query_map(params![days as i64], |r| {
-            Ok(DayCount {
+            Ok(super::DayCount {
                 day: r.get(0)?,
                 new: r.get::<_, i64>(1)? as u64,
                 resolved: r.get::<_, i64>(2)? as u64,
