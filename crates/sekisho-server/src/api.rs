@@ -103,6 +103,13 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(api)
+        .merge(crate::dashboard::router(|app, id| {
+            Box::pin(async move {
+                get_findings(State(app), Path(id))
+                    .await
+                    .map_err(|e| (e.status, e.message))
+            })
+        }))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such route") })
         .layer(middleware::from_fn_with_state(app.clone(), limits))
         .with_state(app)

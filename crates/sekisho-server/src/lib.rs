@@ -3,15 +3,17 @@
 //! that appear and go.
 //!
 //! - [`auth`]: bearer tokens (read-only, read-write), constant-time.
+//! - [`browser`]: the dashboard's cookie and origin checks (pure, fuzzed).
 //! - [`store`]: the state behind the [`store::Store`] trait; [`store::sqlite`] is the embedded
 //!   default.
 //! - [`matching`]: matching, the DB watcher and the delta re-match.
 //! - [`webhook`]: signatures, the retry schedule, one delivery; [`target`]: where a webhook may
 //!   point (pure, fuzzed).
 //!
-//! Without the default `service` feature only the pure parsers ([`auth`], [`target`]) are built
+//! Without the default `service` feature only the pure parsers ([`auth`], [`browser`], [`target`]) are built
 //! (for the fuzz targets).
 //! - [`api`]: the HTTP API (axum), JSON errors, limits.
+//! - [`dashboard`]: the web pages at `/` (sessions, CSRF, CSP), server-rendered.
 //! - [`state`]: the configuration and the shared state.
 //! - [`service`]: the process: listener, background tasks, graceful shutdown.
 
@@ -20,6 +22,9 @@
 #[cfg(feature = "service")]
 pub mod api;
 pub mod auth;
+pub mod browser;
+#[cfg(feature = "service")]
+pub mod dashboard;
 #[cfg(feature = "service")]
 pub mod ids;
 #[cfg(feature = "service")]

@@ -41,6 +41,9 @@ pub struct Config {
     pub delivery_timeout: Duration,
     /// Advisories re-matched per transaction.
     pub rematch_batch: usize,
+    /// Mark the dashboard's cookies `Secure` (the server is reached over TLS, e.g. behind a
+    /// terminating proxy).
+    pub cookie_secure: bool,
 }
 
 impl Config {
@@ -61,6 +64,7 @@ impl Config {
             max_attempts: 12,
             delivery_timeout: Duration::from_secs(10),
             rematch_batch: 256,
+            cookie_secure: false,
         }
     }
 }

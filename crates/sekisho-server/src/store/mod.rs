@@ -252,6 +252,23 @@ pub trait Store: Send + Sync {
     fn counts(&self) -> Result<Counts>;
     /// Bytes the store uses on disk.
     fn size_bytes(&self) -> u64;
+
+    /// Finding events per UTC day (the dashboard's "what changed"), newest day first, at most
+    /// `days` days.
+    fn event_days(&self, days: usize) -> Result<Vec<DayCount>>;
+    /// The newest `limit` events, newest first.
+    fn recent_events(&self, limit: usize) -> Result<Vec<EventRow>>;
+}
+
+/// The events of one UTC day.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DayCount {
+    /// `YYYY-MM-DD`.
+    pub day: String,
+    /// `finding.new` events.
+    pub new: u64,
+    /// `finding.resolved` events.
+    pub resolved: u64,
 }
 
 /// The Standard Webhooks payload of an event:

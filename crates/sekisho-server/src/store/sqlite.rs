@@ -864,6 +864,42 @@ impl Store for SqliteStore {
         }
         total
     }
+
+    fn event_days(&self, days: usize) -> Result<Vec<super::DayCount>> {
+        let c = self.reader()?;
+        let mut st = c.prepare_cached(
+            "SELECT substr(created, 1, 10) AS day,
+                    SUM(kind = 'finding.new'), SUM(kind = 'finding.resolved')
+             FROM events GROUP BY day ORDER BY day DESC LIMIT ?1",
+        )?;
+        let rows = st.query_map(params![days as i64], |r| {
+            Ok(super::DayCount {
+                day: r.get(0)?,
+                new: r.get::<_, i64>(1)? as u64,
+                resolved: r.get::<_, i64>(2)? as u64,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn recent_events(&self, limit: usize) -> Result<Vec<EventRow>> {
+        let c = self.reader()?;
+        let mut st = c.prepare_cached(
+            "SELECT seq, id, kind, artifact, vuln, created, payload FROM events ORDER BY seq DESC LIMIT ?1",
+        )?;
+        let rows = st.query_map(params![limit as i64], |r| {
+            Ok(EventRow {
+                seq: r.get(0)?,
+                id: r.get(1)?,
+                kind: r.get(2)?,
+                artifact: r.get(3)?,
+                vuln_id: r.get(4)?,
+                created: r.get(5)?,
+                payload: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
 }
 
 #[cfg(test)]

@@ -56,6 +56,10 @@ pub struct ServerArgs {
     /// Advisories re-matched per transaction (smaller: shorter transactions, more of them).
     #[arg(long, default_value_t = 256, value_name = "N")]
     pub rematch_batch: usize,
+    /// Mark the dashboard's session cookie `Secure`: set it when browsers reach the server over
+    /// TLS (a terminating proxy in front). `X-Forwarded-Proto: https` on a request does the same.
+    #[arg(long)]
+    pub cookie_secure: bool,
 }
 
 pub fn run(a: ServerArgs) -> anyhow::Result<ExitCode> {
@@ -76,6 +80,7 @@ pub fn run(a: ServerArgs) -> anyhow::Result<ExitCode> {
     cfg.delivery_timeout = Duration::from_secs(a.webhook_timeout.clamp(1, 600));
     cfg.poll_interval = Duration::from_millis(a.db_poll_ms.clamp(50, 60_000));
     cfg.rematch_batch = a.rematch_batch.max(1);
+    cfg.cookie_secure = a.cookie_secure;
     sekisho_server::run(cfg).map_err(anyhow::Error::msg)?;
     Ok(ExitCode::from(EXIT_OK))
 }

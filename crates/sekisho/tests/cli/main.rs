@@ -1,6 +1,7 @@
 //! One integration-test binary that drives the real `sekisho` binary. A module per area.
 
 mod config;
+mod dashboard;
 mod db;
 mod db_more;
 mod drift;
