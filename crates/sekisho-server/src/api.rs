@@ -46,13 +46,13 @@ impl ApiError {
             message: message.into(),
         }
     }
-    fn bad(m: impl Into<String>) -> Self {
+    pub(crate) fn bad(m: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, m)
     }
-    fn not_found(what: &str) -> Self {
+    pub(crate) fn not_found(what: &str) -> Self {
         Self::new(StatusCode::NOT_FOUND, format!("no such {what}"))
     }
-    fn internal(m: impl std::fmt::Display) -> Self {
+    pub(crate) fn internal(m: impl std::fmt::Display) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, m.to_string())
     }
 }
@@ -64,9 +64,9 @@ impl IntoResponse for ApiError {
     }
 }
 
-type ApiResult<T> = Result<T, ApiError>;
+pub(crate) type ApiResult<T> = Result<T, ApiError>;
 
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> ApiResult<T> + Send + 'static,
 ) -> ApiResult<T> {
     tokio::task::spawn_blocking(f)
@@ -97,6 +97,8 @@ pub fn router(app: Arc<App>) -> Router {
             post(redeliver),
         )
         .route("/api/v1/openapi.json", get(openapi))
+        .merge(crate::images::routes())
+        .merge(crate::harbor::routes())
         .route("/metrics", get(metrics))
         .route_layer(middleware::from_fn_with_state(app.clone(), authorize));
     Router::new()
@@ -184,7 +186,7 @@ struct UploadQuery {
     name: Option<String>,
 }
 
-async fn read_body(app: &App, body: Body) -> ApiResult<axum::body::Bytes> {
+pub(crate) async fn read_body(app: &App, body: Body) -> ApiResult<axum::body::Bytes> {
     axum::body::to_bytes(body, app.cfg.body_limit)
         .await
         .map_err(|e| {

@@ -14,6 +14,9 @@
 //! - [`api`]: the HTTP API (axum), JSON errors, limits.
 //! - [`state`]: the configuration and the shared state.
 //! - [`service`]: the process: listener, background tasks, graceful shutdown.
+//! - [`images`]: `POST /images` and the job and watch API; [`jobs`]: the job queue worker (pull,
+//!   catalog, store) and the tag watcher (re-catalog when the digest changes).
+//! - [`harbor`]: the Harbor Pluggable Scanner API v1 under `/harbor/api/v1`.
 
 #![forbid(unsafe_code)]
 
@@ -21,7 +24,13 @@
 pub mod api;
 pub mod auth;
 #[cfg(feature = "service")]
+pub mod harbor;
+#[cfg(feature = "service")]
 pub mod ids;
+#[cfg(feature = "service")]
+pub mod images;
+#[cfg(feature = "service")]
+pub mod jobs;
 #[cfg(feature = "service")]
 pub mod matching;
 #[cfg(feature = "service")]

@@ -196,6 +196,8 @@ pub fn run(cfg: Config) -> Result<(), String> {
         }
         tokio::spawn(rematch_loop(app.clone()));
         tokio::spawn(delivery_loop(app.clone()));
+        tokio::spawn(crate::jobs::job_loop(app.clone()));
+        tokio::spawn(crate::jobs::watch_loop(app.clone()));
         let router = crate::api::router(app.clone());
         axum::serve(listener, router)
             .with_graceful_shutdown(shutdown_signal())

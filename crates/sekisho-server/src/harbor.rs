@@ -1,0 +1,548 @@
+//! The Harbor Pluggable Scanner API v1 (goharbor/pluggable-scanner-spec, adapter API 1.1)
+//! under `/harbor/api/v1`, so Harbor can use sekisho as its scanner:
+//!
+//! - `GET /metadata`: the scanner, what it consumes (OCI and Docker v2 image manifests) and
+//!   produces (Harbor's vulnerability report), and properties such as the DB's age.
+//! - `POST /scan`: a scan request (registry URL and the `Authorization` Harbor hands over, the
+//!   artifact's repository, digest, tag and MIME type) becomes a job of the server's queue
+//!   ([`crate::jobs`]); 202 `{"id"}`. The authorization is used for that registry only.
+//! - `GET /scan/{id}/report`: 302 with `Refresh-After` while the job is queued or running, the
+//!   report when done (built from the stored artifact, so it reflects today's DB), 500 with the
+//!   reason when the pull failed, 404 for an unknown id.
+//!
+//! Errors are the spec's `ErrorResponse` (`{"error": {"message"}}`; the server's own
+//! `status` field rides along). Harbor authenticates with `Authorization: Bearer <token>`: one
+//! of the server's `--token-file` tokens (read-write, since it posts scan requests).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use sekisho_artifact::image::auth::Credentials;
+use sekisho_artifact::image::reference::Reference;
+use sekisho_finding::{Finding, RatingMethod, Severity};
+use sekisho_policy::Policy;
+
+use crate::api::{ApiError, ApiResult, blocking, read_body};
+use crate::ids;
+use crate::state::App;
+use crate::store::JobRow;
+
+/// The MIME types of the image manifests the scanner reads.
+pub const CONSUMES: &[&str] = &[
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+];
+/// The report MIME types it produces (one schema, two names).
+pub const PRODUCES: &[&str] = &[
+    "application/vnd.security.vulnerability.report; version=1.1",
+    "application/vnd.scanner.adapter.vuln.report.harbor+json; version=1.0",
+];
+const METADATA_MIME: &str = "application/vnd.scanner.adapter.metadata+json; version=1.0";
+const SCAN_RESPONSE_MIME: &str = "application/vnd.scanner.adapter.scan.response+json; version=1.0";
+const ERROR_MIME: &str = "application/vnd.scanner.adapter.error+json; version=1.0";
+/// Seconds Harbor is asked to wait before polling a report again.
+const REFRESH_AFTER: &str = "5";
+
+/// The routes of this module.
+pub fn routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/harbor/api/v1/metadata", get(metadata))
+        .route("/harbor/api/v1/scan", post(scan))
+        .route("/harbor/api/v1/scan/{id}/report", get(report))
+}
+
+/// An error as the spec's `ErrorResponse`.
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    let body = json!({"error": {"status": status.as_u16(), "message": message.into()}});
+    (
+        status,
+        [(header::CONTENT_TYPE, ERROR_MIME)],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn from_api(e: ApiError) -> Response {
+    error(e.status, e.message)
+}
+
+fn scanner() -> Value {
+    json!({"name": "sekisho", "vendor": "sekisho", "version": env!("CARGO_PKG_VERSION")})
+}
+
+async fn metadata(State(app): State<Arc<App>>) -> Response {
+    let db = app.matcher.db();
+    let summary = db.as_ref().and_then(|d| d.summary().ok());
+    let updated = summary
+        .as_ref()
+        .and_then(|s| s.updated_at.clone().or_else(|| s.built_at.clone()));
+    let mut props = BTreeMap::new();
+    props.insert(
+        "harbor.scanner-adapter/scanner-type",
+        "os-package-vulnerability".to_string(),
+    );
+    if let Some(u) = &updated {
+        props.insert(
+            "harbor.scanner-adapter/vulnerability-database-updated-at",
+            u.clone(),
+        );
+        if let Some(age) = age_seconds(u) {
+            props.insert(
+                "sekisho/vulnerability-database-age-seconds",
+                age.to_string(),
+            );
+        }
+    }
+    if let Some(s) = &summary {
+        props.insert(
+            "sekisho/vulnerability-database-advisories",
+            s.advisories.to_string(),
+        );
+    }
+    props.insert(
+        "sekisho/vulnerability-database-loaded",
+        db.is_some().to_string(),
+    );
+    let body = json!({
+        "scanner": scanner(),
+        "capabilities": [{"consumes_mime_types": CONSUMES, "produces_mime_types": PRODUCES}],
+        "properties": props,
+    });
+    ([(header::CONTENT_TYPE, METADATA_MIME)], body.to_string()).into_response()
+}
+
+/// Seconds from an RFC 3339 UTC time (`YYYY-MM-DDTHH:MM:SS…Z`) to now.
+fn age_seconds(t: &str) -> Option<u64> {
+    let b = t.as_bytes();
+    if b.len() < 19 {
+        return None;
+    }
+    let n = |r: std::ops::Range<usize>| t.get(r)?.parse::<i64>().ok();
+    let (y, mo, d) = (n(0..4)?, n(5..7)?, n(8..10)?);
+    let (h, mi, s) = (n(11..13)?, n(14..16)?, n(17..19)?);
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y2 = if mo <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let mp = (mo + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let then = days * 86_400 + h * 3600 + mi * 60 + s;
+    let now = sekisho_finding::time::unix_now() as i64;
+    u64::try_from(now - then).ok()
+}
+
+#[derive(Deserialize)]
+struct ScanRequest {
+    registry: RegistryIn,
+    artifact: ArtifactIn,
+}
+
+#[derive(Deserialize)]
+struct RegistryIn {
+    url: String,
+    #[serde(default)]
+    authorization: Option<String>,
+}
+
+#[derive(Deserialize, Clone)]
+struct ArtifactIn {
+    repository: String,
+    digest: String,
+    #[serde(default)]
+    tag: Option<String>,
+    #[serde(default)]
+    mime_type: Option<String>,
+}
+
+/// The registry host (`host[:port]`) of a Harbor registry URL, and whether it is plain HTTP.
+fn registry_host(url: &str) -> Result<(String, bool), String> {
+    let (plain, rest) = if let Some(r) = url.strip_prefix("https://") {
+        (false, r)
+    } else if let Some(r) = url.strip_prefix("http://") {
+        (true, r)
+    } else {
+        return Err("registry.url must start with http:// or https://".into());
+    };
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty() || host.contains('@') {
+        return Err("registry.url has no host (or has user info)".into());
+    }
+    Ok((host.to_ascii_lowercase(), plain))
+}
+
+/// The reference a Harbor job pulls: `host/repository@digest`.
+pub fn reference_of(params: &Value) -> Option<String> {
+    let (host, _) = registry_host(params["registry"]["url"].as_str()?).ok()?;
+    Some(format!(
+        "{host}/{}@{}",
+        params["artifact"]["repository"].as_str()?,
+        params["artifact"]["digest"].as_str()?
+    ))
+}
+
+fn valid_request(req: &ScanRequest) -> Result<String, String> {
+    if req.registry.url.len() > 2048 {
+        return Err("registry.url longer than 2048 bytes".into());
+    }
+    let (host, _) = registry_host(&req.registry.url)?;
+    let a = &req.artifact;
+    if a.repository.is_empty() || a.repository.len() > 512 {
+        return Err("artifact.repository: 1 to 512 bytes".into());
+    }
+    let hex = a.digest.strip_prefix("sha256:").unwrap_or_default();
+    if hex.len() != 64
+        || !hex
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    {
+        return Err("artifact.digest must be sha256: and 64 lowercase hex digits".into());
+    }
+    if let Some(m) = &a.mime_type
+        && !m.is_empty()
+        && !CONSUMES.contains(&m.as_str())
+    {
+        return Err(format!(
+            "artifact.mime_type {m:?} is not scanned (consumed: {})",
+            CONSUMES.join(", ")
+        ));
+    }
+    if let Some(t) = &a.tag
+        && (t.len() > 128 || t.chars().any(char::is_control))
+    {
+        return Err("artifact.tag: at most 128 bytes, no control characters".into());
+    }
+    if let Some(z) = &req.registry.authorization
+        && (z.len() > 16 << 10 || z.chars().any(char::is_control))
+    {
+        return Err("registry.authorization: at most 16 KiB, no control characters".into());
+    }
+    let reference = format!("{host}/{}@{}", a.repository, a.digest);
+    Reference::parse(&reference).map_err(|e| format!("artifact: {e}"))?;
+    Ok(reference)
+}
+
+async fn scan(State(app): State<Arc<App>>, body: Body) -> Response {
+    let bytes = match read_body(&app, body).await {
+        Ok(b) => b,
+        Err(e) => return from_api(e),
+    };
+    let req: ScanRequest = match serde_json::from_slice(&bytes) {
+        Ok(r) => r,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "expected a ScanRequest {{\"registry\": {{\"url\"}}, \"artifact\": {{\"repository\", \"digest\"}}}}: {e}"
+                ),
+            );
+        }
+    };
+    let reference = match valid_request(&req) {
+        Ok(r) => r,
+        Err(e) => return error(StatusCode::UNPROCESSABLE_ENTITY, e),
+    };
+    if let Err(e) = crate::jobs::check_reference(&app, &reference).await {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("registry.url: {e}"),
+        );
+    }
+    let params = json!({
+        "registry": {"url": req.registry.url, "authorization": req.registry.authorization},
+        "artifact": {
+            "repository": req.artifact.repository,
+            "digest": req.artifact.digest,
+            "tag": req.artifact.tag,
+            "mime_type": req.artifact.mime_type,
+        },
+    })
+    .to_string();
+    let id = ids::new_id("job_");
+    let a = app.clone();
+    let jid = id.clone();
+    let r = blocking(move || {
+        a.store
+            .create_job(&jid, "harbor", &params, ids::now_ms())
+            .map_err(ApiError::internal)
+    })
+    .await;
+    if let Err(e) = r {
+        return from_api(e);
+    }
+    app.wake_jobs.notify_one();
+    (
+        StatusCode::ACCEPTED,
+        [(header::CONTENT_TYPE, SCAN_RESPONSE_MIME)],
+        json!({"id": id}).to_string(),
+    )
+        .into_response()
+}
+
+/// How the registry of a Harbor request is reached: as any registry ([`crate::jobs::access_for`]),
+/// plus the authorization Harbor handed over: `Basic` credentials (what Harbor sends for its
+/// robot account; exchanged for a token at that registry's realm) or a ready `Bearer` token.
+fn access(app: &App, v: &Value, r: &Reference) -> Result<sekisho_scan::RegistryAccess, String> {
+    let mut a = crate::jobs::access_for(app, r);
+    let url = v["registry"]["url"].as_str().unwrap_or_default();
+    let (_, plain) = registry_host(url)?;
+    // Harbor named plain HTTP itself (an in-cluster registry): allow it for this pull.
+    a.insecure = plain;
+    if let Some(z) = v["registry"]["authorization"]
+        .as_str()
+        .filter(|z| !z.is_empty())
+    {
+        // Harbor's credential replaces the server's own.
+        a.docker_config = None;
+        let (scheme, rest) = z.split_once(' ').unwrap_or((z, ""));
+        if scheme.eq_ignore_ascii_case("basic") {
+            let raw = base64::engine::general_purpose::STANDARD
+                .decode(rest.trim())
+                .map_err(|_| "registry.authorization: Basic credentials are not base64")?;
+            let text = String::from_utf8(raw)
+                .map_err(|_| "registry.authorization: Basic credentials are not UTF-8")?;
+            let (u, p) = text
+                .split_once(':')
+                .ok_or("registry.authorization: Basic credentials without a colon")?;
+            a.credentials = Some(Credentials {
+                username: u.to_string(),
+                password: p.to_string(),
+            });
+        } else if scheme.eq_ignore_ascii_case("bearer") {
+            a.authorization = Some(format!("Bearer {}", rest.trim()));
+        } else {
+            return Err(format!(
+                "registry.authorization: scheme {scheme:?} is neither Basic nor Bearer"
+            ));
+        }
+    }
+    Ok(a)
+}
+
+/// A Harbor job, on a blocking thread: pull the digest, catalog, store (an artifact already
+/// stored under the same name and digest is reused).
+///
+/// # Errors
+/// Pull or store errors.
+pub fn run_job(app: &App, job: &JobRow, v: &Value) -> Result<Option<String>, String> {
+    let reference = reference_of(v).ok_or("job parameters: not a Harbor scan request")?;
+    let r = Reference::parse(&reference).map_err(|e| e.to_string())?;
+    let access = access(app, v, &r)?;
+    let (target, digest) = crate::jobs::catalog(&reference, access)?;
+    crate::jobs::with_matched(
+        app,
+        crate::jobs::image_meta(&reference, &digest),
+        &target,
+        |a| {
+            app.store
+                .finish_image_job(&job.id, &app.owner, a, None, true, ids::now_ms())
+                .map_err(|e| e.to_string())
+        },
+    )
+}
+
+/// Harbor's severity word for one of ours.
+pub fn severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Unknown => "Unknown",
+        Severity::Info => "Negligible",
+        Severity::Low => "Low",
+        Severity::Medium => "Medium",
+        Severity::High => "High",
+        Severity::Critical => "Critical",
+    }
+}
+
+/// The report MIME type to answer with, from `Accept` (`None`: not one we produce).
+fn pick_mime(headers: &HeaderMap) -> Option<&'static str> {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return Some(PRODUCES[0]);
+    };
+    let norm = |s: &str| {
+        s.split(';')
+            .map(str::trim)
+            .collect::<Vec<_>>()
+            .join(";")
+            .to_ascii_lowercase()
+    };
+    for want in accept.split(',') {
+        let w = norm(want);
+        if w.is_empty() || w == "*/*" || w == "application/*" {
+            return Some(PRODUCES[0]);
+        }
+        if let Some(p) = PRODUCES.iter().find(|p| norm(p) == w) {
+            return Some(p);
+        }
+    }
+    None
+}
+
+async fn report(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(mime) = pick_mime(&headers) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "unsupported report MIME type; produced: {}",
+                PRODUCES.join(", ")
+            ),
+        );
+    };
+    let r = blocking(move || build_report(&app, &id)).await;
+    match r {
+        Ok(Some(body)) => ([(header::CONTENT_TYPE, mime)], body.to_string()).into_response(),
+        Ok(None) => {
+            let mut resp = StatusCode::FOUND.into_response();
+            resp.headers_mut()
+                .insert("refresh-after", HeaderValue::from_static(REFRESH_AFTER));
+            resp
+        }
+        Err(e) => from_api(e),
+    }
+}
+
+/// The report of a Harbor job: `None` while it runs.
+fn build_report(app: &App, id: &str) -> ApiResult<Option<Value>> {
+    let job = app
+        .store
+        .job(id)
+        .map_err(ApiError::internal)?
+        .filter(|j| j.kind == "harbor")
+        .ok_or_else(|| ApiError::not_found("scan request"))?;
+    match job.state.as_str() {
+        "queued" | "running" => return Ok(None),
+        "failed" => {
+            return Err(ApiError::internal(format!(
+                "scan failed: {}",
+                job.error.unwrap_or_default()
+            )));
+        }
+        _ => {}
+    }
+    let params: Value = app
+        .store
+        .job_params(id)
+        .map_err(ApiError::internal)?
+        .and_then(|p| serde_json::from_str(&p).ok())
+        .unwrap_or(Value::Null);
+    let art = job
+        .artifact
+        .as_deref()
+        .ok_or_else(|| ApiError::internal("done without an artifact"))?;
+    let full = app
+        .store
+        .artifact_full(art)
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "the scanned artifact was deleted; request a new scan",
+            )
+        })?;
+    let position: HashMap<&str, usize> = full
+        .packages
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.id.as_str(), i))
+        .collect();
+    let mut findings = Vec::new();
+    for f in &full.findings {
+        let mut f: Finding = serde_json::from_str(f).map_err(ApiError::internal)?;
+        if let Finding::Vulnerability(v) = &mut f {
+            match position.get(v.package_id.as_str()) {
+                Some(&i) => v.package = i,
+                None => continue,
+            }
+        }
+        findings.push(f);
+    }
+    let shown = Policy::default().apply(&full.packages, findings).findings;
+    let mut top = Severity::Unknown;
+    let mut vulns = Vec::new();
+    for f in &shown {
+        let Finding::Vulnerability(v) = f else {
+            continue;
+        };
+        let Some(p) = full.packages.get(v.package) else {
+            continue;
+        };
+        top = top.max(v.severity);
+        let mut item = json!({
+            "id": v.id,
+            "package": p.name,
+            "version": p.version,
+            "fix_version": v.fixed_version.clone().unwrap_or_default(),
+            "severity": severity(v.severity),
+            "description": v.summary.clone().unwrap_or_default(),
+            "links": v.references,
+        });
+        let mut cvss = serde_json::Map::new();
+        let mut preferred = serde_json::Map::new();
+        for r in &v.ratings {
+            let (score_key, vector_key, pref) = match r.method {
+                RatingMethod::CvssV3 => ("V3Score", "V3Vector", "v3"),
+                RatingMethod::CvssV2 => ("V2Score", "V2Vector", "v2"),
+                _ => continue,
+            };
+            let e = cvss.entry(r.source.clone()).or_insert_with(|| json!({}));
+            if let Some(s) = r.score {
+                e[score_key] = json!(s);
+                preferred
+                    .entry(format!("score_{pref}"))
+                    .or_insert_with(|| json!(s));
+            }
+            if let Some(vec) = &r.vector {
+                e[vector_key] = json!(vec);
+                preferred
+                    .entry(format!("vector_{pref}"))
+                    .or_insert_with(|| json!(vec));
+            }
+        }
+        if !preferred.is_empty() {
+            item["preferred_cvss"] = Value::Object(preferred);
+        }
+        let mut vendor = serde_json::Map::new();
+        if !cvss.is_empty() {
+            vendor.insert("CVSS".into(), Value::Object(cvss));
+        }
+        if !v.advisories.is_empty() {
+            vendor.insert("advisories".into(), json!(v.advisories));
+        }
+        if !v.ecosystem.is_empty() {
+            vendor.insert("ecosystem".into(), json!(v.ecosystem));
+        }
+        item["vendor_attributes"] = Value::Object(vendor);
+        vulns.push(item);
+    }
+    let a = &params["artifact"];
+    let mut artifact = json!({
+        "repository": a["repository"],
+        "digest": a["digest"],
+    });
+    for k in ["tag", "mime_type"] {
+        if let Some(s) = a[k].as_str() {
+            artifact[k] = json!(s);
+        }
+    }
+    Ok(Some(json!({
+        "generated_at": ids::rfc3339_ms(ids::now_ms()),
+        "artifact": artifact,
+        "scanner": scanner(),
+        "severity": severity(top),
+        "vulnerabilities": vulns,
+    })))
+}
