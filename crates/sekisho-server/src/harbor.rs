@@ -228,6 +228,19 @@ fn valid_request(req: &ScanRequest) -> Result<String, String> {
     {
         return Err("registry.authorization: at most 16 KiB, no control characters".into());
     }
+    if let Some(z) = req
+        .registry
+        .authorization
+        .as_deref()
+        .filter(|z| !z.is_empty())
+    {
+        let scheme = z.split(' ').next().unwrap_or_default();
+        if !scheme.eq_ignore_ascii_case("basic") && !scheme.eq_ignore_ascii_case("bearer") {
+            return Err(format!(
+                "registry.authorization: scheme {scheme:?} is neither Basic nor Bearer"
+            ));
+        }
+    }
     let reference = format!("{host}/{}@{}", a.repository, a.digest);
     Reference::parse(&reference).map_err(|e| format!("artifact: {e}"))?;
     Ok(reference)

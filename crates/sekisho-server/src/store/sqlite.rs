@@ -1288,4 +1288,78 @@ mod tests {
         assert_eq!(ev[0].kind, "finding.resolved");
         assert_eq!(ev[0].artifact, "a");
     }
+
+    #[test]
+    fn jobs_are_leased_and_finished_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
+        s.create_job("job_1", "image", r#"{"ref":"r.example/a:1"}"#, 0)
+            .unwrap();
+        let a = s.claim_jobs("A", 0, 1000, 10).unwrap();
+        assert_eq!(a.len(), 1);
+        assert_eq!((a[0].state.as_str(), a[0].attempts), ("running", 1));
+        // Held: nobody else takes it before the lease ends.
+        assert!(s.claim_jobs("B", 999, 1000, 10).unwrap().is_empty());
+        assert!(s.renew_job("job_1", "A", 2000).unwrap());
+        assert!(s.claim_jobs("B", 1500, 1000, 10).unwrap().is_empty());
+        // A stops renewing (crashed): B takes it after the lease.
+        let b = s.claim_jobs("B", 2000, 1000, 10).unwrap();
+        assert_eq!((b[0].id.as_str(), b[0].attempts), ("job_1", 2));
+        assert!(!s.renew_job("job_1", "A", 5000).unwrap());
+        let art = artifact("art_1", r#"{"kind":"vulnerability","id":"CVE-1"}"#);
+        // A's late result is dropped; B's is stored once, with the watch.
+        assert_eq!(
+            s.finish_image_job("job_1", "A", &art, Some(("r.example/a:1", 9)), false, 3)
+                .unwrap(),
+            None
+        );
+        assert_eq!(
+            s.finish_image_job("job_1", "B", &art, Some(("r.example/a:1", 9)), false, 3)
+                .unwrap()
+                .as_deref(),
+            Some("art_1")
+        );
+        let j = s.job("job_1").unwrap().unwrap();
+        assert_eq!(
+            (j.state.as_str(), j.artifact.as_deref()),
+            ("done", Some("art_1"))
+        );
+        assert!(s.claim_jobs("C", 10_000, 1000, 10).unwrap().is_empty());
+        assert_eq!(s.list_artifacts(None, 10).unwrap().len(), 1);
+        // A failed job says why; a restart queues running jobs again.
+        s.create_job("job_2", "image", "{}", 0).unwrap();
+        s.claim_jobs("C", 0, 1000, 10).unwrap();
+        assert_eq!(s.requeue_running_jobs().unwrap(), 1);
+        s.claim_jobs("D", 0, 1000, 10).unwrap();
+        s.fail_job("job_2", "D", "no such image", 1).unwrap();
+        let j = s.job("job_2").unwrap().unwrap();
+        assert_eq!(
+            (j.state.as_str(), j.error.as_deref()),
+            ("failed", Some("no such image"))
+        );
+        assert_eq!(s.job_params("job_2").unwrap().as_deref(), Some("{}"));
+        // The watch: leased while checked; a re-catalog replaces the findings with events.
+        let w = s.claim_watches(9, 100, 10).unwrap();
+        assert_eq!(
+            (w[0].reference.as_str(), w[0].digest.as_str()),
+            ("r.example/a:1", "sha256:00")
+        );
+        assert!(s.claim_watches(50, 100, 10).unwrap().is_empty());
+        s.checked_watch("art_1", 60, 70, None).unwrap();
+        let mut next = artifact("art_1", r#"{"kind":"vulnerability","id":"CVE-1"}"#);
+        next.meta.digest = "sha256:11".into();
+        next.components[0].findings.clear();
+        assert_eq!(s.recatalog(&next, 80, 90).unwrap(), Some(1));
+        let w = &s.watches().unwrap()[0];
+        assert_eq!(
+            (w.checks, w.recatalogs, w.digest.as_str()),
+            (2, 1, "sha256:11")
+        );
+        let ev = s.events(0, 10).unwrap();
+        assert_eq!((ev.len(), ev[0].kind.as_str()), (1, "finding.resolved"));
+        assert_eq!(s.artifact("art_1").unwrap().unwrap().digest, "sha256:11");
+        assert_eq!(bodies(&s), 0);
+        next.meta.id = "art_gone".into();
+        assert_eq!(s.recatalog(&next, 80, 90).unwrap(), None);
+    }
 }
