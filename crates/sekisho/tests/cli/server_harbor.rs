@@ -204,12 +204,12 @@ fn harbor_scanner_api_scans_with_the_registry_authorization_harbor_gives() {
             "description": "Prototype Pollution in jquery",
             "links": ["https://nvd.nist.gov/vuln/detail/CVE-2019-11358"],
             "preferred_cvss": {
-                "score_v3": 6.1,
+                "score_v3": 5.9,
                 "vector_v3": "CVSS:3.1/AV:N/AC:H/PR:N/UI:R/S:U/C:N/I:H/A:L",
             },
             "vendor_attributes": {
                 "CVSS": {"GHSA-6c3j-c64m-qhgq": {
-                    "V3Score": 6.1,
+                    "V3Score": 5.9,
                     "V3Vector": "CVSS:3.1/AV:N/AC:H/PR:N/UI:R/S:U/C:N/I:H/A:L",
                 }},
                 "advisories": ["GHSA-6c3j-c64m-qhgq"],
