@@ -20,10 +20,8 @@ use crate::server::{
     base_db, import_file, jquery_advisory, json_of, receiver, start, verified, wait_for,
 };
 
-#[path = "../../../sekisho-artifact/tests/common/registry.rs"]
-mod registry;
-
-pub(crate) use registry::{Registry, have, htpasswd, push};
+use crate::image::registry;
+pub(crate) use crate::image::registry::{Registry, have, htpasswd, push};
 
 pub(crate) fn registry_tools() -> bool {
     have("umoci") && have("skopeo") && have("docker-registry") && have("htpasswd")
