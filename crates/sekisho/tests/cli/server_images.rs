@@ -424,3 +424,73 @@ fn kill_mid_image_job_resumes_after_restart_without_duplicates() {
     assert_eq!(arts[0]["findings"], 1);
     assert_eq!(count(srv.addr, "/api/v1/images", "images"), 1);
 }
+
+/// The server's own registry credentials (its Docker config) go only to `--registry` hosts: the
+/// same private registry fails with 401 when merely allowed, and pulls when configured.
+#[test]
+fn server_credentials_go_only_to_configured_registries() {
+    use base64::Engine;
+    if !registry_tools() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let w = dir.path();
+    let db = jquery_db(w);
+    let layout = jquery_images(w, &[("v1", "3.3.9")]);
+    let hp = htpasswd(w, "alice", "s3cret-pw");
+    let reg = Registry::start(Some(&hp));
+    let reference = format!("{}/private/app:v1", reg.addr);
+    push(&layout, "v1", &reference, Some("alice:s3cret-pw"), &[]);
+    let cfg = w.join("docker");
+    std::fs::create_dir_all(&cfg).unwrap();
+    let auth = base64::engine::general_purpose::STANDARD.encode("alice:s3cret-pw");
+    std::fs::write(
+        cfg.join("config.json"),
+        json!({"auths": {reg.addr.clone(): {"auth": auth}}}).to_string(),
+    )
+    .unwrap();
+    let post = |addr: SocketAddr| {
+        let (s, job) = json_of(
+            addr,
+            "POST",
+            "/api/v1/images",
+            json!({"ref": reference}).to_string().as_bytes(),
+        );
+        assert_eq!(s, 202, "{job}");
+        job["id"].as_str().unwrap().to_string()
+    };
+
+    // Allowed to reach the private address, but not configured: anonymous, so 401.
+    let srv = crate::server::start_with_env(
+        w,
+        &db,
+        &["--allow-private-registries"],
+        &[("DOCKER_CONFIG", &cfg)],
+    );
+    let id = post(srv.addr);
+    let job = wait_for("the failed job", 60, || {
+        let (_, j) = json_of(srv.addr, "GET", &format!("/api/v1/jobs/{id}"), b"");
+        (j["state"] == "failed").then_some(j)
+    });
+    let e = job["error"].as_str().unwrap();
+    assert!(e.contains("registry requires credentials"), "{e}");
+    assert!(!e.contains("s3cret"), "{e}");
+    drop(srv);
+
+    // Configured: its credentials are used (and the private address is fine without the flag).
+    let srv = crate::server::start_with_env(
+        w,
+        &db,
+        &["--registry", &reg.addr],
+        &[("DOCKER_CONFIG", &cfg)],
+    );
+    let id = post(srv.addr);
+    let job = job_done(srv.addr, &id, 60);
+    let (_, art) = json_of(
+        srv.addr,
+        "GET",
+        &format!("/api/v1/artifacts/{}", job["artifact"].as_str().unwrap()),
+        b"",
+    );
+    assert_eq!(art["findings"], 1, "{art}");
+}
