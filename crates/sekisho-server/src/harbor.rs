@@ -33,20 +33,11 @@ use sekisho_finding::{Finding, RatingMethod, Severity};
 use sekisho_policy::Policy;
 
 use crate::api::{ApiError, ApiResult, blocking, read_body};
+use crate::harbor_input::{CONSUMES, PRODUCES, registry_host};
 use crate::ids;
 use crate::state::App;
 use crate::store::JobRow;
 
-/// The MIME types of the image manifests the scanner reads.
-pub const CONSUMES: &[&str] = &[
-    "application/vnd.oci.image.manifest.v1+json",
-    "application/vnd.docker.distribution.manifest.v2+json",
-];
-/// The report MIME types it produces (one schema, two names).
-pub const PRODUCES: &[&str] = &[
-    "application/vnd.security.vulnerability.report; version=1.1",
-    "application/vnd.scanner.adapter.vuln.report.harbor+json; version=1.0",
-];
 const METADATA_MIME: &str = "application/vnd.scanner.adapter.metadata+json; version=1.0";
 const SCAN_RESPONSE_MIME: &str = "application/vnd.scanner.adapter.scan.response+json; version=1.0";
 const ERROR_MIME: &str = "application/vnd.scanner.adapter.error+json; version=1.0";
@@ -96,7 +87,7 @@ async fn metadata(State(app): State<Arc<App>>) -> Response {
             "harbor.scanner-adapter/vulnerability-database-updated-at",
             u.clone(),
         );
-        if let Some(age) = age_seconds(u) {
+        if let Some(age) = crate::harbor_input::age_seconds(u, sekisho_finding::time::unix_now()) {
             props.insert(
                 "sekisho/vulnerability-database-age-seconds",
                 age.to_string(),
@@ -119,28 +110,6 @@ async fn metadata(State(app): State<Arc<App>>) -> Response {
         "properties": props,
     });
     ([(header::CONTENT_TYPE, METADATA_MIME)], body.to_string()).into_response()
-}
-
-/// Seconds from an RFC 3339 UTC time (`YYYY-MM-DDTHH:MM:SS…Z`) to now.
-fn age_seconds(t: &str) -> Option<u64> {
-    let b = t.as_bytes();
-    if b.len() < 19 {
-        return None;
-    }
-    let n = |r: std::ops::Range<usize>| t.get(r)?.parse::<i64>().ok();
-    let (y, mo, d) = (n(0..4)?, n(5..7)?, n(8..10)?);
-    let (h, mi, s) = (n(11..13)?, n(14..16)?, n(17..19)?);
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let y2 = if mo <= 2 { y - 1 } else { y };
-    let era = y2.div_euclid(400);
-    let yoe = y2 - era * 400;
-    let mp = (mo + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let then = days * 86_400 + h * 3600 + mi * 60 + s;
-    let now = sekisho_finding::time::unix_now() as i64;
-    u64::try_from(now - then).ok()
 }
 
 #[derive(Deserialize)]
@@ -166,22 +135,6 @@ struct ArtifactIn {
     mime_type: Option<String>,
 }
 
-/// The registry host (`host[:port]`) of a Harbor registry URL, and whether it is plain HTTP.
-fn registry_host(url: &str) -> Result<(String, bool), String> {
-    let (plain, rest) = if let Some(r) = url.strip_prefix("https://") {
-        (false, r)
-    } else if let Some(r) = url.strip_prefix("http://") {
-        (true, r)
-    } else {
-        return Err("registry.url must start with http:// or https://".into());
-    };
-    let host = rest.split('/').next().unwrap_or_default();
-    if host.is_empty() || host.contains('@') {
-        return Err("registry.url has no host (or has user info)".into());
-    }
-    Ok((host.to_ascii_lowercase(), plain))
-}
-
 /// The reference a Harbor job pulls: `host/repository@digest`.
 pub fn reference_of(params: &Value) -> Option<String> {
     let (host, _) = registry_host(params["registry"]["url"].as_str()?).ok()?;
@@ -193,55 +146,15 @@ pub fn reference_of(params: &Value) -> Option<String> {
 }
 
 fn valid_request(req: &ScanRequest) -> Result<String, String> {
-    if req.registry.url.len() > 2048 {
-        return Err("registry.url longer than 2048 bytes".into());
-    }
-    let (host, _) = registry_host(&req.registry.url)?;
     let a = &req.artifact;
-    if a.repository.is_empty() || a.repository.len() > 512 {
-        return Err("artifact.repository: 1 to 512 bytes".into());
-    }
-    let hex = a.digest.strip_prefix("sha256:").unwrap_or_default();
-    if hex.len() != 64
-        || !hex
-            .bytes()
-            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-    {
-        return Err("artifact.digest must be sha256: and 64 lowercase hex digits".into());
-    }
-    if let Some(m) = &a.mime_type
-        && !m.is_empty()
-        && !CONSUMES.contains(&m.as_str())
-    {
-        return Err(format!(
-            "artifact.mime_type {m:?} is not scanned (consumed: {})",
-            CONSUMES.join(", ")
-        ));
-    }
-    if let Some(t) = &a.tag
-        && (t.len() > 128 || t.chars().any(char::is_control))
-    {
-        return Err("artifact.tag: at most 128 bytes, no control characters".into());
-    }
-    if let Some(z) = &req.registry.authorization
-        && (z.len() > 16 << 10 || z.chars().any(char::is_control))
-    {
-        return Err("registry.authorization: at most 16 KiB, no control characters".into());
-    }
-    if let Some(z) = req
-        .registry
-        .authorization
-        .as_deref()
-        .filter(|z| !z.is_empty())
-    {
-        let scheme = z.split(' ').next().unwrap_or_default();
-        if !scheme.eq_ignore_ascii_case("basic") && !scheme.eq_ignore_ascii_case("bearer") {
-            return Err(format!(
-                "registry.authorization: scheme {scheme:?} is neither Basic nor Bearer"
-            ));
-        }
-    }
-    let reference = format!("{host}/{}@{}", a.repository, a.digest);
+    let reference = crate::harbor_input::check_fields(&crate::harbor_input::Fields {
+        url: &req.registry.url,
+        authorization: req.registry.authorization.as_deref(),
+        repository: &a.repository,
+        digest: &a.digest,
+        tag: a.tag.as_deref(),
+        mime_type: a.mime_type.as_deref(),
+    })?;
     Reference::parse(&reference).map_err(|e| format!("artifact: {e}"))?;
     Ok(reference)
 }
@@ -377,36 +290,13 @@ pub fn severity(s: Severity) -> &'static str {
     }
 }
 
-/// The report MIME type to answer with, from `Accept` (`None`: not one we produce).
-fn pick_mime(headers: &HeaderMap) -> Option<&'static str> {
-    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
-        return Some(PRODUCES[0]);
-    };
-    let norm = |s: &str| {
-        s.split(';')
-            .map(str::trim)
-            .collect::<Vec<_>>()
-            .join(";")
-            .to_ascii_lowercase()
-    };
-    for want in accept.split(',') {
-        let w = norm(want);
-        if w.is_empty() || w == "*/*" || w == "application/*" {
-            return Some(PRODUCES[0]);
-        }
-        if let Some(p) = PRODUCES.iter().find(|p| norm(p) == w) {
-            return Some(p);
-        }
-    }
-    None
-}
-
 async fn report(
     State(app): State<Arc<App>>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let Some(mime) = pick_mime(&headers) else {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let Some(mime) = crate::harbor_input::pick_mime(accept) else {
         return error(
             StatusCode::BAD_REQUEST,
             format!(
