@@ -605,10 +605,11 @@ async fn redeliver(
 /// Prometheus text format.
 async fn metrics(State(app): State<Arc<App>>) -> ApiResult<Response> {
     let a = app.clone();
-    let (c, size) = blocking(move || {
+    let (c, size, jobs) = blocking(move || {
         Ok((
             a.store.counts().map_err(ApiError::internal)?,
             a.store.size_bytes(),
+            a.store.job_queue().map_err(ApiError::internal)?,
         ))
     })
     .await?;
@@ -657,6 +658,18 @@ async fn metrics(State(app): State<Arc<App>>) -> ApiResult<Response> {
         c.dead_deliveries.to_string(),
     );
     put(
+        "sekisho_job_queue_depth",
+        "gauge",
+        "Image and Harbor scan jobs waiting for a scan slot.",
+        jobs.0.to_string(),
+    );
+    put(
+        "sekisho_jobs_running",
+        "gauge",
+        "Image and Harbor scan jobs running.",
+        jobs.1.to_string(),
+    );
+    put(
         "sekisho_events_total",
         "counter",
         "Finding events recorded.",
@@ -665,7 +678,7 @@ async fn metrics(State(app): State<Arc<App>>) -> ApiResult<Response> {
     put(
         "sekisho_scans_total",
         "counter",
-        "SBOMs stored since start.",
+        "SBOMs and images cataloged since start.",
         l(&m.scans).to_string(),
     );
     put(

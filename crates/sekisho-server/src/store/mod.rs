@@ -308,6 +308,8 @@ pub trait Store: Send + Sync {
     fn recatalog(&self, a: &NewArtifact, now_ms: i64, next_ms: i64) -> Result<Option<usize>>;
     /// Every watched tag.
     fn watches(&self) -> Result<Vec<WatchRow>>;
+    /// Jobs queued and running.
+    fn job_queue(&self) -> Result<(u64, u64)>;
 }
 
 /// A job: an image to pull and catalog (`image`) or a Harbor scan request (`harbor`).

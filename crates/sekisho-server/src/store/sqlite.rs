@@ -1005,8 +1005,10 @@ impl Store for SqliteStore {
     fn fail_job(&self, id: &str, owner: &str, error: &str, now_ms: i64) -> Result<()> {
         self.write(|tx| {
             tx.execute(
-                "UPDATE jobs SET state = 'failed', error = ?1, updated = ?2
-                 WHERE id = ?3 AND owner = ?4 AND state = 'running'",
+                &format!(
+                    "UPDATE jobs SET state = 'failed', error = ?1, updated = ?2, {SCRUB}
+                     WHERE id = ?3 AND owner = ?4 AND state = 'running'"
+                ),
                 params![error, now_ms, id, owner],
             )?;
             Ok(())
@@ -1072,7 +1074,9 @@ impl Store for SqliteStore {
                 )?;
             }
             tx.execute(
-                "UPDATE jobs SET state = 'done', artifact = ?1, error = NULL, updated = ?2 WHERE id = ?3",
+                &format!(
+                    "UPDATE jobs SET state = 'done', artifact = ?1, error = NULL, updated = ?2, {SCRUB} WHERE id = ?3"
+                ),
                 params![id, now_ms, job],
             )?;
             Ok(Some(id))
@@ -1165,6 +1169,15 @@ impl Store for SqliteStore {
         })
     }
 
+    fn job_queue(&self) -> Result<(u64, u64)> {
+        let c = self.reader()?;
+        let n = |q: &str| -> Result<u64> { Ok(c.query_row(q, [], |r| r.get::<_, i64>(0))? as u64) };
+        Ok((
+            n("SELECT COUNT(*) FROM jobs WHERE state = 'queued'")?,
+            n("SELECT COUNT(*) FROM jobs WHERE state = 'running'")?,
+        ))
+    }
+
     fn watches(&self) -> Result<Vec<WatchRow>> {
         let c = self.reader()?;
         let mut st = c.prepare_cached(&format!(
@@ -1175,6 +1188,10 @@ impl Store for SqliteStore {
             .collect::<rusqlite::Result<_>>()?)
     }
 }
+
+/// A job that ended no longer needs the registry credential it was queued with.
+const SCRUB: &str = "params = CASE WHEN json_valid(params)
+  THEN json_remove(params, '$.registry.authorization') ELSE params END";
 
 const JOB_COLS: &str = "id, kind, state, error, artifact, attempts, created, updated";
 
@@ -1338,6 +1355,21 @@ mod tests {
             ("failed", Some("no such image"))
         );
         assert_eq!(s.job_params("job_2").unwrap().as_deref(), Some("{}"));
+        s.create_job(
+            "job_3",
+            "harbor",
+            r#"{"registry":{"url":"http://r","authorization":"Basic eDp5"},"artifact":{}}"#,
+            0,
+        )
+        .unwrap();
+        s.claim_jobs("D", 0, 1000, 10).unwrap();
+        assert_eq!(s.job_queue().unwrap(), (0, 1));
+        s.fail_job("job_3", "D", "401", 1).unwrap();
+        assert_eq!(
+            s.job_params("job_3").unwrap().as_deref(),
+            Some(r#"{"registry":{"url":"http://r"},"artifact":{}}"#),
+            "an ended job forgets the credential"
+        );
         // The watch: leased while checked; a re-catalog replaces the findings with events.
         let w = s.claim_watches(9, 100, 10).unwrap();
         assert_eq!(

@@ -334,6 +334,12 @@ fn posted_images_are_cataloged_then_recataloged_only_when_the_digest_changes() {
     });
     assert_eq!(wt["recatalogs"], 1, "{wt}");
     assert_eq!(count(addr, "/api/v1/events", "events"), 1);
+    let (_, m) = crate::server::http(addr, "GET", "/metrics", Some(crate::server::RO), b"");
+    let m = String::from_utf8(m).unwrap();
+    assert!(m.contains("sekisho_job_queue_depth 0\n"), "{m}");
+    assert!(m.contains("sekisho_jobs_running 0\n"), "{m}");
+    // One image cataloged, then once again.
+    assert!(m.contains("sekisho_scans_total 2\n"), "{m}");
     assert_eq!(count(addr, "/api/v1/artifacts", "artifacts"), 1);
     assert_eq!(rx.got.lock().unwrap().len(), 1);
 }
