@@ -74,8 +74,8 @@ pub(crate) async fn blocking<T: Send + 'static>(
         .map_err(|e| ApiError::internal(format!("task failed: {e}")))?
 }
 
-/// The router with every route, the auth layer and the limits.
-pub fn router(app: Arc<App>) -> Router {
+/// The router with every route (this module's and `extra`), the auth layer and the limits.
+pub fn router(app: Arc<App>, extra: Router<Arc<App>>) -> Router {
     let api = Router::new()
         .route("/api/v1/sboms", post(upload_sbom))
         .route("/api/v1/artifacts", get(list_artifacts))
@@ -97,8 +97,7 @@ pub fn router(app: Arc<App>) -> Router {
             post(redeliver),
         )
         .route("/api/v1/openapi.json", get(openapi))
-        .merge(crate::images::routes())
-        .merge(crate::harbor::routes())
+        .merge(extra)
         .route("/metrics", get(metrics))
         .route_layer(middleware::from_fn_with_state(app.clone(), authorize));
     Router::new()

@@ -5,7 +5,7 @@
 //!   produces (Harbor's vulnerability report), and properties such as the DB's age.
 //! - `POST /scan`: a scan request (registry URL and the `Authorization` Harbor hands over, the
 //!   artifact's repository, digest, tag and MIME type) becomes a job of the server's queue
-//!   ([`crate::jobs`]); 202 `{"id"}`. The authorization is used for that registry only.
+//!   ([`crate::jobs`], which pulls it); 202 `{"id"}`. The authorization is used for that registry only.
 //! - `GET /scan/{id}/report`: 302 with `Refresh-After` while the job is queued or running, the
 //!   report when done (built from the stored artifact, so it reflects today's DB), 500 with the
 //!   reason when the pull failed, 404 for an unknown id.
@@ -23,20 +23,17 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use base64::Engine;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use sekisho_artifact::image::auth::Credentials;
 use sekisho_artifact::image::reference::Reference;
 use sekisho_finding::{Finding, RatingMethod, Severity};
 use sekisho_policy::Policy;
 
 use crate::api::{ApiError, ApiResult, blocking, read_body};
-use crate::harbor_input::{CONSUMES, PRODUCES, registry_host};
+use crate::harbor_input::{CONSUMES, PRODUCES};
 use crate::ids;
 use crate::state::App;
-use crate::store::JobRow;
 
 const METADATA_MIME: &str = "application/vnd.scanner.adapter.metadata+json; version=1.0";
 const SCAN_RESPONSE_MIME: &str = "application/vnd.scanner.adapter.scan.response+json; version=1.0";
@@ -135,16 +132,6 @@ struct ArtifactIn {
     mime_type: Option<String>,
 }
 
-/// The reference a Harbor job pulls: `host/repository@digest`.
-pub fn reference_of(params: &Value) -> Option<String> {
-    let (host, _) = registry_host(params["registry"]["url"].as_str()?).ok()?;
-    Some(format!(
-        "{host}/{}@{}",
-        params["artifact"]["repository"].as_str()?,
-        params["artifact"]["digest"].as_str()?
-    ))
-}
-
 fn valid_request(req: &ScanRequest) -> Result<String, String> {
     let a = &req.artifact;
     let reference = crate::harbor_input::check_fields(&crate::harbor_input::Fields {
@@ -214,68 +201,6 @@ async fn scan(State(app): State<Arc<App>>, body: Body) -> Response {
         json!({"id": id}).to_string(),
     )
         .into_response()
-}
-
-/// How the registry of a Harbor request is reached: as any registry ([`crate::jobs::access_for`]),
-/// plus the authorization Harbor handed over: `Basic` credentials (what Harbor sends for its
-/// robot account; exchanged for a token at that registry's realm) or a ready `Bearer` token.
-fn access(app: &App, v: &Value, r: &Reference) -> Result<sekisho_scan::RegistryAccess, String> {
-    let mut a = crate::jobs::access_for(app, r);
-    let url = v["registry"]["url"].as_str().unwrap_or_default();
-    let (_, plain) = registry_host(url)?;
-    // Harbor named plain HTTP itself (an in-cluster registry): allow it for this pull.
-    a.insecure = plain;
-    if let Some(z) = v["registry"]["authorization"]
-        .as_str()
-        .filter(|z| !z.is_empty())
-    {
-        // Harbor's credential replaces the server's own.
-        a.docker_config = None;
-        let (scheme, rest) = z.split_once(' ').unwrap_or((z, ""));
-        if scheme.eq_ignore_ascii_case("basic") {
-            let raw = base64::engine::general_purpose::STANDARD
-                .decode(rest.trim())
-                .map_err(|_| "registry.authorization: Basic credentials are not base64")?;
-            let text = String::from_utf8(raw)
-                .map_err(|_| "registry.authorization: Basic credentials are not UTF-8")?;
-            let (u, p) = text
-                .split_once(':')
-                .ok_or("registry.authorization: Basic credentials without a colon")?;
-            a.credentials = Some(Credentials {
-                username: u.to_string(),
-                password: p.to_string(),
-            });
-        } else if scheme.eq_ignore_ascii_case("bearer") {
-            a.authorization = Some(format!("Bearer {}", rest.trim()));
-        } else {
-            return Err(format!(
-                "registry.authorization: scheme {scheme:?} is neither Basic nor Bearer"
-            ));
-        }
-    }
-    Ok(a)
-}
-
-/// A Harbor job, on a blocking thread: pull the digest, catalog, store (an artifact already
-/// stored under the same name and digest is reused).
-///
-/// # Errors
-/// Pull or store errors.
-pub fn run_job(app: &App, job: &JobRow, v: &Value) -> Result<Option<String>, String> {
-    let reference = reference_of(v).ok_or("job parameters: not a Harbor scan request")?;
-    let r = Reference::parse(&reference).map_err(|e| e.to_string())?;
-    let access = access(app, v, &r)?;
-    let (target, digest) = crate::jobs::catalog(&reference, access)?;
-    crate::jobs::with_matched(
-        app,
-        crate::jobs::image_meta(&reference, &digest),
-        &target,
-        |a| {
-            app.store
-                .finish_image_job(&job.id, &app.owner, a, None, true, ids::now_ms())
-                .map_err(|e| e.to_string())
-        },
-    )
 }
 
 /// Harbor's severity word for one of ours.

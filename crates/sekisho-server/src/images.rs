@@ -91,7 +91,7 @@ async fn get_job(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResu
         let reference = params["ref"]
             .as_str()
             .map(str::to_string)
-            .or_else(|| crate::harbor::reference_of(&params));
+            .or_else(|| crate::jobs::reference_of(&params));
         Ok(Json(job_view(&job, reference.as_deref())))
     })
     .await

@@ -24,11 +24,13 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use sekisho_artifact::image::auth::Credentials;
 use sekisho_artifact::image::reference::Reference;
 use sekisho_artifact::image::registry::{AddressFilter, Client, RegistryOptions};
 use sekisho_report::Target;
 use sekisho_scan::{ImageSource, ImageSpec, RegistryAccess, ScanOptions, TargetSpec};
 
+use crate::harbor_input::registry_host;
 use crate::ids;
 use crate::matching;
 use crate::state::App;
@@ -274,7 +276,7 @@ fn run_blocking(app: &App, job: &JobRow, params: &str) -> Result<Option<String>,
             })?;
             Ok(stored)
         }
-        "harbor" => crate::harbor::run_job(app, job, &v),
+        "harbor" => run_harbor_job(app, job, &v),
         other => Err(format!("unknown job kind {other:?}")),
     }
 }
@@ -447,4 +449,79 @@ pub async fn watch_loop(app: Arc<App>) {
         while set.join_next().await.is_some() {}
         tokio::time::sleep(poll).await;
     }
+}
+
+/// The reference a Harbor job pulls: `host/repository@digest`.
+pub fn reference_of(params: &serde_json::Value) -> Option<String> {
+    let (host, _) = registry_host(params["registry"]["url"].as_str()?).ok()?;
+    Some(format!(
+        "{host}/{}@{}",
+        params["artifact"]["repository"].as_str()?,
+        params["artifact"]["digest"].as_str()?
+    ))
+}
+
+/// How the registry of a Harbor request is reached: as any registry ([`access_for`]),
+/// plus the authorization Harbor handed over: `Basic` credentials (what Harbor sends for its
+/// robot account; exchanged for a token at that registry's realm) or a ready `Bearer` token.
+fn harbor_access(
+    app: &App,
+    v: &serde_json::Value,
+    r: &Reference,
+) -> Result<sekisho_scan::RegistryAccess, String> {
+    let mut a = access_for(app, r);
+    let url = v["registry"]["url"].as_str().unwrap_or_default();
+    let (_, plain) = registry_host(url)?;
+    // Harbor named plain HTTP itself (an in-cluster registry): allow it for this pull.
+    a.insecure = plain;
+    if let Some(z) = v["registry"]["authorization"]
+        .as_str()
+        .filter(|z| !z.is_empty())
+    {
+        // Harbor's credential replaces the server's own.
+        a.docker_config = None;
+        let (scheme, rest) = z.split_once(' ').unwrap_or((z, ""));
+        if scheme.eq_ignore_ascii_case("basic") {
+            let raw =
+                base64::Engine::decode(&base64::engine::general_purpose::STANDARD, rest.trim())
+                    .map_err(|_| "registry.authorization: Basic credentials are not base64")?;
+            let text = String::from_utf8(raw)
+                .map_err(|_| "registry.authorization: Basic credentials are not UTF-8")?;
+            let (u, p) = text
+                .split_once(':')
+                .ok_or("registry.authorization: Basic credentials without a colon")?;
+            a.credentials = Some(Credentials {
+                username: u.to_string(),
+                password: p.to_string(),
+            });
+        } else if scheme.eq_ignore_ascii_case("bearer") {
+            a.authorization = Some(format!("Bearer {}", rest.trim()));
+        } else {
+            return Err(format!(
+                "registry.authorization: scheme {scheme:?} is neither Basic nor Bearer"
+            ));
+        }
+    }
+    Ok(a)
+}
+
+/// A Harbor job, on a blocking thread: pull the digest, catalog, store (an artifact already
+/// stored under the same name and digest is reused).
+///
+/// # Errors
+/// Pull or store errors.
+pub fn run_harbor_job(
+    app: &App,
+    job: &JobRow,
+    v: &serde_json::Value,
+) -> Result<Option<String>, String> {
+    let reference = reference_of(v).ok_or("job parameters: not a Harbor scan request")?;
+    let r = Reference::parse(&reference).map_err(|e| e.to_string())?;
+    let access = harbor_access(app, v, &r)?;
+    let (target, digest) = catalog(&reference, access)?;
+    with_matched(app, image_meta(&reference, &digest), &target, |a| {
+        app.store
+            .finish_image_job(&job.id, &app.owner, a, None, true, ids::now_ms())
+            .map_err(|e| e.to_string())
+    })
 }

@@ -198,7 +198,8 @@ pub fn run(cfg: Config) -> Result<(), String> {
         tokio::spawn(delivery_loop(app.clone()));
         tokio::spawn(crate::jobs::job_loop(app.clone()));
         tokio::spawn(crate::jobs::watch_loop(app.clone()));
-        let router = crate::api::router(app.clone());
+        let extra = crate::images::routes().merge(crate::harbor::routes());
+        let router = crate::api::router(app.clone(), extra);
         axum::serve(listener, router)
             .with_graceful_shutdown(shutdown_signal())
             .await
