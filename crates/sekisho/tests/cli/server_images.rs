@@ -500,3 +500,48 @@ fn server_credentials_go_only_to_configured_registries() {
     );
     assert_eq!(art["findings"], 1, "{art}");
 }
+
+/// Jobs run within the scan bound: with `--max-scans 1` and a pull that hangs, a second job
+/// stays queued (and `/metrics` says so).
+#[test]
+fn image_jobs_wait_for_a_scan_slot() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = base_db(dir.path());
+    // Nothing behind the proxy is ever reached: it takes connections and never answers.
+    let px = proxy("127.0.0.1:9", true);
+    let srv = start(
+        dir.path(),
+        &db,
+        &["--allow-private-registries", "--max-scans", "1"],
+    );
+    let addr = srv.addr;
+    let post = |r: &str| {
+        let (s, job) = json_of(
+            addr,
+            "POST",
+            "/api/v1/images",
+            json!({"ref": format!("{}/{r}", px.addr)})
+                .to_string()
+                .as_bytes(),
+        );
+        assert_eq!(s, 202, "{job}");
+        job["id"].as_str().unwrap().to_string()
+    };
+    let first = post("a:1");
+    let second = post("b:1");
+    let state = |id: &str| {
+        let (_, j) = json_of(addr, "GET", &format!("/api/v1/jobs/{id}"), b"");
+        j["state"].as_str().unwrap().to_string()
+    };
+    wait_for("the first job to run", 20, || {
+        (state(&first) == "running").then_some(())
+    });
+    for _ in 0..10 {
+        assert_eq!(state(&second), "queued");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (_, m) = crate::server::http(addr, "GET", "/metrics", Some(crate::server::RO), b"");
+    let m = String::from_utf8(m).unwrap();
+    assert!(m.contains("sekisho_jobs_running 1\n"), "{m}");
+    assert!(m.contains("sekisho_job_queue_depth 1\n"), "{m}");
+}
