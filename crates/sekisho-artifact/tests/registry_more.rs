@@ -536,3 +536,81 @@ fn retries_then_clear_errors_naming_registry_and_step() {
     );
     assert_eq!(cut.faults.load(Ordering::SeqCst), 5);
 }
+
+/// An address filter (what the server sets for references tenants name) refuses a registry on a
+/// refused address at once (no retries), and a token realm on one even when the registry itself
+/// is allowed: every connection the client makes is checked.
+#[test]
+fn address_filter_refuses_registries_and_token_realms() {
+    use sekisho_artifact::image::registry::AddressFilter;
+    if !tools() {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    let (l, _) = fixture(w);
+    let reg = Registry::start(None);
+    push(&l, "t", &format!("{}/app:t", reg.addr), None, &[]);
+    let reference = format!("{}/app:t", reg.addr);
+    let refuse_all = RegistryOptions {
+        address_filter: Some(AddressFilter(Arc::new(|_| Err("refused here".into())))),
+        ..ropts(w)
+    };
+    let t = Instant::now();
+    let e = match open_registry(&reference, &refuse_all, &on("linux/amd64")) {
+        Ok(_) => panic!("refused"),
+        Err(e) => e.to_string(),
+    };
+    assert!(e.contains("resolves to 127.0.0.1: refused here"), "{e}");
+    assert!(t.elapsed() < Duration::from_secs(3), "not retried: {e}");
+    // Allowed, the same pull works.
+    let allow = RegistryOptions {
+        address_filter: Some(AddressFilter(Arc::new(|_| Ok(())))),
+        ..ropts(w)
+    };
+    assert!(open_registry(&reference, &allow, &on("linux/amd64")).is_ok());
+
+    // A registry on 127.0.0.1 whose bearer realm is on 127.0.0.2: the realm is never reached.
+    let realm = TcpListener::bind("127.0.0.2:0").unwrap();
+    let realm_addr = realm.local_addr().unwrap();
+    let realm_hits = Arc::new(AtomicUsize::new(0));
+    let hits = realm_hits.clone();
+    std::thread::spawn(move || {
+        for c in realm.incoming().flatten() {
+            hits.fetch_add(1, Ordering::SeqCst);
+            drop(c);
+        }
+    });
+    let front = TcpListener::bind("127.0.0.1:0").unwrap();
+    let front_addr = front.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut c in front.incoming().flatten() {
+            let mut buf = [0u8; 4096];
+            let _ = c.read(&mut buf);
+            let _ = write!(
+                c,
+                "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"http://{realm_addr}/token\",service=\"x\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+        }
+    });
+    let only_first = RegistryOptions {
+        address_filter: Some(AddressFilter(Arc::new(|ip| {
+            if ip == std::net::IpAddr::from([127, 0, 0, 1]) {
+                Ok(())
+            } else {
+                Err("not 127.0.0.1".into())
+            }
+        }))),
+        ..ropts(w)
+    };
+    let e = match open_registry(
+        &format!("{front_addr}/app:t"),
+        &only_first,
+        &on("linux/amd64"),
+    ) {
+        Ok(_) => panic!("refused"),
+        Err(e) => e.to_string(),
+    };
+    assert!(e.contains("resolves to 127.0.0.2: not 127.0.0.1"), "{e}");
+    assert_eq!(realm_hits.load(Ordering::SeqCst), 0);
+}

@@ -40,6 +40,10 @@ pub struct RegistryAccess {
     pub ca_certs: Vec<PathBuf>,
     /// The proxy.
     pub proxy: sekisho_artifact::image::registry::ProxySettings,
+    /// Which addresses connections may go to (a server refuses private ones); `None`: any.
+    pub address_filter: Option<sekisho_artifact::image::registry::AddressFilter>,
+    /// An `Authorization` header sent to the registry's API from the first request on.
+    pub authorization: Option<String>,
 }
 
 impl RegistryAccess {
@@ -51,6 +55,8 @@ impl RegistryAccess {
             docker_config: env.docker_config.clone(),
             ca_certs: env.extra_ca_certs.clone(),
             proxy: env.proxy.clone(),
+            address_filter: None,
+            authorization: None,
         }
     }
 }
@@ -146,6 +152,8 @@ fn registry_options(a: &RegistryAccess) -> RegistryOptions {
         ca_certs: a.ca_certs.clone(),
         docker_config: a.docker_config.clone(),
         proxy: a.proxy.clone(),
+        address_filter: a.address_filter.clone(),
+        authorization: a.authorization.clone(),
         ..RegistryOptions::default()
     }
 }

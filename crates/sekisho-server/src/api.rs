@@ -46,13 +46,13 @@ impl ApiError {
             message: message.into(),
         }
     }
-    fn bad(m: impl Into<String>) -> Self {
+    pub(crate) fn bad(m: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, m)
     }
-    fn not_found(what: &str) -> Self {
+    pub(crate) fn not_found(what: &str) -> Self {
         Self::new(StatusCode::NOT_FOUND, format!("no such {what}"))
     }
-    fn internal(m: impl std::fmt::Display) -> Self {
+    pub(crate) fn internal(m: impl std::fmt::Display) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, m.to_string())
     }
 }
@@ -64,9 +64,9 @@ impl IntoResponse for ApiError {
     }
 }
 
-type ApiResult<T> = Result<T, ApiError>;
+pub(crate) type ApiResult<T> = Result<T, ApiError>;
 
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> ApiResult<T> + Send + 'static,
 ) -> ApiResult<T> {
     tokio::task::spawn_blocking(f)
@@ -74,8 +74,8 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| ApiError::internal(format!("task failed: {e}")))?
 }
 
-/// The router with every route, the auth layer and the limits.
-pub fn router(app: Arc<App>) -> Router {
+/// The router with every route (this module's and `extra`), the auth layer and the limits.
+pub fn router(app: Arc<App>, extra: Router<Arc<App>>) -> Router {
     let api = Router::new()
         .route("/api/v1/sboms", post(upload_sbom))
         .route("/api/v1/artifacts", get(list_artifacts))
@@ -97,6 +97,7 @@ pub fn router(app: Arc<App>) -> Router {
             post(redeliver),
         )
         .route("/api/v1/openapi.json", get(openapi))
+        .merge(extra)
         .route("/metrics", get(metrics))
         .route_layer(middleware::from_fn_with_state(app.clone(), authorize));
     Router::new()
@@ -191,7 +192,7 @@ struct UploadQuery {
     name: Option<String>,
 }
 
-async fn read_body(app: &App, body: Body) -> ApiResult<axum::body::Bytes> {
+pub(crate) async fn read_body(app: &App, body: Body) -> ApiResult<axum::body::Bytes> {
     axum::body::to_bytes(body, app.cfg.body_limit)
         .await
         .map_err(|e| {
@@ -631,10 +632,11 @@ async fn redeliver(
 /// Prometheus text format.
 async fn metrics(State(app): State<Arc<App>>) -> ApiResult<Response> {
     let a = app.clone();
-    let (c, size) = blocking(move || {
+    let (c, size, jobs) = blocking(move || {
         Ok((
             a.store.counts().map_err(ApiError::internal)?,
             a.store.size_bytes(),
+            a.store.job_queue().map_err(ApiError::internal)?,
         ))
     })
     .await?;
@@ -683,6 +685,18 @@ async fn metrics(State(app): State<Arc<App>>) -> ApiResult<Response> {
         c.dead_deliveries.to_string(),
     );
     put(
+        "sekisho_job_queue_depth",
+        "gauge",
+        "Image and Harbor scan jobs waiting for a scan slot.",
+        jobs.0.to_string(),
+    );
+    put(
+        "sekisho_jobs_running",
+        "gauge",
+        "Image and Harbor scan jobs running.",
+        jobs.1.to_string(),
+    );
+    put(
         "sekisho_events_total",
         "counter",
         "Finding events recorded.",
@@ -691,7 +705,7 @@ async fn metrics(State(app): State<Arc<App>>) -> ApiResult<Response> {
     put(
         "sekisho_scans_total",
         "counter",
-        "SBOMs stored since start.",
+        "SBOMs and images cataloged since start.",
         l(&m.scans).to_string(),
     );
     put(

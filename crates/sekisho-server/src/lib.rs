@@ -10,12 +10,17 @@
 //! - [`webhook`]: signatures, the retry schedule, one delivery; [`target`]: where a webhook may
 //!   point (pure, fuzzed).
 //!
-//! Without the default `service` feature only the pure parsers ([`auth`], [`browser`], [`target`]) are built
+//! Without the default `service` feature only the pure parsers ([`auth`], [`browser`], [`target`],
+//! [`harbor_input`]) are built
 //! (for the fuzz targets).
 //! - [`api`]: the HTTP API (axum), JSON errors, limits.
 //! - [`dashboard`]: the web pages at `/` (sessions, CSRF, CSP), server-rendered.
 //! - [`state`]: the configuration and the shared state.
 //! - [`service`]: the process: listener, background tasks, graceful shutdown.
+//! - [`images`]: `POST /images` and the job and watch API; [`jobs`]: the job queue worker (pull,
+//!   catalog, store) and the tag watcher (re-catalog when the digest changes).
+//! - [`harbor`]: the Harbor Pluggable Scanner API v1 under `/harbor/api/v1`; [`harbor_input`]:
+//!   what it reads from Harbor, checked without I/O (fuzzed).
 
 #![forbid(unsafe_code)]
 
@@ -26,7 +31,14 @@ pub mod browser;
 #[cfg(feature = "service")]
 pub mod dashboard;
 #[cfg(feature = "service")]
+pub mod harbor;
+pub mod harbor_input;
+#[cfg(feature = "service")]
 pub mod ids;
+#[cfg(feature = "service")]
+pub mod images;
+#[cfg(feature = "service")]
+pub mod jobs;
 #[cfg(feature = "service")]
 pub mod matching;
 #[cfg(feature = "service")]

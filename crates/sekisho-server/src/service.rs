@@ -196,7 +196,10 @@ pub fn run(cfg: Config) -> Result<(), String> {
         }
         tokio::spawn(rematch_loop(app.clone()));
         tokio::spawn(delivery_loop(app.clone()));
-        let router = crate::api::router(app.clone());
+        tokio::spawn(crate::jobs::job_loop(app.clone()));
+        tokio::spawn(crate::jobs::watch_loop(app.clone()));
+        let extra = crate::images::routes().merge(crate::harbor::routes());
+        let router = crate::api::router(app.clone(), extra);
         axum::serve(listener, router)
             .with_graceful_shutdown(shutdown_signal())
             .await

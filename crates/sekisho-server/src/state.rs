@@ -44,6 +44,19 @@ pub struct Config {
     /// Mark the dashboard's cookies `Secure` (the server is reached over TLS, e.g. behind a
     /// terminating proxy).
     pub cookie_secure: bool,
+    /// How often a watched image tag's manifest digest is checked.
+    pub watch_interval: Duration,
+    /// Allow image references whose registry (or token realm, or redirect) reaches loopback,
+    /// private or link-local addresses.
+    pub allow_private_registries: bool,
+    /// Registries the operator configured (`host[:port]` as in a reference): the only ones the
+    /// server sends its own credentials (from `docker_config`) to, and reached even on private
+    /// addresses. Every other registry is pulled anonymously, on public addresses only.
+    pub registries: Vec<String>,
+    /// The Docker config file with the server's registry credentials.
+    pub docker_config: Option<PathBuf>,
+    /// How long a taken job is held before another worker may take it (renewed while it runs).
+    pub job_lease: Duration,
 }
 
 impl Config {
@@ -65,6 +78,11 @@ impl Config {
             delivery_timeout: Duration::from_secs(10),
             rematch_batch: 256,
             cookie_secure: false,
+            watch_interval: Duration::from_secs(6 * 3600),
+            allow_private_registries: false,
+            registries: Vec::new(),
+            docker_config: None,
+            job_lease: Duration::from_secs(60),
         }
     }
 }
@@ -88,11 +106,16 @@ pub struct App {
     pub cfg: Config,
     pub store: Arc<dyn Store>,
     pub matcher: Matcher,
-    pub scans: Semaphore,
+    /// The bound on scans running at once (uploads, image pulls, watch re-catalogs).
+    pub scans: Arc<Semaphore>,
     pub metrics: Metrics,
     pub wake_deliveries: Notify,
     pub wake_rematch: Notify,
     pub started: Instant,
+    /// Wakes the job worker (a job was queued).
+    pub wake_jobs: Notify,
+    /// This process's name as a job holder.
+    pub owner: String,
 }
 
 impl App {
@@ -108,14 +131,24 @@ impl App {
         let store = SqliteStore::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         let app = Arc::new(Self {
             matcher: Matcher::new(cfg.db.clone()),
-            scans: Semaphore::new(cfg.max_scans.max(1)),
+            scans: Arc::new(Semaphore::new(cfg.max_scans.max(1))),
             store: Arc::new(store),
             cfg,
             metrics: Metrics::default(),
             wake_deliveries: Notify::new(),
             wake_rematch: Notify::new(),
             started: Instant::now(),
+            wake_jobs: Notify::new(),
+            owner: crate::ids::new_id("worker_"),
         });
+        // The embedded store is this process's alone: a job left running was cut short.
+        let n = app
+            .store
+            .requeue_running_jobs()
+            .map_err(|e| e.to_string())?;
+        if n > 0 {
+            eprintln!("sekisho server: resuming {n} interrupted job(s)");
+        }
         app.matcher.check(app.store.as_ref())?;
         Ok(app)
     }

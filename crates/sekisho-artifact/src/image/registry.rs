@@ -37,6 +37,59 @@ pub struct RegistryOptions {
     pub retries: u32,
     /// First backoff delay; doubled each retry.
     pub backoff: Duration,
+    /// Which addresses connections may go to (registry, token realm, redirects): every name is
+    /// resolved by the client and each connection goes to an address this allowed. `None`: any.
+    pub address_filter: Option<AddressFilter>,
+    /// An `Authorization` header value sent to the registry's own API from the first request on
+    /// (e.g. what Harbor hands its scanner). Never sent to a token realm or a redirect target.
+    pub authorization: Option<String>,
+}
+
+/// Decides whether a connection may go to an address: `Err(reason)` refuses it.
+#[derive(Clone)]
+pub struct AddressFilter(pub Arc<dyn Fn(std::net::IpAddr) -> Result<(), String> + Send + Sync>);
+
+impl std::fmt::Debug for AddressFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AddressFilter")
+    }
+}
+
+/// The default resolver, then the filter on every address: a name resolving to any refused
+/// address is refused as a whole (so a rebinding name cannot mix a public and a private one).
+#[derive(Debug)]
+struct FilteringResolver {
+    filter: AddressFilter,
+}
+
+/// The `io::ErrorKind` a refused address is reported with (so it is not retried).
+const REFUSED: std::io::ErrorKind = std::io::ErrorKind::PermissionDenied;
+
+impl ureq::unversioned::resolver::Resolver for FilteringResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        let addrs = ureq::unversioned::resolver::DefaultResolver::default()
+            .resolve(uri, config, timeout)?;
+        for a in addrs.iter() {
+            if let Err(why) = (self.filter.0)(a.ip()) {
+                let host = uri.host().unwrap_or("?");
+                return Err(ureq::Error::Io(std::io::Error::new(
+                    REFUSED,
+                    format!("{host} resolves to {}: {why}", a.ip()),
+                )));
+            }
+        }
+        Ok(addrs)
+    }
+}
+
+/// Whether an error is an address the filter refused (retrying cannot help).
+fn is_refused(e: &ureq::Error) -> bool {
+    matches!(e, ureq::Error::Io(io) if io.kind() == REFUSED)
 }
 
 impl Default for RegistryOptions {
@@ -49,6 +102,8 @@ impl Default for RegistryOptions {
             proxy: ProxySettings::default(),
             retries: 4,
             backoff: Duration::from_millis(250),
+            address_filter: None,
+            authorization: None,
         }
     }
 }
@@ -220,7 +275,14 @@ fn build_agent(opts: &RegistryOptions, host: &str, port: u16) -> Result<ureq::Ag
         .timeout_recv_response(Some(Duration::from_secs(120)))
         .user_agent(concat!("sekisho/", env!("CARGO_PKG_VERSION")))
         .build();
-    Ok(cfg.into())
+    Ok(match &opts.address_filter {
+        Some(f) => ureq::Agent::with_parts(
+            cfg,
+            ureq::unversioned::transport::DefaultConnector::default(),
+            FilteringResolver { filter: f.clone() },
+        ),
+        None => cfg.into(),
+    })
 }
 
 fn proxy_for(
@@ -273,6 +335,13 @@ impl Client {
             // would only trade the certificate error for a confusing one.
             match agent.get(format!("{https}/v2/")).call() {
                 Ok(_) => https,
+                Err(e) if is_refused(&e) => {
+                    return Err(ImageError::Registry {
+                        registry: r.registry.clone(),
+                        step: "ping /v2/".into(),
+                        message: e.to_string(),
+                    });
+                }
                 Err(e) if is_cert_error(&e) => {
                     return Err(ImageError::Registry {
                         registry: r.registry.clone(),
@@ -296,7 +365,7 @@ impl Client {
             registry: r.registry.clone(),
             repository: r.repository.clone(),
             creds,
-            auth: Mutex::new(None),
+            auth: Mutex::new(opts.authorization.clone()),
             retries: opts.retries,
             backoff: opts.backoff,
         });
@@ -380,6 +449,7 @@ impl Client {
                     return Err(self.err(step, format!("HTTP {st}{tries}{hint}{body}")));
                 }
                 Err(e) if is_cert_error(&e) => return Err(self.err(step, cert_message(&e))),
+                Err(e) if is_refused(&e) => return Err(self.err(step, e.to_string())),
                 Err(e) => {
                     if attempt < self.retries {
                         self.sleep(attempt, None);
@@ -478,6 +548,7 @@ impl Client {
                         .filter(|t| !t.is_empty())
                         .ok_or_else(|| self.err(step, "token response has no token"));
                 }
+                Err(e) if is_refused(&e) => return Err(self.err(step, e.to_string())),
                 Err(e) => {
                     if attempt < self.retries {
                         self.sleep(attempt, None);

@@ -258,6 +258,103 @@ pub trait Store: Send + Sync {
     fn event_days(&self, days: usize) -> Result<Vec<DayCount>>;
     /// The newest `limit` events, newest first.
     fn recent_events(&self, limit: usize) -> Result<Vec<EventRow>>;
+
+    // Jobs (images to pull and catalog, Harbor scan requests) and watched image tags.
+
+    /// Queue a job.
+    fn create_job(&self, id: &str, kind: &str, params: &str, now_ms: i64) -> Result<()>;
+    fn job(&self, id: &str) -> Result<Option<JobRow>>;
+    /// The parameters a job was queued with (they may hold a registry credential: never shown).
+    fn job_params(&self, id: &str) -> Result<Option<String>>;
+    /// Take up to `limit` jobs that are queued, or running with a lease that ran out (a crashed
+    /// holder), oldest first: each becomes `running`, held by `owner` until `now + lease`. The
+    /// shape of a PostgreSQL queue taken with `FOR UPDATE SKIP LOCKED`.
+    fn claim_jobs(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<JobRow>>;
+    /// Extend the lease of a job `owner` still holds. `false` when it no longer holds it.
+    fn renew_job(&self, id: &str, owner: &str, until_ms: i64) -> Result<bool>;
+    /// End a job `owner` holds as failed, with the reason.
+    fn fail_job(&self, id: &str, owner: &str, error: &str, now_ms: i64) -> Result<()>;
+    /// Queue every running job again: the embedded store belongs to one process, so at start
+    /// whatever was running was cut short by a crash.
+    fn requeue_running_jobs(&self) -> Result<usize>;
+    /// Store a job's artifact, or with `reuse` link the artifact of the same name and digest
+    /// when there is one; create its watch when given (`(reference, next check)`); mark the job
+    /// done. One transaction, and nothing when `owner` no longer holds the job (then `None`).
+    /// Returns the artifact id.
+    fn finish_image_job(
+        &self,
+        job: &str,
+        owner: &str,
+        a: &NewArtifact,
+        watch: Option<(&str, i64)>,
+        reuse: bool,
+        now_ms: i64,
+    ) -> Result<Option<String>>;
+    /// Take up to `limit` due watches; each is leased by moving its next check to `now + lease`.
+    fn claim_watches(&self, now_ms: i64, lease_ms: i64, limit: usize) -> Result<Vec<WatchRow>>;
+    /// A check that found the digest unchanged (or failed, `error`); the next is due at
+    /// `next_ms`.
+    fn checked_watch(
+        &self,
+        artifact: &str,
+        now_ms: i64,
+        next_ms: i64,
+        error: Option<&str>,
+    ) -> Result<()>;
+    /// Replace a watched artifact's digest, target, components and findings with a new catalog
+    /// (`a.meta.id` names it), record the `finding.new` / `finding.resolved` events and their
+    /// deliveries, and count the re-catalog on its watch: one transaction. Returns the number of
+    /// events, `None` when the artifact is gone.
+    fn recatalog(&self, a: &NewArtifact, now_ms: i64, next_ms: i64) -> Result<Option<usize>>;
+    /// Every watched tag.
+    fn watches(&self) -> Result<Vec<WatchRow>>;
+    /// Jobs queued and running.
+    fn job_queue(&self) -> Result<(u64, u64)>;
+}
+
+/// A job: an image to pull and catalog (`image`) or a Harbor scan request (`harbor`).
+#[derive(Debug, Clone, Serialize)]
+pub struct JobRow {
+    pub id: String,
+    pub kind: String,
+    /// `queued`, `running`, `done` or `failed`.
+    pub state: String,
+    /// Why it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The artifact it stored (done only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub artifact: Option<String>,
+    /// Times it was taken (more than 1: resumed after a crash).
+    pub attempts: u32,
+    pub created: String,
+    pub updated: String,
+}
+
+/// A watched image tag.
+#[derive(Debug, Clone, Serialize)]
+pub struct WatchRow {
+    pub artifact: String,
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// The manifest digest last cataloged.
+    pub digest: String,
+    /// Manifest checks made.
+    pub checks: u64,
+    /// Checks that found a new digest and cataloged it again.
+    pub recatalogs: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_check: Option<String>,
+    pub next_check: String,
+    /// Why the last check failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// The events of one UTC day.

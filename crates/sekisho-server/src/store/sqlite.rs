@@ -13,8 +13,8 @@ use sekisho_vulndb::normalize::Key;
 
 use super::{
     ArtifactFull, ArtifactMeta, AttemptRow, ComponentRow, ComponentUpdate, Counts, DeliveryJob,
-    DeliveryRow, EventRow, NewArtifact, Result, Store, StoreError, StoredFinding, WebhookRow,
-    event_payload,
+    DeliveryRow, EventRow, JobRow, NewArtifact, NewComponent, Result, Store, StoreError,
+    StoredFinding, WatchRow, WebhookRow, event_payload,
 };
 use crate::ids;
 
@@ -88,6 +88,34 @@ CREATE TABLE IF NOT EXISTS attempts(
   PRIMARY KEY(delivery, n)) WITHOUT ROWID;
 ";
 
+/// Jobs and watched tags (added to schema 1; created when missing).
+const JOB_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS jobs(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  params TEXT NOT NULL,
+  state TEXT NOT NULL,
+  owner TEXT,
+  lease_until INTEGER NOT NULL DEFAULT 0,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  error TEXT,
+  artifact TEXT,
+  created INTEGER NOT NULL,
+  updated INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, lease_until);
+CREATE TABLE IF NOT EXISTS watches(
+  artifact TEXT PRIMARY KEY,
+  ref TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  next_at INTEGER NOT NULL,
+  last_at INTEGER,
+  checks INTEGER NOT NULL DEFAULT 0,
+  recatalogs INTEGER NOT NULL DEFAULT 0,
+  error TEXT) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS watches_due ON watches(next_at);
+";
+
 const STORE_SCHEMA_VERSION: &str = "1";
 const READERS: usize = 8;
 
@@ -147,6 +175,7 @@ impl SqliteStore {
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA journal_size_limit=16777216;",
         )?;
         c.execute_batch(SCHEMA)?;
+        c.execute_batch(JOB_SCHEMA)?;
         let ver: Option<String> = c
             .query_row(
                 "SELECT value FROM meta WHERE key='schema_version'",
@@ -315,6 +344,91 @@ fn component_rows(
     Ok(out)
 }
 
+fn insert_components(tx: &Transaction<'_>, seq: i64, comps: &[NewComponent]) -> Result<()> {
+    let mut ins = tx.prepare_cached(
+        "INSERT INTO components(artifact, idx, package_id, eco, rel, name, package) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for (i, c) in comps.iter().enumerate() {
+        let json =
+            serde_json::to_string(&c.package).map_err(|e| StoreError::Other(e.to_string()))?;
+        let (e, r, n) = match &c.key {
+            Some(k) => (Some(&k.ecosystem), Some(&k.release), Some(&k.name)),
+            None => (None, None, None),
+        };
+        ins.execute(params![seq, i as i64, c.package.id, e, r, n, json])?;
+        insert_findings(tx, seq, &c.package.id, &c.findings)?;
+    }
+    Ok(())
+}
+
+/// The webhooks and the event types each takes.
+fn hooks_of(tx: &Transaction<'_>) -> Result<Vec<(String, Vec<String>)>> {
+    let hooks = {
+        let mut st = tx.prepare_cached("SELECT id, events FROM webhooks")?;
+        st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?
+    };
+    Ok(hooks
+        .into_iter()
+        .map(|(id, ev)| (id, serde_json::from_str(&ev).unwrap_or_default()))
+        .collect())
+}
+
+/// The artifact's shown findings changed from `before` to `after`: record one `finding.new` per
+/// finding id that appeared and one `finding.resolved` per id that went, queue their
+/// deliveries, and date the artifact. Returns the number of events.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one transaction's context, passed through"
+)]
+fn record_changes(
+    tx: &Transaction<'_>,
+    hooks: &[(String, Vec<String>)],
+    (seq, artifact, name, digest): (i64, &str, &str, &str),
+    before: &BTreeMap<String, Vec<String>>,
+    after: &BTreeMap<String, Vec<String>>,
+    now: &str,
+    now_ms: i64,
+    events: &mut usize,
+) -> Result<()> {
+    let mut changed: Vec<(&str, &str, &Vec<String>)> = Vec::new();
+    for (v, fs) in after {
+        if !before.contains_key(v) {
+            changed.push(("finding.new", v, fs));
+        }
+    }
+    for (v, fs) in before {
+        if !after.contains_key(v) {
+            changed.push(("finding.resolved", v, fs));
+        }
+    }
+    if changed.is_empty() {
+        return Ok(());
+    }
+    tx.prepare_cached("UPDATE artifacts SET updated = ?1 WHERE seq = ?2")?
+        .execute(params![now, seq])?;
+    for (kind, vuln, fs) in changed {
+        let id = ids::new_id("msg_");
+        let payload = event_payload(kind, now_ms, (artifact, name, digest), fs);
+        tx.prepare_cached(
+            "INSERT INTO events(id, kind, artifact, vuln, created, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![id, kind, artifact, vuln, now, payload])?;
+        *events += 1;
+        for (hook, types) in hooks {
+            if !types.is_empty() && !types.iter().any(|t| t == kind) {
+                continue;
+            }
+            tx.prepare_cached(
+                "INSERT OR IGNORE INTO deliveries(id, webhook, event, state, attempts, next_at, created, updated)
+                 VALUES (?1, ?2, ?3, 'pending', 0, ?4, ?4, ?4)",
+            )?
+            .execute(params![ids::new_id("dlv_"), hook, id, now_ms])?;
+        }
+    }
+    Ok(())
+}
+
 impl Store for SqliteStore {
     fn insert_artifact(&self, a: &NewArtifact) -> Result<()> {
         self.write(|tx| {
@@ -323,20 +437,7 @@ impl Store for SqliteStore {
                 params![a.meta.id, a.meta.name, a.meta.kind, a.meta.digest, a.meta.created, a.meta.updated, a.target],
             )?;
             let seq = tx.last_insert_rowid();
-            let mut ins = tx.prepare_cached(
-                "INSERT INTO components(artifact, idx, package_id, eco, rel, name, package) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?;
-            for (i, c) in a.components.iter().enumerate() {
-                let json = serde_json::to_string(&c.package)
-                    .map_err(|e| StoreError::Other(e.to_string()))?;
-                let (e, r, n) = match &c.key {
-                    Some(k) => (Some(&k.ecosystem), Some(&k.release), Some(&k.name)),
-                    None => (None, None, None),
-                };
-                ins.execute(params![seq, i as i64, c.package.id, e, r, n, json])?;
-                insert_findings(tx, seq, &c.package.id, &c.findings)?;
-            }
-            Ok(())
+            insert_components(tx, seq, &a.components)
         })
     }
 
@@ -536,15 +637,7 @@ impl Store for SqliteStore {
             for u in updates {
                 by_artifact.entry(u.artifact.as_str()).or_default().push(u);
             }
-            let hooks = {
-                let mut st = tx.prepare_cached("SELECT id, events FROM webhooks")?;
-                st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
-                    .collect::<rusqlite::Result<Vec<_>>>()?
-            };
-            let hooks: Vec<(String, Vec<String>)> = hooks
-                .into_iter()
-                .map(|(id, ev)| (id, serde_json::from_str(&ev).unwrap_or_default()))
-                .collect();
+            let hooks = hooks_of(tx)?;
             let now = ids::rfc3339_ms(now_ms);
             let mut events = 0usize;
             for (artifact, ups) in by_artifact {
@@ -581,41 +674,16 @@ impl Store for SqliteStore {
                 old.dedup();
                 collect_bodies(tx, &old)?;
                 let after = shown_by_vuln(tx, seq)?;
-                let mut changed: Vec<(&str, &str, &Vec<String>)> = Vec::new();
-                for (v, fs) in &after {
-                    if !before.contains_key(v) {
-                        changed.push(("finding.new", v, fs));
-                    }
-                }
-                for (v, fs) in &before {
-                    if !after.contains_key(v) {
-                        changed.push(("finding.resolved", v, fs));
-                    }
-                }
-                if changed.is_empty() {
-                    continue;
-                }
-                tx.prepare_cached("UPDATE artifacts SET updated = ?1 WHERE seq = ?2")?
-                    .execute(params![now, seq])?;
-                for (kind, vuln, fs) in changed {
-                    let id = ids::new_id("msg_");
-                    let payload = event_payload(kind, now_ms, (artifact, &name, &digest), fs);
-                    tx.prepare_cached(
-                        "INSERT INTO events(id, kind, artifact, vuln, created, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    )?
-                    .execute(params![id, kind, artifact, vuln, now, payload])?;
-                    events += 1;
-                    for (hook, types) in &hooks {
-                        if !types.is_empty() && !types.iter().any(|t| t == kind) {
-                            continue;
-                        }
-                        tx.prepare_cached(
-                            "INSERT OR IGNORE INTO deliveries(id, webhook, event, state, attempts, next_at, created, updated)
-                             VALUES (?1, ?2, ?3, 'pending', 0, ?4, ?4, ?4)",
-                        )?
-                        .execute(params![ids::new_id("dlv_"), hook, id, now_ms])?;
-                    }
-                }
+                record_changes(
+                    tx,
+                    &hooks,
+                    (seq, artifact, &name, &digest),
+                    &before,
+                    &after,
+                    &now,
+                    now_ms,
+                    &mut events,
+                )?;
             }
             let mut del = tx.prepare_cached("DELETE FROM pending_advisories WHERE id = ?1")?;
             for d in done {
@@ -900,6 +968,294 @@ impl Store for SqliteStore {
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
+    fn create_job(&self, id: &str, kind: &str, params: &str, now_ms: i64) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO jobs(id, kind, params, state, created, updated) VALUES (?1, ?2, ?3, 'queued', ?4, ?4)",
+                params![id, kind, params, now_ms],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn job(&self, id: &str) -> Result<Option<JobRow>> {
+        let c = self.reader()?;
+        Ok(c.query_row(
+            &format!("SELECT {JOB_COLS} FROM jobs WHERE id = ?1"),
+            [id],
+            job_row,
+        )
+        .optional()?)
+    }
+
+    fn job_params(&self, id: &str) -> Result<Option<String>> {
+        let c = self.reader()?;
+        Ok(
+            c.query_row("SELECT params FROM jobs WHERE id = ?1", [id], |r| r.get(0))
+                .optional()?,
+        )
+    }
+
+    fn claim_jobs(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<JobRow>> {
+        self.write(|tx| {
+            let ids: Vec<String> = tx
+                .prepare_cached(
+                    "SELECT id FROM jobs WHERE state = 'queued' OR (state = 'running' AND lease_until <= ?1)
+                     ORDER BY seq LIMIT ?2",
+                )?
+                .query_map(params![now_ms, limit as i64], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut out = Vec::new();
+            for id in ids {
+                tx.prepare_cached(
+                    "UPDATE jobs SET state = 'running', owner = ?1, lease_until = ?2,
+                     attempts = attempts + 1, updated = ?3 WHERE id = ?4",
+                )?
+                .execute(params![owner, now_ms + lease_ms, now_ms, id])?;
+                out.push(tx.query_row(
+                    &format!("SELECT {JOB_COLS} FROM jobs WHERE id = ?1"),
+                    [&id],
+                    job_row,
+                )?);
+            }
+            Ok(out)
+        })
+    }
+
+    fn renew_job(&self, id: &str, owner: &str, until_ms: i64) -> Result<bool> {
+        self.write(|tx| {
+            Ok(tx.execute(
+                "UPDATE jobs SET lease_until = ?1 WHERE id = ?2 AND owner = ?3 AND state = 'running'",
+                params![until_ms, id, owner],
+            )? > 0)
+        })
+    }
+
+    fn fail_job(&self, id: &str, owner: &str, error: &str, now_ms: i64) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                &format!(
+                    "UPDATE jobs SET state = 'failed', error = ?1, updated = ?2, {SCRUB}
+                     WHERE id = ?3 AND owner = ?4 AND state = 'running'"
+                ),
+                params![error, now_ms, id, owner],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn requeue_running_jobs(&self) -> Result<usize> {
+        self.write(|tx| {
+            Ok(tx.execute(
+                "UPDATE jobs SET state = 'queued', owner = NULL, lease_until = 0 WHERE state = 'running'",
+                [],
+            )?)
+        })
+    }
+
+    fn finish_image_job(
+        &self,
+        job: &str,
+        owner: &str,
+        a: &NewArtifact,
+        watch: Option<(&str, i64)>,
+        reuse: bool,
+        now_ms: i64,
+    ) -> Result<Option<String>> {
+        self.write(|tx| {
+            let held: bool = tx
+                .query_row(
+                    "SELECT 1 FROM jobs WHERE id = ?1 AND owner = ?2 AND state = 'running'",
+                    params![job, owner],
+                    |_| Ok(()),
+                )
+                .optional()?
+                .is_some();
+            if !held {
+                return Ok(None);
+            }
+            let existing: Option<String> = if reuse {
+                tx.query_row(
+                    "SELECT id FROM artifacts WHERE name = ?1 AND digest = ?2 AND kind = ?3 ORDER BY seq LIMIT 1",
+                    params![a.meta.name, a.meta.digest, a.meta.kind],
+                    |r| r.get(0),
+                )
+                .optional()?
+            } else {
+                None
+            };
+            let id = match existing {
+                Some(id) => id,
+                None => {
+                    tx.execute(
+                        "INSERT INTO artifacts(id, name, kind, digest, created, updated, target) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                        params![a.meta.id, a.meta.name, a.meta.kind, a.meta.digest, a.meta.created, a.meta.updated, a.target],
+                    )?;
+                    let seq = tx.last_insert_rowid();
+                    insert_components(tx, seq, &a.components)?;
+                    a.meta.id.clone()
+                }
+            };
+            if let Some((reference, next)) = watch {
+                tx.execute(
+                    "INSERT OR REPLACE INTO watches(artifact, ref, digest, next_at) VALUES (?1, ?2, ?3, ?4)",
+                    params![id, reference, a.meta.digest, next],
+                )?;
+            }
+            tx.execute(
+                &format!(
+                    "UPDATE jobs SET state = 'done', artifact = ?1, error = NULL, updated = ?2, {SCRUB} WHERE id = ?3"
+                ),
+                params![id, now_ms, job],
+            )?;
+            Ok(Some(id))
+        })
+    }
+
+    fn claim_watches(&self, now_ms: i64, lease_ms: i64, limit: usize) -> Result<Vec<WatchRow>> {
+        self.write(|tx| {
+            // A watch whose artifact was deleted goes with it.
+            tx.execute(
+                "DELETE FROM watches WHERE NOT EXISTS (SELECT 1 FROM artifacts a WHERE a.id = watches.artifact)",
+                [],
+            )?;
+            let rows: Vec<WatchRow> = tx
+                .prepare_cached(&format!(
+                    "SELECT {WATCH_COLS} FROM watches WHERE next_at <= ?1 ORDER BY next_at LIMIT ?2"
+                ))?
+                .query_map(params![now_ms, limit as i64], watch_row)?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut lease = tx.prepare_cached("UPDATE watches SET next_at = ?1 WHERE artifact = ?2")?;
+            for w in &rows {
+                lease.execute(params![now_ms + lease_ms, w.artifact])?;
+            }
+            Ok(rows)
+        })
+    }
+
+    fn checked_watch(
+        &self,
+        artifact: &str,
+        now_ms: i64,
+        next_ms: i64,
+        error: Option<&str>,
+    ) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE watches SET checks = checks + 1, last_at = ?1, next_at = ?2, error = ?3 WHERE artifact = ?4",
+                params![now_ms, next_ms, error, artifact],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn recatalog(&self, a: &NewArtifact, now_ms: i64, next_ms: i64) -> Result<Option<usize>> {
+        self.write(|tx| {
+            let Some((seq, name)): Option<(i64, String)> = tx
+                .query_row(
+                    "SELECT seq, name FROM artifacts WHERE id = ?1",
+                    [&a.meta.id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?
+            else {
+                return Ok(None);
+            };
+            let before = shown_by_vuln(tx, seq)?;
+            let old = bodies_of(
+                tx,
+                "SELECT DISTINCT body FROM findings WHERE artifact = ?1",
+                [seq],
+            )?;
+            tx.execute("DELETE FROM finding_advisories WHERE artifact = ?1", [seq])?;
+            tx.execute("DELETE FROM findings WHERE artifact = ?1", [seq])?;
+            tx.execute("DELETE FROM components WHERE artifact = ?1", [seq])?;
+            insert_components(tx, seq, &a.components)?;
+            collect_bodies(tx, &old)?;
+            tx.execute(
+                "UPDATE artifacts SET digest = ?1, target = ?2 WHERE seq = ?3",
+                params![a.meta.digest, a.target, seq],
+            )?;
+            let after = shown_by_vuln(tx, seq)?;
+            let mut events = 0;
+            let hooks = hooks_of(tx)?;
+            record_changes(
+                tx,
+                &hooks,
+                (seq, &a.meta.id, &name, &a.meta.digest),
+                &before,
+                &after,
+                &ids::rfc3339_ms(now_ms),
+                now_ms,
+                &mut events,
+            )?;
+            tx.execute(
+                "UPDATE watches SET digest = ?1, checks = checks + 1, recatalogs = recatalogs + 1,
+                 last_at = ?2, next_at = ?3, error = NULL WHERE artifact = ?4",
+                params![a.meta.digest, now_ms, next_ms, a.meta.id],
+            )?;
+            Ok(Some(events))
+        })
+    }
+
+    fn job_queue(&self) -> Result<(u64, u64)> {
+        let c = self.reader()?;
+        let n = |q: &str| -> Result<u64> { Ok(c.query_row(q, [], |r| r.get::<_, i64>(0))? as u64) };
+        Ok((
+            n("SELECT COUNT(*) FROM jobs WHERE state = 'queued'")?,
+            n("SELECT COUNT(*) FROM jobs WHERE state = 'running'")?,
+        ))
+    }
+
+    fn watches(&self) -> Result<Vec<WatchRow>> {
+        let c = self.reader()?;
+        let mut st = c.prepare_cached(&format!(
+            "SELECT {WATCH_COLS} FROM watches ORDER BY artifact"
+        ))?;
+        Ok(st
+            .query_map([], watch_row)?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+/// A job that ended no longer needs the registry credential it was queued with.
+const SCRUB: &str = "params = CASE WHEN json_valid(params)
+  THEN json_remove(params, '$.registry.authorization') ELSE params END";
+
+const JOB_COLS: &str = "id, kind, state, error, artifact, attempts, created, updated";
+
+fn job_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<JobRow> {
+    Ok(JobRow {
+        id: r.get(0)?,
+        kind: r.get(1)?,
+        state: r.get(2)?,
+        error: r.get(3)?,
+        artifact: r.get(4)?,
+        attempts: r.get::<_, i64>(5)? as u32,
+        created: ids::rfc3339_ms(r.get(6)?),
+        updated: ids::rfc3339_ms(r.get(7)?),
+    })
+}
+
+const WATCH_COLS: &str = "artifact, ref, digest, checks, recatalogs, last_at, next_at, error";
+
+fn watch_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<WatchRow> {
+    Ok(WatchRow {
+        artifact: r.get(0)?,
+        reference: r.get(1)?,
+        digest: r.get(2)?,
+        checks: r.get::<_, i64>(3)? as u64,
+        recatalogs: r.get::<_, i64>(4)? as u64,
+        last_check: r.get::<_, Option<i64>>(5)?.map(ids::rfc3339_ms),
+        next_check: ids::rfc3339_ms(r.get(6)?),
+        error: r.get(7)?,
+    })
 }
 
 #[cfg(test)]
@@ -983,5 +1339,94 @@ mod tests {
         assert_eq!(ev.len(), 1);
         assert_eq!(ev[0].kind, "finding.resolved");
         assert_eq!(ev[0].artifact, "a");
+    }
+
+    #[test]
+    fn jobs_are_leased_and_finished_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
+        s.create_job("job_1", "image", r#"{"ref":"r.example/a:1"}"#, 0)
+            .unwrap();
+        let a = s.claim_jobs("A", 0, 1000, 10).unwrap();
+        assert_eq!(a.len(), 1);
+        assert_eq!((a[0].state.as_str(), a[0].attempts), ("running", 1));
+        // Held: nobody else takes it before the lease ends.
+        assert!(s.claim_jobs("B", 999, 1000, 10).unwrap().is_empty());
+        assert!(s.renew_job("job_1", "A", 2000).unwrap());
+        assert!(s.claim_jobs("B", 1500, 1000, 10).unwrap().is_empty());
+        // A stops renewing (crashed): B takes it after the lease.
+        let b = s.claim_jobs("B", 2000, 1000, 10).unwrap();
+        assert_eq!((b[0].id.as_str(), b[0].attempts), ("job_1", 2));
+        assert!(!s.renew_job("job_1", "A", 5000).unwrap());
+        let art = artifact("art_1", r#"{"kind":"vulnerability","id":"CVE-1"}"#);
+        // A's late result is dropped; B's is stored once, with the watch.
+        assert_eq!(
+            s.finish_image_job("job_1", "A", &art, Some(("r.example/a:1", 9)), false, 3)
+                .unwrap(),
+            None
+        );
+        assert_eq!(
+            s.finish_image_job("job_1", "B", &art, Some(("r.example/a:1", 9)), false, 3)
+                .unwrap()
+                .as_deref(),
+            Some("art_1")
+        );
+        let j = s.job("job_1").unwrap().unwrap();
+        assert_eq!(
+            (j.state.as_str(), j.artifact.as_deref()),
+            ("done", Some("art_1"))
+        );
+        assert!(s.claim_jobs("C", 10_000, 1000, 10).unwrap().is_empty());
+        assert_eq!(s.list_artifacts(None, 10).unwrap().len(), 1);
+        // A failed job says why; a restart queues running jobs again.
+        s.create_job("job_2", "image", "{}", 0).unwrap();
+        s.claim_jobs("C", 0, 1000, 10).unwrap();
+        assert_eq!(s.requeue_running_jobs().unwrap(), 1);
+        s.claim_jobs("D", 0, 1000, 10).unwrap();
+        s.fail_job("job_2", "D", "no such image", 1).unwrap();
+        let j = s.job("job_2").unwrap().unwrap();
+        assert_eq!(
+            (j.state.as_str(), j.error.as_deref()),
+            ("failed", Some("no such image"))
+        );
+        assert_eq!(s.job_params("job_2").unwrap().as_deref(), Some("{}"));
+        s.create_job(
+            "job_3",
+            "harbor",
+            r#"{"registry":{"url":"http://r","authorization":"Basic eDp5"},"artifact":{}}"#,
+            0,
+        )
+        .unwrap();
+        s.claim_jobs("D", 0, 1000, 10).unwrap();
+        assert_eq!(s.job_queue().unwrap(), (0, 1));
+        s.fail_job("job_3", "D", "401", 1).unwrap();
+        assert_eq!(
+            s.job_params("job_3").unwrap().as_deref(),
+            Some(r#"{"registry":{"url":"http://r"},"artifact":{}}"#),
+            "an ended job forgets the credential"
+        );
+        // The watch: leased while checked; a re-catalog replaces the findings with events.
+        let w = s.claim_watches(9, 100, 10).unwrap();
+        assert_eq!(
+            (w[0].reference.as_str(), w[0].digest.as_str()),
+            ("r.example/a:1", "sha256:00")
+        );
+        assert!(s.claim_watches(50, 100, 10).unwrap().is_empty());
+        s.checked_watch("art_1", 60, 70, None).unwrap();
+        let mut next = artifact("art_1", r#"{"kind":"vulnerability","id":"CVE-1"}"#);
+        next.meta.digest = "sha256:11".into();
+        next.components[0].findings.clear();
+        assert_eq!(s.recatalog(&next, 80, 90).unwrap(), Some(1));
+        let w = &s.watches().unwrap()[0];
+        assert_eq!(
+            (w.checks, w.recatalogs, w.digest.as_str()),
+            (2, 1, "sha256:11")
+        );
+        let ev = s.events(0, 10).unwrap();
+        assert_eq!((ev.len(), ev[0].kind.as_str()), (1, "finding.resolved"));
+        assert_eq!(s.artifact("art_1").unwrap().unwrap().digest, "sha256:11");
+        assert_eq!(bodies(&s), 0);
+        next.meta.id = "art_gone".into();
+        assert_eq!(s.recatalog(&next, 80, 90).unwrap(), None);
     }
 }

@@ -60,6 +60,24 @@ pub struct ServerArgs {
     /// TLS (a terminating proxy in front). `X-Forwarded-Proto: https` on a request does the same.
     #[arg(long)]
     pub cookie_secure: bool,
+    /// How often a watched image tag (`POST /api/v1/images`) is checked for a new manifest
+    /// digest, in seconds; only a new digest is pulled and cataloged again.
+    #[arg(long, default_value_t = 6 * 3600, value_name = "SECS")]
+    pub watch_interval: u64,
+    /// Allow image references (and Harbor scan requests) whose registry reaches loopback,
+    /// private or link-local addresses.
+    #[arg(long)]
+    pub allow_private_registries: bool,
+    /// A registry the operator trusts, `host[:port]` as in an image reference (repeatable): the
+    /// server sends its own credentials (Docker's config.json and credential helpers, as the CLI
+    /// reads them) only to these, and reaches them even on private addresses. Every other
+    /// registry is pulled anonymously.
+    #[arg(long = "registry", value_name = "HOST[:PORT]")]
+    pub registries: Vec<String>,
+    /// How long a taken job is held before another worker may take it over, in seconds
+    /// (renewed while it runs).
+    #[arg(long, default_value_t = 60, value_name = "SECS", hide = true)]
+    pub job_lease: u64,
 }
 
 pub fn run(a: ServerArgs) -> anyhow::Result<ExitCode> {
@@ -81,6 +99,13 @@ pub fn run(a: ServerArgs) -> anyhow::Result<ExitCode> {
     cfg.poll_interval = Duration::from_millis(a.db_poll_ms.clamp(50, 60_000));
     cfg.rematch_batch = a.rematch_batch.max(1);
     cfg.cookie_secure = a.cookie_secure;
+    cfg.watch_interval = Duration::from_secs(a.watch_interval.max(1));
+    cfg.allow_private_registries = a.allow_private_registries;
+    cfg.registries = a.registries;
+    if !cfg.registries.is_empty() {
+        cfg.docker_config = sekisho_scan::Environment::from_process().docker_config;
+    }
+    cfg.job_lease = Duration::from_secs(a.job_lease.clamp(1, 3600));
     sekisho_server::run(cfg).map_err(anyhow::Error::msg)?;
     Ok(ExitCode::from(EXIT_OK))
 }

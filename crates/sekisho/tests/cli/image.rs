@@ -18,7 +18,7 @@ use serde_json::Value;
 use crate::util::{run, sekisho};
 
 #[path = "../../../sekisho-artifact/tests/common/registry.rs"]
-mod registry;
+pub(crate) mod registry;
 
 use registry::{Registry, have, htpasswd, push, self_signed_cert};
 

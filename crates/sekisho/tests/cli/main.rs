@@ -19,6 +19,8 @@ mod scan;
 mod scan_e2e;
 mod secret;
 mod server;
+mod server_harbor;
+mod server_images;
 mod util;
 mod version;
 mod vm;

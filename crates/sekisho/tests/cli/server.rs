@@ -17,13 +17,13 @@ use sha2::{Digest, Sha256};
 
 use crate::util::{sekisho, shared_data};
 
-const RW: &str = "rw-token-0123456789abcdef";
-const RO: &str = "ro-token-0123456789abcdef";
+pub(crate) const RW: &str = "rw-token-0123456789abcdef";
+pub(crate) const RO: &str = "ro-token-0123456789abcdef";
 
 /// A running server; killed on drop.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) addr: SocketAddr,
 }
 
 impl Drop for Server {
@@ -33,7 +33,17 @@ impl Drop for Server {
     }
 }
 
-fn start(dir: &Path, db: &Path, extra: &[&str]) -> Server {
+pub(crate) fn start(dir: &Path, db: &Path, extra: &[&str]) -> Server {
+    start_with_env(dir, db, extra, &[])
+}
+
+/// [`start`] with extra environment variables for the server process.
+pub(crate) fn start_with_env(
+    dir: &Path,
+    db: &Path,
+    extra: &[&str],
+    env: &[(&str, &Path)],
+) -> Server {
     let tokens = dir.join("tokens");
     std::fs::write(&tokens, format!("# test tokens\nrw {RW}\nro {RO}\n")).unwrap();
     let mut child = sekisho()
@@ -45,6 +55,7 @@ fn start(dir: &Path, db: &Path, extra: &[&str]) -> Server {
         .arg(db)
         .args(["--db-poll-ms", "100"])
         .args(extra)
+        .envs(env.iter().copied())
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
@@ -74,7 +85,7 @@ fn start(dir: &Path, db: &Path, extra: &[&str]) -> Server {
 }
 
 /// One HTTP/1.1 request (Connection: close); returns status and body.
-fn http(
+pub(crate) fn http(
     addr: SocketAddr,
     method: &str,
     path: &str,
@@ -124,26 +135,26 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
     out
 }
 
-fn json_of(addr: SocketAddr, method: &str, path: &str, body: &[u8]) -> (u16, Value) {
+pub(crate) fn json_of(addr: SocketAddr, method: &str, path: &str, body: &[u8]) -> (u16, Value) {
     let (s, b) = http(addr, method, path, Some(RW), body);
     (s, serde_json::from_slice(&b).unwrap_or(Value::Null))
 }
 
 /// One request the receiver got.
 #[derive(Debug, Clone)]
-struct Received {
-    headers: BTreeMap<String, String>,
-    body: Vec<u8>,
+pub(crate) struct Received {
+    pub(crate) headers: BTreeMap<String, String>,
+    pub(crate) body: Vec<u8>,
 }
 
 /// A webhook receiver on loopback answering `status` (changeable).
-struct Receiver {
-    addr: SocketAddr,
-    got: Arc<Mutex<Vec<Received>>>,
+pub(crate) struct Receiver {
+    pub(crate) addr: SocketAddr,
+    pub(crate) got: Arc<Mutex<Vec<Received>>>,
     status: Arc<AtomicU16>,
 }
 
-fn receiver(status: u16) -> Receiver {
+pub(crate) fn receiver(status: u16) -> Receiver {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = l.local_addr().unwrap();
     let got = Arc::new(Mutex::new(Vec::new()));
@@ -213,7 +224,7 @@ fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
 }
 
 /// Check a delivery as a Standard Webhooks receiver does; returns the payload.
-fn verified(r: &Received, secret: &str) -> Value {
+pub(crate) fn verified(r: &Received, secret: &str) -> Value {
     let id = &r.headers["webhook-id"];
     let ts = &r.headers["webhook-timestamp"];
     let sig = &r.headers["webhook-signature"];
@@ -236,7 +247,7 @@ fn verified(r: &Received, secret: &str) -> Value {
     serde_json::from_slice(&r.body).unwrap()
 }
 
-fn wait_for<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
+pub(crate) fn wait_for<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
         if let Some(v) = f() {
@@ -253,7 +264,7 @@ fn sbom_fixture() -> PathBuf {
 
 /// The jQuery advisory of the shared Trivy fixture DB (CVE-2019-11358, GHSA-6c3j-c64m-qhgq,
 /// fixed in 3.4.0), as an OSV record; `withdrawn` marks it withdrawn.
-fn jquery_advisory(id: &str, modified: &str, withdrawn: bool) -> String {
+pub(crate) fn jquery_advisory(id: &str, modified: &str, withdrawn: bool) -> String {
     let mut v = json!({
         "schema_version": "1.6.0",
         "id": id,
@@ -274,7 +285,7 @@ fn jquery_advisory(id: &str, modified: &str, withdrawn: bool) -> String {
     v.to_string()
 }
 
-fn import_file(db: &Path, dir: &Path, name: &str, text: &str) {
+pub(crate) fn import_file(db: &Path, dir: &Path, name: &str, text: &str) {
     let f = dir.join(name);
     std::fs::write(&f, text).unwrap();
     let out = sekisho()
@@ -291,7 +302,7 @@ fn import_file(db: &Path, dir: &Path, name: &str, text: &str) {
 }
 
 /// A DB with one unrelated advisory from the shared data (so the file exists).
-fn base_db(dir: &Path) -> PathBuf {
+pub(crate) fn base_db(dir: &Path) -> PathBuf {
     let db = dir.join("vulndb.sqlite");
     let out = sekisho()
         .args(["db", "import", "--db"])
