@@ -302,6 +302,72 @@ fn insert_findings(
     Ok(())
 }
 
+/// Whether the stored findings of `u`'s component are exactly `u.findings` (same IDs, shown
+/// flags and JSON bodies).
+fn same_findings(tx: &Transaction<'_>, seq: i64, u: &ComponentUpdate) -> Result<bool> {
+    let mut st = tx.prepare_cached(
+        "SELECT f.vuln, f.shown, b.hash FROM findings f JOIN bodies b ON b.id = f.body
+         WHERE f.artifact = ?1 AND f.package_id = ?2",
+    )?;
+    let mut stored: Vec<(String, bool, Vec<u8>)> = st
+        .query_map(params![seq, u.package_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    if stored.len() != u.findings.len() {
+        return Ok(false);
+    }
+    let mut new: Vec<(String, bool, Vec<u8>)> = u
+        .findings
+        .iter()
+        .map(|f| (f.vuln_id.clone(), f.shown, body_hash(&f.json).to_vec()))
+        .collect();
+    stored.sort();
+    new.sort();
+    Ok(stored == new)
+}
+
+/// Shown findings of an artifact by finding id: their body ids, in package order.
+fn shown_ids(tx: &Transaction<'_>, seq: i64) -> Result<BTreeMap<String, Vec<i64>>> {
+    let mut st = tx.prepare_cached(
+        "SELECT vuln, body FROM findings WHERE artifact = ?1 AND shown ORDER BY vuln, package_id",
+    )?;
+    let mut out: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for r in st.query_map([seq], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+        let (v, b) = r?;
+        out.entry(v).or_default().push(b);
+    }
+    Ok(out)
+}
+
+/// `before` and `after` as [`record_changes`] takes them: every finding ID, with the JSON of the
+/// ones only one side has (an ID on both sides raises no event, so its JSON is not read).
+#[allow(clippy::type_complexity)]
+fn with_event_json(
+    tx: &Transaction<'_>,
+    before: &BTreeMap<String, Vec<i64>>,
+    after: &BTreeMap<String, Vec<i64>>,
+) -> Result<(BTreeMap<String, Vec<String>>, BTreeMap<String, Vec<String>>)> {
+    let mut body = tx.prepare_cached("SELECT json FROM bodies WHERE id = ?1")?;
+    let mut side = |this: &BTreeMap<String, Vec<i64>>, other: &BTreeMap<String, Vec<i64>>| {
+        let mut out = BTreeMap::new();
+        for (v, ids) in this {
+            let json = if other.contains_key(v) {
+                Vec::new()
+            } else {
+                ids.iter()
+                    .map(|id| body.query_row([id], |r| r.get::<_, String>(0)))
+                    .collect::<rusqlite::Result<Vec<_>>>()?
+            };
+            out.insert(v.clone(), json);
+        }
+        Ok::<_, StoreError>(out)
+    };
+    let b = side(before, after)?;
+    let a = side(after, before)?;
+    Ok((b, a))
+}
+
 /// Shown findings of an artifact by finding id (their JSON, in package order).
 fn shown_by_vuln(tx: &Transaction<'_>, seq: i64) -> Result<BTreeMap<String, Vec<String>>> {
     let mut st = tx.prepare_cached(
@@ -652,9 +718,20 @@ impl Store for SqliteStore {
                 else {
                     continue;
                 };
-                let before = shown_by_vuln(tx, seq)?;
+                // A component whose findings come out byte for byte as stored is left alone.
+                let changed: Vec<&&ComponentUpdate> = ups
+                    .iter()
+                    .map(|u| Ok((u, same_findings(tx, seq, u)?)))
+                    .collect::<Result<Vec<_>>>()?
+                    .into_iter()
+                    .filter_map(|(u, same)| (!same).then_some(u))
+                    .collect();
+                if changed.is_empty() {
+                    continue;
+                }
+                let before = shown_ids(tx, seq)?;
                 let mut old = Vec::new();
-                for u in &ups {
+                for u in &changed {
                     old.extend(bodies_of(
                         tx,
                         "SELECT body FROM findings WHERE artifact = ?1 AND package_id = ?2",
@@ -670,10 +747,10 @@ impl Store for SqliteStore {
                     .execute(params![seq, u.package_id])?;
                     insert_findings(tx, seq, &u.package_id, &u.findings)?;
                 }
-                old.sort();
-                old.dedup();
-                collect_bodies(tx, &old)?;
-                let after = shown_by_vuln(tx, seq)?;
+                let after = shown_ids(tx, seq)?;
+                // Only the finding IDs that appeared or went away need their JSON (for the
+                // events); the bodies of resolved ones are read before they are collected.
+                let (before, after) = with_event_json(tx, &before, &after)?;
                 record_changes(
                     tx,
                     &hooks,
@@ -684,6 +761,9 @@ impl Store for SqliteStore {
                     now_ms,
                     &mut events,
                 )?;
+                old.sort();
+                old.dedup();
+                collect_bodies(tx, &old)?;
             }
             let mut del = tx.prepare_cached("DELETE FROM pending_advisories WHERE id = ?1")?;
             for d in done {
