@@ -194,33 +194,6 @@ impl ReadAt for &[u8] {
 /// Streams without random access.
 impl EntryRead for io::Empty {}
 impl EntryRead for &[u8] {}
-impl<R: Read + ?Sized> EntryRead for io::Take<&mut R> {}
-impl<R: Read> EntryRead for io::BufReader<R> {}
-impl EntryRead for Box<dyn Read + Send + '_> {}
-
-/// A byte slice with random access too (tests, and content already in memory).
-pub struct Bytes<'a> {
-    all: &'a [u8],
-    rest: &'a [u8],
-}
-
-impl<'a> Bytes<'a> {
-    pub fn new(all: &'a [u8]) -> Self {
-        Self { all, rest: all }
-    }
-}
-
-impl Read for Bytes<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.rest.read(buf)
-    }
-}
-
-impl EntryRead for Bytes<'_> {
-    fn random_access(&mut self) -> io::Result<Option<&dyn ReadAt>> {
-        Ok(Some(&self.all))
-    }
-}
 
 /// One layer that can be walked once, front to back.
 pub trait LayerSource: Send {

@@ -30,8 +30,7 @@ pub mod walk;
 pub use collect::{CollectOptions, CollectProgress, collect, collect_with, default_threads};
 pub use inventory::{Fate, Inventory, ResolveError, TreeEntry};
 pub use layer::{
-    Bytes, EntryKind, EntryMeta, EntryRead, LayerInfo, LayerSource, Note, ReadAt, Visitor,
-    WalkError,
+    EntryKind, EntryMeta, EntryRead, LayerInfo, LayerSource, Note, ReadAt, Visitor, WalkError,
 };
 pub use path::{PathError, normalize};
 pub use walk::{
