@@ -177,8 +177,10 @@ pub fn run(cfg: Config) -> Result<(), String> {
         .thread_name("sekisho-server")
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    // Opened before the runtime runs anything: the PostgreSQL client blocks, and the store is
+    // only ever called from blocking threads.
+    let app = App::open(cfg)?;
     rt.block_on(async move {
-        let app = App::open(cfg)?;
         let listener = tokio::net::TcpListener::bind(app.cfg.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", app.cfg.listen))?;

@@ -11,6 +11,7 @@ use tokio::sync::{Notify, Semaphore};
 use crate::auth::Tokens;
 use crate::matching::Matcher;
 use crate::store::Store;
+use crate::store::postgres::{PgOptions, PgStore};
 use crate::store::sqlite::SqliteStore;
 
 /// Everything `sekisho server` is told.
@@ -57,6 +58,12 @@ pub struct Config {
     pub docker_config: Option<PathBuf>,
     /// How long a taken job is held before another worker may take it (renewed while it runs).
     pub job_lease: Duration,
+    /// The shared PostgreSQL store (`postgres://...`); `None`: the embedded SQLite store under
+    /// `data`.
+    pub database: Option<String>,
+    /// How long a replica holds the advisories of one re-match batch (PostgreSQL only: another
+    /// replica takes them after this when the holder died).
+    pub rematch_lease: Duration,
 }
 
 impl Config {
@@ -83,6 +90,8 @@ impl Config {
             registries: Vec::new(),
             docker_config: None,
             job_lease: Duration::from_secs(60),
+            database: None,
+            rematch_lease: Duration::from_secs(300),
         }
     }
 }
@@ -127,12 +136,25 @@ impl App {
     pub fn open(cfg: Config) -> Result<Arc<Self>, String> {
         std::fs::create_dir_all(&cfg.data)
             .map_err(|e| format!("cannot create {}: {e}", cfg.data.display()))?;
-        let path = cfg.data.join("server.sqlite");
-        let store = SqliteStore::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let (store, shared): (Arc<dyn Store>, bool) = match &cfg.database {
+            Some(url) => {
+                let opts = PgOptions {
+                    advisory_lease: cfg.rematch_lease,
+                };
+                let s = PgStore::open(url, opts).map_err(|e| format!("--database: {e}"))?;
+                eprintln!("sekisho server: store: {}", s.place());
+                (Arc::new(s), true)
+            }
+            None => {
+                let path = cfg.data.join("server.sqlite");
+                let s = SqliteStore::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+                (Arc::new(s), false)
+            }
+        };
         let app = Arc::new(Self {
             matcher: Matcher::new(cfg.db.clone()),
             scans: Arc::new(Semaphore::new(cfg.max_scans.max(1))),
-            store: Arc::new(store),
+            store,
             cfg,
             metrics: Metrics::default(),
             wake_deliveries: Notify::new(),
@@ -141,11 +163,15 @@ impl App {
             wake_jobs: Notify::new(),
             owner: crate::ids::new_id("worker_"),
         });
-        // The embedded store is this process's alone: a job left running was cut short.
-        let n = app
-            .store
-            .requeue_running_jobs()
-            .map_err(|e| e.to_string())?;
+        // The embedded store is this process's alone: a job left running was cut short. A shared
+        // store's jobs may be other replicas': a crashed one's are taken when its lease ends.
+        let n = if shared {
+            0
+        } else {
+            app.store
+                .requeue_running_jobs()
+                .map_err(|e| e.to_string())?
+        };
         if n > 0 {
             eprintln!("sekisho server: resuming {n} interrupted job(s)");
         }

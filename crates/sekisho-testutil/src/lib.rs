@@ -94,6 +94,58 @@ pub fn require_path(path: &Path, how: &str) -> bool {
     )
 }
 
+/// A new, empty PostgreSQL database for one test: its URL. The cluster is the one
+/// `$SEKISHO_TEST_POSTGRES` names (an admin URL such as
+/// `postgres://postgres@127.0.0.1:55432/postgres`; `.ci/postgres.sh start` runs one and prints
+/// it, and `.ci/run` sets it). `None` (after [`require`]) when it is not set; a database that
+/// cannot be created is a failure.
+#[track_caller]
+pub fn postgres_database(tag: &str) -> Option<String> {
+    let admin = std::env::var("SEKISHO_TEST_POSTGRES").unwrap_or_default();
+    if !require(
+        !admin.is_empty(),
+        "PostgreSQL: SEKISHO_TEST_POSTGRES=postgres://... (`.ci/postgres.sh start` starts one and prints the URL; .ci/run sets it)",
+    ) {
+        return None;
+    }
+    if !require_tool("psql", "postgresql-client") {
+        return None;
+    }
+    let mut rnd = [0u8; 6];
+    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
+        use std::io::Read;
+        let _ = f.read_exact(&mut rnd);
+    }
+    let tag: String = tag
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(24)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let name = format!(
+        "t_{tag}_{}_{}",
+        std::process::id(),
+        rnd.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    );
+    let out = std::process::Command::new("psql")
+        .arg(&admin)
+        .args(["-v", "ON_ERROR_STOP=1", "-qXc"])
+        .arg(format!("CREATE DATABASE {name}"))
+        .output()
+        .expect("run psql");
+    assert!(
+        out.status.success(),
+        "cannot create database {name} in {admin}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (base, query) = match admin.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (admin.as_str(), String::new()),
+    };
+    let base = base.rsplit_once('/').map_or(base, |(b, _)| b);
+    Some(format!("{base}/{name}{query}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,8 +4,12 @@
 //! transaction: a `kill -9` between two calls loses nothing that a call returned, and a call
 //! cut short changes nothing.
 //!
-//! [`sqlite::SqliteStore`] is the embedded default (one file under `--data`).
+//! [`sqlite::SqliteStore`] is the embedded default (one file under `--data`);
+//! [`postgres::PgStore`] is the shared store several replicas use (`--database`).
 
+#[cfg(test)]
+mod conformance;
+pub mod postgres;
 pub mod sqlite;
 
 use serde::Serialize;
@@ -18,6 +22,8 @@ use sekisho_vulndb::normalize::Key;
 pub enum StoreError {
     #[error("store: {0}")]
     Sql(#[from] rusqlite::Error),
+    #[error("store: {}", pg_message(.0))]
+    Pg(#[from] ::postgres::Error),
     #[error("store: stored row does not decode: {0}")]
     Decode(String),
     #[error("store: {0}")]
@@ -25,6 +31,42 @@ pub enum StoreError {
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// A PostgreSQL error with the server's message (the plain `Display` says only "db error").
+fn pg_message(e: &::postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(d) => format!("postgres: {}: {}", d.code().code(), d.message()),
+        None => match std::error::Error::source(e) {
+            Some(src) => format!("postgres: {e}: {src}"),
+            None => format!("postgres: {e}"),
+        },
+    }
+}
+
+/// The key of a finding body in the content-addressed body table (first 16 bytes of SHA-256).
+pub(crate) fn body_hash(json: &str) -> [u8; 16] {
+    use sha2::{Digest, Sha256};
+    let d = Sha256::digest(json.as_bytes());
+    let mut h = [0u8; 16];
+    h.copy_from_slice(&d[..16]);
+    h
+}
+
+/// A job's parameters once it ended: without the registry credential it was queued with
+/// (`registry.authorization`). Parameters that are not JSON are kept as they are.
+pub(crate) fn scrub_params(params: &str) -> String {
+    let Ok(mut v) = serde_json::from_str::<serde_json::Value>(params) else {
+        return params.to_string();
+    };
+    let removed = v
+        .get_mut("registry")
+        .and_then(serde_json::Value::as_object_mut)
+        .and_then(|r| r.remove("authorization"));
+    match removed {
+        Some(_) => v.to_string(),
+        None => params.to_string(),
+    }
+}
 
 /// An artifact as listed.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]

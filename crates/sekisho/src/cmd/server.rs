@@ -18,6 +18,16 @@ pub struct ServerArgs {
     /// State directory (the embedded store lives here).
     #[arg(long, value_name = "DIR")]
     pub data: PathBuf,
+    /// Keep the state in PostgreSQL instead (`postgres://user@host:port/db`): several servers
+    /// on one database share the work. The vulnerability DB stays a local file (`--db`).
+    /// Also read from SEKISHO_DATABASE_URL, which keeps a password out of the process list.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "SEKISHO_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database: Option<String>,
     /// Bearer tokens, one per line: `rw <token>` or `ro <token>`.
     #[arg(long, value_name = "FILE")]
     pub token_file: PathBuf,
@@ -78,6 +88,10 @@ pub struct ServerArgs {
     /// (renewed while it runs).
     #[arg(long, default_value_t = 60, value_name = "SECS", hide = true)]
     pub job_lease: u64,
+    /// How long a replica holds the advisories of one re-match batch on PostgreSQL, in seconds
+    /// (another replica takes them after this when the holder died).
+    #[arg(long, default_value_t = 300, value_name = "SECS", hide = true)]
+    pub rematch_lease: u64,
 }
 
 pub fn run(a: ServerArgs) -> anyhow::Result<ExitCode> {
@@ -106,6 +120,8 @@ pub fn run(a: ServerArgs) -> anyhow::Result<ExitCode> {
         cfg.docker_config = sekisho_scan::Environment::from_process().docker_config;
     }
     cfg.job_lease = Duration::from_secs(a.job_lease.clamp(1, 3600));
+    cfg.database = a.database.filter(|d| !d.is_empty());
+    cfg.rematch_lease = Duration::from_secs(a.rematch_lease.clamp(1, 24 * 3600));
     sekisho_server::run(cfg).map_err(anyhow::Error::msg)?;
     Ok(ExitCode::from(EXIT_OK))
 }
