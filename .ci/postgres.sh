@@ -15,6 +15,9 @@ as_pg() {
 case "${1:-}" in
   start)
     mkdir -p "$dir"
+    # Tests running in parallel may all ask for the cluster at once: one starts it.
+    exec 9>"$dir.lock"
+    flock 9
     [ "$(id -u)" = 0 ] && chown postgres:postgres "$dir"
     if [ ! -f "$dir/data/PG_VERSION" ]; then
       as_pg "'$bin/initdb' -D '$dir/data' -U postgres --auth=trust -E UTF8 --locale=C.UTF-8" >"$dir/initdb.log" 2>&1 \

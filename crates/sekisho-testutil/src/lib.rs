@@ -94,20 +94,54 @@ pub fn require_path(path: &Path, how: &str) -> bool {
     )
 }
 
-/// A new, empty PostgreSQL database for one test: its URL. The cluster is the one
-/// `$SEKISHO_TEST_POSTGRES` names (an admin URL such as
-/// `postgres://postgres@127.0.0.1:55432/postgres`; `.ci/postgres.sh start` runs one and prints
-/// it, and `.ci/run` sets it). `None` (after [`require`]) when it is not set; a database that
-/// cannot be created is a failure.
+/// The admin URL of the test cluster: `$SEKISHO_TEST_POSTGRES` (`.ci/run` starts a cluster and
+/// sets it), else the cluster `.ci/postgres.sh start` runs under `target/postgres` (started here
+/// when it is not running; it stays up for the next run, `.ci/postgres.sh stop` stops it).
+fn postgres_admin() -> Result<String, String> {
+    static ADMIN: std::sync::OnceLock<Result<String, String>> = std::sync::OnceLock::new();
+    ADMIN
+        .get_or_init(|| {
+            if let Ok(u) = std::env::var("SEKISHO_TEST_POSTGRES")
+                && !u.is_empty()
+            {
+                return Ok(u);
+            }
+            let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.ci/postgres.sh");
+            let out = std::process::Command::new("bash")
+                .arg(&script)
+                .arg("start")
+                .output()
+                .map_err(|e| format!("{}: {e}", script.display()))?;
+            if !out.status.success() {
+                return Err(format!(
+                    "{} start: {}",
+                    script.display(),
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ));
+            }
+            Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+        })
+        .clone()
+}
+
+/// A new, empty PostgreSQL database for one test: its URL, in the cluster of
+/// `$SEKISHO_TEST_POSTGRES` or the one `.ci/postgres.sh` runs (see `postgres_admin`). `None`
+/// (after [`require`]) when there is no PostgreSQL server to run; a database that cannot be
+/// created is a failure.
 #[track_caller]
 pub fn postgres_database(tag: &str) -> Option<String> {
-    let admin = std::env::var("SEKISHO_TEST_POSTGRES").unwrap_or_default();
-    if !require(
-        !admin.is_empty(),
-        "PostgreSQL: SEKISHO_TEST_POSTGRES=postgres://... (`.ci/postgres.sh start` starts one and prints the URL; .ci/run sets it)",
-    ) {
-        return None;
-    }
+    let admin = match postgres_admin() {
+        Ok(a) => a,
+        Err(e) => {
+            require(
+                false,
+                &format!(
+                    "PostgreSQL (Debian package postgresql, see .ci/apt-packages.txt; or set SEKISHO_TEST_POSTGRES): {e}"
+                ),
+            );
+            return None;
+        }
+    };
     if !require_tool("psql", "postgresql-client") {
         return None;
     }

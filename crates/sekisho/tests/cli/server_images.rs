@@ -431,6 +431,110 @@ fn kill_mid_image_job_resumes_after_restart_without_duplicates() {
     assert_eq!(count(srv.addr, "/api/v1/images", "images"), 1);
 }
 
+/// Two replicas on one PostgreSQL database. A takes an image job and hangs mid-pull; B, running
+/// meanwhile, leaves the job to A while A renews its lease. A is killed with SIGKILL; once its
+/// lease ends B takes the job over and stores the artifact once. Then a withdrawn advisory,
+/// noticed by both replicas, raises one `finding.resolved`, delivered once.
+#[test]
+fn two_replicas_on_postgres_one_killed_mid_job() {
+    if !registry_tools() {
+        return;
+    }
+    let Some(pg) = crate::server::Backend::postgres("replicas") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let w = dir.path();
+    let db = jquery_db(w);
+    let layout = jquery_images(w, &[("old", "3.3.9")]);
+    let reg = Registry::start(None);
+    push(&layout, "old", &format!("{}/app:1", reg.addr), None, &[]);
+    let px = proxy(&reg.addr, true);
+    let reference = format!("{}/app:1", px.addr);
+    let flags = pg.flags(&[
+        "--allow-private-registries",
+        "--allow-private-webhooks",
+        "--watch-interval",
+        "3600",
+        "--job-lease",
+        "2",
+    ]);
+    let (da, dbb) = (w.join("replica-a"), w.join("replica-b"));
+    std::fs::create_dir_all(&da).unwrap();
+    std::fs::create_dir_all(&dbb).unwrap();
+    let a = start(&da, &db, &flags);
+    let (s, job) = json_of(
+        a.addr,
+        "POST",
+        "/api/v1/images",
+        json!({"ref": reference}).to_string().as_bytes(),
+    );
+    assert_eq!(s, 202, "{job}");
+    let id = job["id"].as_str().unwrap().to_string();
+    wait_for("A to take the job", 20, || {
+        let (_, j) = json_of(a.addr, "GET", &format!("/api/v1/jobs/{id}"), b"");
+        (j["state"] == "running").then_some(())
+    });
+    let b = start(&dbb, &db, &flags);
+    // Longer than the lease: A renews it, so B does not take the job from a live holder.
+    std::thread::sleep(Duration::from_secs(4));
+    let (_, j) = json_of(b.addr, "GET", &format!("/api/v1/jobs/{id}"), b"");
+    assert_eq!(
+        (&j["state"], &j["attempts"]),
+        (&json!("running"), &json!(1)),
+        "{j}"
+    );
+    drop(a); // SIGKILL, mid-pull
+    px.stall.store(false, Ordering::SeqCst);
+
+    let job = job_done(b.addr, &id, 60);
+    assert_eq!(job["attempts"], 2, "taken over by B after A's lease: {job}");
+    let art = job["artifact"].as_str().unwrap().to_string();
+    let (_, list) = json_of(b.addr, "GET", "/api/v1/artifacts", b"");
+    let arts = list["artifacts"].as_array().unwrap();
+    assert_eq!(arts.len(), 1, "{list}");
+    assert_eq!(
+        (&arts[0]["id"], &arts[0]["findings"]),
+        (&json!(art), &json!(1))
+    );
+    assert_eq!(count(b.addr, "/api/v1/images", "images"), 1);
+
+    // A comes back; both replicas watch the DB file.
+    let a = start(&da, &db, &flags);
+    let rx = receiver(200);
+    let (s, hook) = json_of(
+        a.addr,
+        "POST",
+        "/api/v1/webhooks",
+        json!({"url": format!("http://{}/", rx.addr)})
+            .to_string()
+            .as_bytes(),
+    );
+    assert_eq!(s, 201, "{hook}");
+    let secret = hook["secret"].as_str().unwrap().to_string();
+    import_file(
+        &db,
+        w,
+        "withdrawn.json",
+        &jquery_advisory("GHSA-6c3j-c64m-qhgq", "2024-02-01T00:00:00Z", true),
+    );
+    let got = wait_for("finding.resolved", 30, || {
+        rx.got.lock().unwrap().first().cloned()
+    });
+    let p = verified(&got, &secret);
+    assert_eq!(p["type"], "finding.resolved", "{p}");
+    assert_eq!(p["data"]["artifact"]["id"], art.as_str());
+    // Both replicas saw the change: still one event, one delivery.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(rx.got.lock().unwrap().len(), 1);
+    for srv in [&a, &b] {
+        let (_, e) = json_of(srv.addr, "GET", "/api/v1/events", b"");
+        assert_eq!(e["events"].as_array().unwrap().len(), 1, "{e}");
+        let (_, r) = json_of(srv.addr, "GET", "/readyz", b"");
+        assert_eq!(r["pending_advisories"], 0, "{r}");
+    }
+}
+
 /// The server's own registry credentials (its Docker config) go only to `--registry` hosts: the
 /// same private registry fails with 401 when merely allowed, and pulls when configured.
 #[test]
