@@ -25,7 +25,9 @@ case "${1:-}" in
     fi
     if ! as_pg "'$bin/pg_ctl' -D '$dir/data' status" >/dev/null 2>&1; then
       # Tests run in parallel, each with its own database and a few connections per server.
-      as_pg "'$bin/pg_ctl' -D '$dir/data' -l '$dir/log' -w -t 60 -o \"-c listen_addresses=127.0.0.1 -p $port -k '$dir' -c max_connections=400 -c fsync=on\" start" >&2 \
+      # The server must not inherit the lock (fd 9): it would hold it for its whole life, and
+      # the next `start` would wait forever.
+      as_pg "'$bin/pg_ctl' -D '$dir/data' -l '$dir/log' -w -t 60 -o \"-c listen_addresses=127.0.0.1 -p $port -k '$dir' -c max_connections=400 -c fsync=on\" start" >&2 9>&- \
         || { tail -20 "$dir/log" >&2; exit 1; }
     fi
     echo "postgres://postgres@127.0.0.1:$port/postgres"

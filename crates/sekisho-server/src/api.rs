@@ -258,6 +258,7 @@ fn ingest(app: &App, name: &str, bytes: &[u8]) -> ApiResult<ArtifactMeta> {
                 components,
             })
             .map_err(ApiError::internal)?;
+        app.matcher.note_stored(&meta.id);
         Ok(meta)
     })
 }

@@ -232,7 +232,9 @@ pub fn with_matched<T>(
             target: head.to_string(),
             components,
         };
-        store(&a)
+        let out = store(&a)?;
+        app.matcher.note_stored(&a.meta.id);
+        Ok(out)
     })
 }
 

@@ -154,6 +154,9 @@ pub struct Matcher {
     seen: std::sync::Mutex<Option<FileIdent>>,
     /// Why the DB could not be opened last time, if it could not.
     pub db_error: std::sync::Mutex<Option<String>>,
+    /// With a shared store: the artifacts this process stored since its last look at the DB
+    /// file (see [`Matcher::check`]). `None`: the store is this process's alone.
+    stored: Option<std::sync::Mutex<Vec<String>>>,
 }
 
 /// Most components re-matched and written in one transaction of a batch.
@@ -174,6 +177,39 @@ impl Matcher {
             db: RwLock::new(None),
             seen: std::sync::Mutex::new(None),
             db_error: std::sync::Mutex::new(None),
+            stored: None,
+        }
+    }
+
+    /// A matcher for a store other processes share (several replicas on PostgreSQL).
+    pub fn shared(db_path: PathBuf) -> Self {
+        Self {
+            stored: Some(std::sync::Mutex::new(Vec::new())),
+            ..Self::new(db_path)
+        }
+    }
+
+    /// Note an artifact just stored with findings from the current handle (call it inside
+    /// [`Matcher::with_db`]).
+    pub fn note_stored(&self, id: &str) {
+        if let Some(s) = &self.stored {
+            s.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(id.to_string());
+        }
+    }
+
+    fn take_stored(&self) -> Vec<String> {
+        self.stored.as_ref().map_or_else(Vec::new, |s| {
+            std::mem::take(&mut *s.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+        })
+    }
+
+    fn give_back_stored(&self, ids: Vec<String>) {
+        if let Some(s) = &self.stored {
+            s.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .extend(ids);
         }
     }
 
@@ -202,7 +238,48 @@ impl Matcher {
     ///
     /// # Errors
     /// When the store fails (a DB that cannot be opened is kept as `db_error` and retried).
+    ///
+    /// With a shared store, another replica may have recorded (and re-matched) a DB change
+    /// before this process saw the new file, while this process was still storing uploads
+    /// matched against the old one. Those uploads are re-matched here: every artifact this
+    /// process stored since its previous look at an unchanged file. (Taken before the file is
+    /// looked at: an upload stored before a look that found the file unchanged was stored before
+    /// any replica could have recorded the change, so that replica's re-match saw it.)
     pub fn check(&self, store: &dyn Store) -> Result<Option<usize>, String> {
+        let stored = self.take_stored();
+        let out = self.check_file(store);
+        match &out {
+            Ok(Some(_)) => {
+                // Stored until the swap with the old handle (the swap waited for them).
+                let mut all = stored;
+                all.extend(self.take_stored());
+                if !all.is_empty() {
+                    let pass = self.rematch_artifacts(store, &all);
+                    if let Err(e) = pass {
+                        self.give_back_stored(all);
+                        return Err(e);
+                    }
+                }
+            }
+            Ok(None) => {
+                // Dropped only when the file is (still) the one matched: otherwise a new file is
+                // not read yet (it failed to open, or came just now), and the next look decides.
+                let seen = *self
+                    .seen
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let unchanged =
+                    self.db().is_some() && seen.is_some() && seen == file_ident(&self.db_path);
+                if !unchanged {
+                    self.give_back_stored(stored);
+                }
+            }
+            Err(_) => self.give_back_stored(stored),
+        }
+        out
+    }
+
+    fn check_file(&self, store: &dyn Store) -> Result<Option<usize>, String> {
         let now = file_ident(&self.db_path);
         {
             let seen = self
@@ -306,6 +383,36 @@ impl Matcher {
             }
         }
         Ok(Some(pass))
+    }
+
+    /// Match every stored component of `artifacts` again (gone ones are skipped).
+    ///
+    /// # Errors
+    /// Store or DB errors.
+    pub fn rematch_artifacts(
+        &self,
+        store: &dyn Store,
+        artifacts: &[String],
+    ) -> Result<Pass, String> {
+        let Some(db) = self.db() else {
+            return Err("no vulnerability database".into());
+        };
+        let mut pass = Pass::default();
+        let mut ids: Vec<&String> = artifacts.iter().collect();
+        ids.sort();
+        ids.dedup();
+        for chunk in ids.chunks(200) {
+            let mut comps = Vec::new();
+            for a in chunk {
+                comps.extend(store.components_of(a).map_err(|e| e.to_string())?);
+            }
+            let updates = rematch_components(&db, comps)?;
+            pass.components += updates.len();
+            pass.events += store
+                .apply_rematch(&[], &updates, crate::ids::now_ms())
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(pass)
     }
 
     /// Match every stored component of every artifact again (the full re-match).
@@ -562,5 +669,144 @@ mod tests {
         }
         assert_eq!(up[2].package_id, "pkg-0000000000000002");
         assert!(up[2].findings.is_empty(), "3.0.0 is fixed: {:?}", up[2]);
+    }
+
+    use crate::store::NewArtifact;
+
+    fn import(db: &Path, dir: &Path, advisories: &[(&str, &str)]) {
+        let paths: Vec<PathBuf> = advisories
+            .iter()
+            .map(|(id, pkg)| {
+                let p = dir.join(format!("{id}.json"));
+                std::fs::write(
+                    &p,
+                    format!(
+                        r#"{{"id":"{id}","modified":"2024-01-01T00:00:00Z",
+                        "affected":[{{"package":{{"ecosystem":"PyPI","name":"{pkg}"}},
+                        "ranges":[{{"type":"ECOSYSTEM","events":[{{"introduced":"0"}},{{"fixed":"9.0"}}]}}]}}]}}"#
+                    ),
+                )
+                .unwrap();
+                p
+            })
+            .collect();
+        sekisho_vulndb::import::import_paths(
+            db,
+            &paths,
+            &sekisho_vulndb::import::ImportOptions::default(),
+        )
+        .unwrap();
+    }
+
+    /// Match `flask 2.0.0` with `m`'s current DB and store it, as an upload does.
+    fn upload(m: &Matcher, store: &dyn Store, id: &str) {
+        m.with_db(|db| {
+            let p = Package {
+                id: "pkg-0000000000000001".into(),
+                name: "flask".into(),
+                version: "2.0.0".into(),
+                kind: sekisho_catalog::PackageKind::Python,
+                ecosystem: Some("PyPI".into()),
+                purl: "pkg:pypi/flask@2.0.0".into(),
+                source: None,
+                licenses: Vec::new(),
+                arch: None,
+                modularity_label: None,
+                locations: vec!["app/requirements.txt".into()],
+                layer: None,
+                files: Vec::new(),
+            };
+            let mut found = match_packages(db.unwrap(), &[(0, p.clone())]).unwrap();
+            let findings = found.remove(&p.id).unwrap_or_default();
+            let meta = crate::store::ArtifactMeta {
+                id: id.into(),
+                name: id.into(),
+                kind: "sbom".into(),
+                digest: format!("sha256:{id}"),
+                created: "2024-01-01T00:00:00.000Z".into(),
+                updated: "2024-01-01T00:00:00.000Z".into(),
+                components: 1,
+                findings: findings.len() as u64,
+            };
+            store
+                .insert_artifact(&NewArtifact {
+                    meta,
+                    target: "{}".into(),
+                    components: vec![crate::store::NewComponent {
+                        key: key_of(&p),
+                        package: p,
+                        findings,
+                    }],
+                })
+                .unwrap();
+            m.note_stored(id);
+        });
+    }
+
+    fn finding_ids(store: &dyn Store, id: &str) -> Vec<String> {
+        let a = store.artifact_full(id).unwrap().unwrap();
+        a.findings
+            .iter()
+            .map(|f| {
+                let v: serde_json::Value = serde_json::from_str(f).unwrap();
+                v["id"].as_str().unwrap().to_string()
+            })
+            .collect()
+    }
+
+    /// Two replicas on one shared store: B sees the new DB file first, records the change and
+    /// re-matches what is stored, while A, still on the old file, stores an upload matched
+    /// against it. A's next look re-matches that upload, so its finding is not lost; an upload
+    /// stored before the change is left to B's re-match, and events are raised once.
+    #[test]
+    fn an_upload_matched_against_the_old_db_by_another_replica_is_matched_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let db_path = dir.path().join("db.sqlite");
+        import(&db_path, dir.path(), &[("GHSA-test-django", "django")]);
+        let store = crate::store::sqlite::SqliteStore::open(&dir.path().join("state")).unwrap();
+        let a = Matcher::shared(db_path.clone());
+        let b = Matcher::shared(db_path.clone());
+        assert!(a.check(&store).unwrap().is_some());
+        assert!(b.check(&store).unwrap().is_some());
+        upload(&a, &store, "early");
+        assert_eq!(a.check(&store).unwrap(), None, "unchanged file");
+        assert!(a.stored.as_ref().unwrap().lock().unwrap().is_empty());
+
+        // The DB changes; the file's identity must differ (a new inode from the atomic swap).
+        import(
+            &db_path,
+            dir.path(),
+            &[("GHSA-test-django", "django"), ("GHSA-test-flask", "flask")],
+        );
+        assert!(b.check(&store).unwrap().is_some(), "B records the change");
+        while let Some(p) = b.rematch_batch(&store, 100).unwrap() {
+            assert!(p.advisories > 0);
+        }
+        assert_eq!(finding_ids(&store, "early"), ["GHSA-test-flask"]);
+        let events = store.events(0, 100).unwrap().len();
+        assert_eq!(events, 1);
+
+        upload(&a, &store, "late");
+        assert!(
+            finding_ids(&store, "late").is_empty(),
+            "matched against the old DB"
+        );
+        assert_eq!(
+            a.check(&store).unwrap(),
+            Some(0),
+            "no advisory left to queue"
+        );
+        assert_eq!(finding_ids(&store, "late"), ["GHSA-test-flask"]);
+        assert_eq!(finding_ids(&store, "early"), ["GHSA-test-flask"]);
+        let ev = store.events(0, 100).unwrap();
+        assert_eq!(ev.len(), 2, "one more event, for the late upload: {ev:?}");
+        assert_eq!(ev[1].artifact, "late");
+        assert_eq!(ev[1].kind, "finding.new");
+
+        // An embedded store belongs to one process: no list, nothing re-matched.
+        let solo = Matcher::new(db_path);
+        assert_eq!(solo.check(&store).unwrap(), Some(0));
+        upload(&solo, &store, "solo");
+        assert!(solo.stored.is_none());
     }
 }

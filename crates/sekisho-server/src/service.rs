@@ -19,10 +19,15 @@ async fn rematch_loop(app: Arc<App>) {
         }
         let a = app.clone();
         let r = tokio::task::spawn_blocking(move || -> Result<(), String> {
-            if let Some(n) = a.matcher.check(a.store.as_ref())?
-                && n > 0
-            {
-                eprintln!("sekisho server: vulnerability DB changed: {n} advisories to re-match");
+            if let Some(n) = a.matcher.check(a.store.as_ref())? {
+                // A look at a new file may already have raised events (uploads matched against
+                // the old one are matched again there).
+                a.wake_deliveries.notify_one();
+                if n > 0 {
+                    eprintln!(
+                        "sekisho server: vulnerability DB changed: {n} advisories to re-match"
+                    );
+                }
             }
             loop {
                 let t0 = Instant::now();

@@ -152,7 +152,11 @@ impl App {
             }
         };
         let app = Arc::new(Self {
-            matcher: Matcher::new(cfg.db.clone()),
+            matcher: if shared {
+                Matcher::shared(cfg.db.clone())
+            } else {
+                Matcher::new(cfg.db.clone())
+            },
             scans: Arc::new(Semaphore::new(cfg.max_scans.max(1))),
             store,
             cfg,
