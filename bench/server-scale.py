@@ -278,6 +278,9 @@ out = {
     "findings_get": {"clients": CLIENTS, "requests": len(lat), "rps": round(len(lat) / wall),
                      "p50_ms": round(p(0.5), 1), "p99_ms": round(p(0.99), 1)},
     "findings_get_ab": ab,
+    # Findings GETs served from a kept report vs built from the store (both phases above).
+    "findings_reports": {"kept": int(m.get("sekisho_findings_reports_kept_total", 0)),
+                         "built": int(m.get("sekisho_findings_reports_built_total", 0))},
     "store_bytes": int(m["sekisho_store_bytes"]),
     "bytes_per_component": round(m["sekisho_store_bytes"] / max(1, m["sekisho_components"])),
     "peak_rss_mib": rss,

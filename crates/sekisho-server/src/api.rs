@@ -25,6 +25,7 @@ use sekisho_report::{DbInfo, ScanReport, ScanTarget, Target, Tool};
 use crate::auth::Access;
 use crate::ids;
 use crate::matching;
+use crate::report_cache::Kept;
 use crate::state::App;
 use crate::store::{ArtifactMeta, NewArtifact, NewComponent, WebhookRow};
 
@@ -350,6 +351,7 @@ async fn delete_artifact(
 ) -> ApiResult<StatusCode> {
     blocking(move || {
         if app.store.delete_artifact(&id).map_err(ApiError::internal)? {
+            app.reports.remove(&id);
             Ok(StatusCode::NO_CONTENT)
         } else {
             Err(ApiError::not_found("artifact"))
@@ -381,13 +383,50 @@ async fn bounded_read<T: Send + 'static>(
     blocking(f).await
 }
 
+/// Served from the report kept for the artifact's current store state and DB handle
+/// ([`crate::report_cache`]) when there is one; built, kept and served otherwise.
 async fn get_findings(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult<Response> {
     let body = bounded_read(move || {
+        let fingerprint = app
+            .store
+            .artifact_fingerprint(&id)
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| ApiError::not_found("artifact"))?;
+        let db = app.matcher.db();
+        let created = ids::rfc3339_ms(ids::now_ms());
+        if let Some(kept) = app.reports.get(&id, &fingerprint, db.as_ref()) {
+            app.metrics.report_hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(kept.body(&created));
+        }
+        app.metrics.report_builds.fetch_add(1, Ordering::Relaxed);
         let full = app
             .store
             .artifact_full(&id)
             .map_err(ApiError::internal)?
             .ok_or_else(|| ApiError::not_found("artifact"))?;
+        let marker = app.reports.marker().to_string();
+        let fingerprint = full.fingerprint;
+        let encoded = findings_report(full, db.as_ref(), &marker)?;
+        Ok(match Kept::split(&encoded, &marker) {
+            Some(kept) => {
+                let body = kept.body(&created);
+                app.reports.put(&id, fingerprint, db.as_ref(), kept);
+                body
+            }
+            None => return Err(ApiError::internal("report without its created time")),
+        })
+    })
+    .await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// The findings report of one stored artifact, encoded, with `created` as given.
+fn findings_report(
+    full: crate::store::ArtifactFull,
+    db: Option<&Arc<sekisho_vulndb::Db>>,
+    created: &str,
+) -> ApiResult<Vec<u8>> {
+    {
         let head: Value = serde_json::from_str(&full.target).map_err(ApiError::internal)?;
         // Place each finding by its package id (a stored index is never trusted).
         let position: HashMap<&str, usize> = full
@@ -416,8 +455,7 @@ async fn get_findings(State(app): State<Arc<App>>, Path(id): Path<String>) -> Ap
             _ => std::cmp::Ordering::Equal,
         });
         let applied = Policy::default().apply(&full.packages, findings);
-        let db = app.matcher.db();
-        let coverage = matching::coverage(db.as_deref(), &full.packages);
+        let coverage = matching::coverage(db.map(|d| &**d), &full.packages);
         let info = db.as_ref().map(|d| {
             let st = d.summary().ok();
             DbInfo {
@@ -434,7 +472,7 @@ async fn get_findings(State(app): State<Arc<App>>, Path(id): Path<String>) -> Ap
         }
         let report = ScanReport::new(
             Tool::sekisho(env!("CARGO_PKG_VERSION")),
-            ids::rfc3339_ms(ids::now_ms()),
+            created.to_string(),
             db.is_some(),
             info,
             vec![ScanTarget {
@@ -455,9 +493,7 @@ async fn get_findings(State(app): State<Arc<App>>, Path(id): Path<String>) -> Ap
             warnings,
         );
         serde_json::to_vec(&report).map_err(ApiError::internal)
-    })
-    .await?;
-    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+    }
 }
 
 #[derive(Deserialize)]
@@ -744,6 +780,24 @@ async fn metrics(State(app): State<Arc<App>>) -> ApiResult<Response> {
         "counter",
         "Failed delivery attempts since start.",
         l(&m.delivery_failures).to_string(),
+    );
+    put(
+        "sekisho_findings_reports_kept_total",
+        "counter",
+        "Findings reports served from the kept encoding since start.",
+        l(&m.report_hits).to_string(),
+    );
+    put(
+        "sekisho_findings_reports_built_total",
+        "counter",
+        "Findings reports built from the store since start.",
+        l(&m.report_builds).to_string(),
+    );
+    put(
+        "sekisho_findings_report_cache_bytes",
+        "gauge",
+        "Bytes of encoded findings reports kept.",
+        app.reports.bytes().to_string(),
     );
     put(
         "sekisho_http_requests_total",

@@ -7,6 +7,7 @@
 //! - [`store`]: the state behind the [`store::Store`] trait; [`store::sqlite`] is the embedded
 //!   default.
 //! - [`matching`]: matching, the DB watcher and the delta re-match.
+//! - [`report_cache`]: encoded findings reports kept per artifact and store state.
 //! - [`webhook`]: signatures, the retry schedule, one delivery; [`target`]: where a webhook may
 //!   point (pure, fuzzed).
 //!
@@ -41,6 +42,8 @@ pub mod images;
 pub mod jobs;
 #[cfg(feature = "service")]
 pub mod matching;
+#[cfg(feature = "service")]
+pub mod report_cache;
 #[cfg(feature = "service")]
 pub mod service;
 #[cfg(feature = "service")]

@@ -345,6 +345,20 @@ impl Matcher {
     /// # Errors
     /// Store or DB errors.
     pub fn rematch_batch(&self, store: &dyn Store, batch: usize) -> Result<Option<Pass>, String> {
+        self.rematch_batch_notify(store, batch, &|| {})
+    }
+
+    /// [`Matcher::rematch_batch`], calling `events_committed` after each transaction that
+    /// recorded events (so their deliveries start while the rest of the batch is matched).
+    ///
+    /// # Errors
+    /// Store or DB errors.
+    pub fn rematch_batch_notify(
+        &self,
+        store: &dyn Store,
+        batch: usize,
+        events_committed: &dyn Fn(),
+    ) -> Result<Option<Pass>, String> {
         let pending = store.pending_advisories(batch).map_err(|e| e.to_string())?;
         if pending.is_empty() {
             return Ok(None);
@@ -375,9 +389,13 @@ impl Matcher {
             let updates = rematch_components(&db, std::mem::replace(&mut comps, rest))?;
             pass.components += updates.len();
             let done: &[String] = if last { &pending } else { &[] };
-            pass.events += store
+            let events = store
                 .apply_rematch(done, &updates, crate::ids::now_ms())
                 .map_err(|e| e.to_string())?;
+            if events > 0 {
+                events_committed();
+            }
+            pass.events += events;
             if last {
                 break;
             }
@@ -779,9 +797,15 @@ mod tests {
             &[("GHSA-test-django", "django"), ("GHSA-test-flask", "flask")],
         );
         assert!(b.check(&store).unwrap().is_some(), "B records the change");
-        while let Some(p) = b.rematch_batch(&store, 100).unwrap() {
+        // Deliveries are woken after each transaction that recorded events.
+        let woken = std::cell::Cell::new(0);
+        while let Some(p) = b
+            .rematch_batch_notify(&store, 100, &|| woken.set(woken.get() + 1))
+            .unwrap()
+        {
             assert!(p.advisories > 0);
         }
+        assert_eq!(woken.get(), 1);
         assert_eq!(finding_ids(&store, "early"), ["GHSA-test-flask"]);
         let events = store.events(0, 100).unwrap().len();
         assert_eq!(events, 1);

@@ -31,7 +31,10 @@ async fn rematch_loop(app: Arc<App>) {
             }
             loop {
                 let t0 = Instant::now();
-                let Some(pass) = a.matcher.rematch_batch(a.store.as_ref(), a.cfg.rematch_batch)?
+                let wake = || a.wake_deliveries.notify_one();
+                let Some(pass) =
+                    a.matcher
+                        .rematch_batch_notify(a.store.as_ref(), a.cfg.rematch_batch, &wake)?
                 else {
                     return Ok(());
                 };

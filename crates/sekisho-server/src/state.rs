@@ -25,6 +25,8 @@ pub struct Config {
     pub tokens: Tokens,
     /// Largest request body (bytes).
     pub body_limit: usize,
+    /// Bytes of encoded findings reports kept in memory (0: none).
+    pub report_cache: usize,
     /// Per-request time limit.
     pub request_timeout: Duration,
     /// Uploads matched at once.
@@ -75,6 +77,7 @@ impl Config {
             data,
             tokens,
             body_limit: 64 << 20,
+            report_cache: 256 << 20,
             request_timeout: Duration::from_secs(60),
             max_scans: std::thread::available_parallelism().map_or(2, |n| n.get()),
             allow_private_webhooks: false,
@@ -108,6 +111,8 @@ pub struct Metrics {
     pub delivery_failures: AtomicU64,
     pub dead_letters: AtomicU64,
     pub requests: AtomicU64,
+    pub report_hits: AtomicU64,
+    pub report_builds: AtomicU64,
 }
 
 /// State shared by the handlers and the background tasks.
@@ -118,6 +123,8 @@ pub struct App {
     /// The bound on scans running at once (uploads, image pulls, watch re-catalogs).
     pub scans: Arc<Semaphore>,
     pub metrics: Metrics,
+    /// Encoded findings reports, kept per artifact.
+    pub reports: crate::report_cache::ReportCache,
     pub wake_deliveries: Notify,
     pub wake_rematch: Notify,
     pub started: Instant,
@@ -159,6 +166,7 @@ impl App {
             },
             scans: Arc::new(Semaphore::new(cfg.max_scans.max(1))),
             store,
+            reports: crate::report_cache::ReportCache::new(cfg.report_cache),
             cfg,
             metrics: Metrics::default(),
             wake_deliveries: Notify::new(),

@@ -166,3 +166,67 @@ pub(crate) fn jobs_are_leased_and_finished_once(s: &dyn Store, bodies: &dyn Fn()
     next.meta.id = "art_gone".into();
     assert_eq!(s.recatalog(&next, 80, 90).unwrap(), None);
 }
+
+/// An artifact's fingerprint is the same from both reads and changes with any change to its
+/// findings, including a body change that raises no event (a re-rated advisory).
+pub(crate) fn fingerprints_follow_the_findings(s: &dyn Store) {
+    let fp = |id: &str| s.artifact_fingerprint(id).unwrap();
+    let full = |id: &str| s.artifact_full(id).unwrap().unwrap().fingerprint;
+    assert_eq!(fp("a"), None);
+    s.insert_artifact(&artifact("a", r#"{"kind":"vulnerability","id":"CVE-1"}"#))
+        .unwrap();
+    s.insert_artifact(&artifact("b", r#"{"kind":"vulnerability","id":"CVE-1"}"#))
+        .unwrap();
+    let (a0, b0) = (fp("a").unwrap(), fp("b").unwrap());
+    assert_eq!(a0, full("a"));
+    assert_ne!(a0, b0, "artifacts with the same findings differ");
+    assert_eq!(fp("a"), Some(a0), "stable");
+
+    let update = |json: &str| ComponentUpdate {
+        artifact: "a".into(),
+        package_id: "pkg-0000000000000001".into(),
+        findings: vec![StoredFinding {
+            package_id: "pkg-0000000000000001".into(),
+            vuln_id: "CVE-1".into(),
+            shown: true,
+            advisories: vec!["GHSA-1".into()],
+            json: json.into(),
+        }],
+    };
+    let n = s
+        .apply_rematch(
+            &[],
+            &[update(
+                r#"{"kind":"vulnerability","id":"CVE-1","severity":"high"}"#,
+            )],
+            0,
+        )
+        .unwrap();
+    assert_eq!(n, 0, "same finding id: no event");
+    let a1 = fp("a").unwrap();
+    assert_ne!(a1, a0, "the body changed");
+    assert_eq!(a1, full("a"));
+    assert_eq!(fp("b"), Some(b0), "b untouched");
+    // Back to the first body: the same state, the same fingerprint.
+    s.apply_rematch(
+        &[],
+        &[update(r#"{"kind":"vulnerability","id":"CVE-1"}"#)],
+        0,
+    )
+    .unwrap();
+    assert_eq!(fp("a"), Some(a0));
+    s.apply_rematch(
+        &[],
+        &[ComponentUpdate {
+            findings: Vec::new(),
+            ..update("")
+        }],
+        0,
+    )
+    .unwrap();
+    let a2 = fp("a").unwrap();
+    assert!(a2 != a0 && a2 != a1, "finding gone");
+    assert_eq!(a2, full("a"));
+    assert!(s.delete_artifact("a").unwrap());
+    assert_eq!(fp("a"), None);
+}

@@ -143,6 +143,52 @@ pub struct ArtifactFull {
     /// In stored order (a finding's `package` index is a position here).
     pub packages: Vec<Package>,
     pub findings: Vec<String>,
+    /// [`Fingerprint`] of this state, read in the same transaction.
+    pub fingerprint: [u8; 32],
+}
+
+/// A digest of what an artifact's report is built from in the store: its row (sequence number,
+/// name, kind, digest, times, counts), its target, and each finding's package, advisory, shown
+/// flag and content hash. Its components are covered by the digest: they change only when the
+/// artifact is cataloged again from different content. Two reads with the same fingerprint
+/// build the same report (for the same vulnerability DB).
+pub(crate) struct Fingerprint(sha2::Sha256);
+
+impl Fingerprint {
+    pub(crate) fn new(seq: i64, meta: &ArtifactMeta, target: &str) -> Self {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        h.update(seq.to_le_bytes());
+        for part in [
+            meta.id.as_str(),
+            &meta.name,
+            &meta.kind,
+            &meta.digest,
+            &meta.created,
+            &meta.updated,
+            target,
+        ] {
+            h.update((part.len() as u64).to_le_bytes());
+            h.update(part.as_bytes());
+        }
+        h.update(meta.components.to_le_bytes());
+        h.update(meta.findings.to_le_bytes());
+        Self(h)
+    }
+
+    pub(crate) fn finding(&mut self, package_id: &str, vuln: &str, shown: bool, hash: &[u8]) {
+        use sha2::Digest;
+        for part in [package_id.as_bytes(), vuln.as_bytes(), hash] {
+            self.0.update((part.len() as u64).to_le_bytes());
+            self.0.update(part);
+        }
+        self.0.update([u8::from(shown)]);
+    }
+
+    pub(crate) fn finish(self) -> [u8; 32] {
+        use sha2::Digest;
+        self.0.finalize().into()
+    }
 }
 
 /// One event (`finding.new`, `finding.resolved`).
@@ -235,6 +281,9 @@ pub trait Store: Send + Sync {
     fn list_artifacts(&self, after: Option<&str>, limit: usize) -> Result<Vec<ArtifactMeta>>;
     fn artifact(&self, id: &str) -> Result<Option<ArtifactMeta>>;
     fn artifact_full(&self, id: &str) -> Result<Option<ArtifactFull>>;
+    /// The artifact's [`Fingerprint`] as [`Store::artifact_full`] would give it, without reading
+    /// its packages or finding JSON; `None` when it is gone.
+    fn artifact_fingerprint(&self, id: &str) -> Result<Option<[u8; 32]>>;
     /// Delete an artifact, its components and findings (events stay).
     fn delete_artifact(&self, id: &str) -> Result<bool>;
 

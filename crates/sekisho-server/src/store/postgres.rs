@@ -780,21 +780,46 @@ impl Store for PgStore {
             )? {
                 packages.push(decode(r.get::<_, &str>(0))?);
             }
-            let findings = tx
-                .query(
-                    "SELECT b.json FROM findings f JOIN bodies b ON b.id = f.body
-                     WHERE f.artifact = $1 ORDER BY f.package_id, f.vuln",
-                    &[&seq],
-                )?
-                .into_iter()
-                .map(|r| r.get(0))
-                .collect();
+            let mut fp = super::Fingerprint::new(seq, &meta, &target);
+            let mut findings = Vec::new();
+            for r in tx.query(
+                "SELECT f.package_id, f.vuln, f.shown, b.hash, b.json FROM findings f
+                 JOIN bodies b ON b.id = f.body
+                 WHERE f.artifact = $1 ORDER BY f.package_id, f.vuln",
+                &[&seq],
+            )? {
+                fp.finding(r.get(0), r.get(1), r.get(2), r.get(3));
+                findings.push(r.get(4));
+            }
             Ok(Some(ArtifactFull {
                 meta,
                 target,
                 packages,
                 findings,
+                fingerprint: fp.finish(),
             }))
+        })
+    }
+
+    fn artifact_fingerprint(&self, id: &str) -> Result<Option<[u8; 32]>> {
+        self.read(|tx| {
+            let Some(row) = tx.query_opt(
+                &format!("SELECT {META_COLS}, a.seq, a.target FROM artifacts a WHERE a.id = $1"),
+                &[&id],
+            )?
+            else {
+                return Ok(None);
+            };
+            let mut fp = super::Fingerprint::new(row.get(8), &meta_row(&row), row.get(9));
+            for r in tx.query(
+                "SELECT f.package_id, f.vuln, f.shown, b.hash FROM findings f
+                 JOIN bodies b ON b.id = f.body
+                 WHERE f.artifact = $1 ORDER BY f.package_id, f.vuln",
+                &[&row.get::<_, i64>(8)],
+            )? {
+                fp.finding(r.get(0), r.get(1), r.get(2), r.get(3));
+            }
+            Ok(Some(fp.finish()))
         })
     }
 
@@ -1635,6 +1660,14 @@ mod tests {
         conformance::finding_bodies_are_shared_and_collected(&s, &|| {
             count(&s, "SELECT COUNT(*) FROM bodies")
         });
+    }
+
+    #[test]
+    fn fingerprints_follow_the_findings() {
+        let Some((s, _)) = replicas("fingerprints", PgOptions::default()) else {
+            return;
+        };
+        conformance::fingerprints_follow_the_findings(&s);
     }
 
     #[test]

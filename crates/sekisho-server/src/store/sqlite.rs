@@ -562,19 +562,67 @@ impl Store for SqliteStore {
             for r in st.query_map([seq], |r| r.get::<_, String>(0))? {
                 packages.push(decode(&r?)?);
             }
+            let mut fp = super::Fingerprint::new(seq, &meta, &target);
             let mut st = c.prepare_cached(
-                "SELECT b.json FROM findings f JOIN bodies b ON b.id = f.body
+                "SELECT f.package_id, f.vuln, f.shown, b.hash, b.json FROM findings f
+                 JOIN bodies b ON b.id = f.body
                  WHERE f.artifact = ?1 ORDER BY f.package_id, f.vuln",
             )?;
-            let findings = st
-                .query_map([seq], |r| r.get::<_, String>(0))?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut findings = Vec::new();
+            let mut rows = st.query([seq])?;
+            while let Some(r) = rows.next()? {
+                fp.finding(
+                    &r.get::<_, String>(0)?,
+                    &r.get::<_, String>(1)?,
+                    r.get(2)?,
+                    &r.get::<_, Vec<u8>>(3)?,
+                );
+                findings.push(r.get::<_, String>(4)?);
+            }
             Ok(Some(ArtifactFull {
                 meta,
                 target,
                 packages,
                 findings,
+                fingerprint: fp.finish(),
             }))
+        })();
+        let _ = c.execute_batch("COMMIT");
+        out
+    }
+
+    fn artifact_fingerprint(&self, id: &str) -> Result<Option<[u8; 32]>> {
+        let c = self.reader()?;
+        c.execute_batch("BEGIN")?;
+        let out = (|| -> Result<Option<[u8; 32]>> {
+            let Some((meta, seq, target)) = c
+                .query_row(
+                    &format!(
+                        "SELECT {META_COLS}, a.seq, a.target FROM artifacts a WHERE a.id = ?1"
+                    ),
+                    [id],
+                    |r| Ok((meta_row(r)?, r.get::<_, i64>(8)?, r.get::<_, String>(9)?)),
+                )
+                .optional()?
+            else {
+                return Ok(None);
+            };
+            let mut fp = super::Fingerprint::new(seq, &meta, &target);
+            let mut st = c.prepare_cached(
+                "SELECT f.package_id, f.vuln, f.shown, b.hash FROM findings f
+                 JOIN bodies b ON b.id = f.body
+                 WHERE f.artifact = ?1 ORDER BY f.package_id, f.vuln",
+            )?;
+            let mut rows = st.query([seq])?;
+            while let Some(r) = rows.next()? {
+                fp.finding(
+                    &r.get::<_, String>(0)?,
+                    &r.get::<_, String>(1)?,
+                    r.get(2)?,
+                    &r.get::<_, Vec<u8>>(3)?,
+                );
+            }
+            Ok(Some(fp.finish()))
         })();
         let _ = c.execute_batch("COMMIT");
         out
@@ -1355,6 +1403,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let s = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
         conformance::finding_bodies_are_shared_and_collected(&s, &|| bodies(&s));
+    }
+
+    #[test]
+    fn fingerprints_follow_the_findings() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
+        conformance::fingerprints_follow_the_findings(&s);
     }
 
     #[test]

@@ -37,6 +37,9 @@ pub struct ServerArgs {
     /// Largest request body, in MiB.
     #[arg(long, default_value_t = 64, value_name = "MIB")]
     pub body_limit_mib: usize,
+    /// Memory for encoded findings reports kept per artifact, in MiB (0: none kept).
+    #[arg(long, default_value_t = 256, value_name = "MIB")]
+    pub report_cache_mib: usize,
     /// Per-request time limit, in seconds.
     #[arg(long, default_value_t = 60, value_name = "SECS")]
     pub request_timeout: u64,
@@ -101,6 +104,7 @@ pub fn run(a: ServerArgs) -> anyhow::Result<ExitCode> {
         cfg.db = db;
     }
     cfg.body_limit = a.body_limit_mib.max(1) << 20;
+    cfg.report_cache = a.report_cache_mib << 20;
     cfg.request_timeout = Duration::from_secs(a.request_timeout.max(1));
     if let Some(n) = a.max_scans {
         cfg.max_scans = n.max(1);

@@ -446,6 +446,31 @@ fn server_notifies_new_and_resolved_findings_with_signed_webhooks_on(backend: &B
         .unwrap() as usize;
     assert_eq!(report["targets"][0]["packages"][pkg_idx]["name"], "jquery");
     assert_eq!(report["targets"][0]["coverage"][0]["ecosystem"], "npm");
+    // Asked again, the report kept from the first request is sent with this request's time.
+    let (s, again) = json_of(
+        addr,
+        "GET",
+        &format!("/api/v1/artifacts/{id}/findings"),
+        b"",
+    );
+    assert_eq!(s, 200);
+    let created = again["created"].as_str().unwrap();
+    assert!(
+        created.len() == 20 && created.starts_with("20") && created.ends_with('Z'),
+        "{created}"
+    );
+    let strip = |mut v: Value| {
+        v["created"] = Value::Null;
+        v
+    };
+    assert_eq!(strip(again), strip(report.clone()));
+    let (_, m) = http(addr, "GET", "/metrics", Some(RO), b"");
+    let m = String::from_utf8(m).unwrap();
+    assert!(m.contains("sekisho_findings_reports_kept_total 1\n"), "{m}");
+    assert!(
+        m.contains("sekisho_findings_reports_built_total 1\n"),
+        "{m}"
+    );
 
     // Withdrawn: resolved.
     import_file(
@@ -467,7 +492,10 @@ fn server_notifies_new_and_resolved_findings_with_signed_webhooks_on(backend: &B
         &format!("/api/v1/artifacts/{id}/findings"),
         b"",
     );
-    assert!(vuln_ids(&report).is_empty());
+    assert!(
+        vuln_ids(&report).is_empty(),
+        "the kept report is not sent: {report}"
+    );
 
     // Deliveries are listed; a redelivery keeps the webhook-id.
     let (s, d) = json_of(
