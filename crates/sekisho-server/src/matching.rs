@@ -162,6 +162,9 @@ pub struct Matcher {
 /// Most components re-matched and written in one transaction of a batch.
 const COMMIT_CHUNK: usize = 2000;
 
+/// Package keys whose stored components are read at once in a delta re-match.
+const KEYS_PER_READ: usize = 8;
+
 /// What one pass of the re-match worker did.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Pass {
@@ -372,23 +375,21 @@ impl Matcher {
         }
         keys.sort();
         keys.dedup();
-        let mut comps = store
-            .components_for(&keys, &pending)
-            .map_err(|e| e.to_string())?;
-        // In chunks, each its own transaction, so the first events (and their deliveries) are
-        // out while the rest is matched; the last chunk also takes the batch off the queue. A
-        // crash in between leaves the batch queued: the chunks already written match the same
-        // again and raise no event twice.
+        // Read in pieces (a few keys at a time, then the components holding a finding from a
+        // queued advisory whose keys are gone) and written in chunks, each its own
+        // transaction, so the first events (and their deliveries) are out while the rest is
+        // read and matched, and only a chunk's rows are held at once; the last chunk also takes
+        // the batch off the queue. A crash in between leaves the batch queued: the chunks
+        // already written match the same again and raise no event twice.
         let mut pass = Pass {
             advisories: pending.len(),
             ..Pass::default()
         };
-        loop {
-            let rest = comps.split_off(comps.len().min(COMMIT_CHUNK));
-            let last = rest.is_empty();
-            let updates = rematch_components(&db, std::mem::replace(&mut comps, rest))?;
+        let mut seen: std::collections::HashSet<(String, u64)> = std::collections::HashSet::new();
+        let mut buf: Vec<ComponentRow> = Vec::new();
+        let mut flush = |buf: &mut Vec<ComponentRow>, done: &[String]| -> Result<(), String> {
+            let updates = rematch_components(&db, std::mem::take(buf))?;
             pass.components += updates.len();
-            let done: &[String] = if last { &pending } else { &[] };
             let events = store
                 .apply_rematch(done, &updates, crate::ids::now_ms())
                 .map_err(|e| e.to_string())?;
@@ -396,10 +397,26 @@ impl Matcher {
                 events_committed();
             }
             pass.events += events;
-            if last {
-                break;
+            Ok(())
+        };
+        let pieces = keys
+            .chunks(KEYS_PER_READ)
+            .map(|k| (k, &[][..]))
+            .chain(std::iter::once((&[][..], &pending[..])));
+        for (k, advisories) in pieces {
+            let rows = store
+                .components_for(k, advisories)
+                .map_err(|e| e.to_string())?;
+            for row in rows {
+                if seen.insert((row.artifact.clone(), row.idx)) {
+                    buf.push(row);
+                }
+                if buf.len() >= COMMIT_CHUNK {
+                    flush(&mut buf, &[])?;
+                }
             }
         }
+        flush(&mut buf, &pending)?;
         Ok(Some(pass))
     }
 
@@ -832,5 +849,126 @@ mod tests {
         assert_eq!(solo.check(&store).unwrap(), Some(0));
         upload(&solo, &store, "solo");
         assert!(solo.stored.is_none());
+    }
+}
+
+#[cfg(test)]
+mod batch_tests {
+    use super::*;
+    use crate::store::{ArtifactMeta, NewArtifact, NewComponent};
+
+    /// A delta re-match over more keys than one read and more components than one
+    /// transaction: every component is matched once, each transaction with events wakes the
+    /// deliveries, and the batch leaves the queue with the last one.
+    #[test]
+    fn a_batch_is_read_in_pieces_and_written_in_chunks() {
+        let dir = tempfile::tempdir().unwrap();
+        let db_path = dir.path().join("db.sqlite");
+        let names: Vec<String> = (0..KEYS_PER_READ * 2 + 3)
+            .map(|i| format!("pkg{i}"))
+            .collect();
+        let write = |with: &[String]| {
+            let paths: Vec<PathBuf> = with
+                .iter()
+                .map(|n| {
+                    let p = dir.path().join(format!("{n}.json"));
+                    std::fs::write(
+                        &p,
+                        format!(
+                            r#"{{"id":"GHSA-{n}","modified":"2024-01-01T00:00:00Z",
+                            "affected":[{{"package":{{"ecosystem":"PyPI","name":"{n}"}},
+                            "ranges":[{{"type":"ECOSYSTEM","events":[{{"introduced":"0"}},{{"fixed":"9.0"}}]}}]}}]}}"#
+                        ),
+                    )
+                    .unwrap();
+                    p
+                })
+                .collect();
+            sekisho_vulndb::import::import_paths(
+                &db_path,
+                &paths,
+                &sekisho_vulndb::import::ImportOptions::default(),
+            )
+            .unwrap();
+        };
+        write(&names[..1]);
+        let store = crate::store::sqlite::SqliteStore::open(&dir.path().join("state")).unwrap();
+        let m = Matcher::new(db_path.clone());
+        assert!(m.check(&store).unwrap().is_some());
+        let per_artifact = 500;
+        let artifacts = COMMIT_CHUNK / per_artifact + 1;
+        for a in 0..artifacts {
+            let components = (0..per_artifact)
+                .map(|i| {
+                    let package = Package {
+                        id: format!("pkg-{i:016}"),
+                        name: names[1 + i % (names.len() - 1)].clone(),
+                        version: "1.0".into(),
+                        kind: sekisho_catalog::PackageKind::Python,
+                        ecosystem: Some("PyPI".into()),
+                        purl: String::new(),
+                        source: None,
+                        licenses: Vec::new(),
+                        arch: None,
+                        modularity_label: None,
+                        locations: Vec::new(),
+                        layer: None,
+                        files: Vec::new(),
+                    };
+                    NewComponent {
+                        key: key_of(&package),
+                        package,
+                        findings: Vec::new(),
+                    }
+                })
+                .collect();
+            store
+                .insert_artifact(&NewArtifact {
+                    meta: ArtifactMeta {
+                        id: format!("art{a}"),
+                        name: format!("art{a}"),
+                        kind: "sbom".into(),
+                        digest: format!("sha256:{a}"),
+                        created: "2024-01-01T00:00:00.000Z".into(),
+                        updated: "2024-01-01T00:00:00.000Z".into(),
+                        components: per_artifact as u64,
+                        findings: 0,
+                    },
+                    target: "{}".into(),
+                    components,
+                })
+                .unwrap();
+        }
+        // Every other package gets an advisory: more keys than one read names.
+        write(&names);
+        assert_eq!(m.check(&store).unwrap(), Some(names.len() - 1));
+        let woken = std::cell::Cell::new(0);
+        let pass = m
+            .rematch_batch_notify(&store, 1000, &|| woken.set(woken.get() + 1))
+            .unwrap()
+            .unwrap();
+        let total = artifacts * per_artifact;
+        // With the first import's, still queued (no component names it).
+        assert_eq!(pass.advisories, names.len());
+        assert_eq!(pass.components, total, "each component matched once");
+        let events = artifacts * (names.len() - 1);
+        assert_eq!(
+            pass.events, events,
+            "one finding.new per artifact and advisory"
+        );
+        assert_eq!(woken.get(), total.div_ceil(COMMIT_CHUNK));
+        assert!(store.pending_advisories(10).unwrap().is_empty());
+        assert!(m.rematch_batch(&store, 1000).unwrap().is_none());
+        assert_eq!(store.events(0, 10_000).unwrap().len(), events);
+        let shown: u64 = (0..artifacts)
+            .map(|a| {
+                store
+                    .artifact(&format!("art{a}"))
+                    .unwrap()
+                    .unwrap()
+                    .findings
+            })
+            .sum();
+        assert_eq!(shown, total as u64, "every component has its finding");
     }
 }
