@@ -407,14 +407,11 @@ async fn get_findings(State(app): State<Arc<App>>, Path(id): Path<String>) -> Ap
         let marker = app.reports.marker().to_string();
         let fingerprint = full.fingerprint;
         let encoded = findings_report(full, db.as_ref(), &marker)?;
-        Ok(match Kept::split(&encoded, &marker) {
-            Some(kept) => {
-                let body = kept.body(&created);
-                app.reports.put(&id, fingerprint, db.as_ref(), kept);
-                body
-            }
-            None => return Err(ApiError::internal("report without its created time")),
-        })
+        let kept = Kept::split(&encoded, &marker)
+            .ok_or_else(|| ApiError::internal("report without its created time"))?;
+        let body = kept.body(&created);
+        app.reports.put(&id, fingerprint, db.as_ref(), kept);
+        Ok(body)
     })
     .await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())

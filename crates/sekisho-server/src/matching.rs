@@ -162,6 +162,25 @@ pub struct Matcher {
 /// Most components re-matched and written in one transaction of a batch.
 const COMMIT_CHUNK: usize = 2000;
 
+/// Match every stored component of a page of artifacts again, in one transaction.
+fn rematch_page<'a>(
+    db: &Db,
+    store: &dyn Store,
+    artifacts: impl Iterator<Item = &'a str>,
+    pass: &mut Pass,
+) -> Result<(), String> {
+    let mut comps = Vec::new();
+    for a in artifacts {
+        comps.extend(store.components_of(a).map_err(|e| e.to_string())?);
+    }
+    let updates = rematch_components(db, comps)?;
+    pass.components += updates.len();
+    pass.events += store
+        .apply_rematch(&[], &updates, crate::ids::now_ms())
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
 /// Package keys whose stored components are read at once in a delta re-match.
 const KEYS_PER_READ: usize = 8;
 
@@ -437,15 +456,7 @@ impl Matcher {
         ids.sort();
         ids.dedup();
         for chunk in ids.chunks(200) {
-            let mut comps = Vec::new();
-            for a in chunk {
-                comps.extend(store.components_of(a).map_err(|e| e.to_string())?);
-            }
-            let updates = rematch_components(&db, comps)?;
-            pass.components += updates.len();
-            pass.events += store
-                .apply_rematch(&[], &updates, crate::ids::now_ms())
-                .map_err(|e| e.to_string())?;
+            rematch_page(&db, store, chunk.iter().map(|a| a.as_str()), &mut pass)?;
         }
         Ok(pass)
     }
@@ -466,15 +477,7 @@ impl Matcher {
                 .map_err(|e| e.to_string())?;
             let Some(last) = page.last() else { break };
             after = Some(last.id.clone());
-            let mut comps = Vec::new();
-            for a in &page {
-                comps.extend(store.components_of(&a.id).map_err(|e| e.to_string())?);
-            }
-            let updates = rematch_components(&db, comps)?;
-            pass.components += updates.len();
-            pass.events += store
-                .apply_rematch(&[], &updates, crate::ids::now_ms())
-                .map_err(|e| e.to_string())?;
+            rematch_page(&db, store, page.iter().map(|a| a.id.as_str()), &mut pass)?;
         }
         Ok(pass)
     }
@@ -736,21 +739,12 @@ mod tests {
     /// Match `flask 2.0.0` with `m`'s current DB and store it, as an upload does.
     fn upload(m: &Matcher, store: &dyn Store, id: &str) {
         m.with_db(|db| {
-            let p = Package {
-                id: "pkg-0000000000000001".into(),
-                name: "flask".into(),
-                version: "2.0.0".into(),
-                kind: sekisho_catalog::PackageKind::Python,
-                ecosystem: Some("PyPI".into()),
-                purl: "pkg:pypi/flask@2.0.0".into(),
-                source: None,
-                licenses: Vec::new(),
-                arch: None,
-                modularity_label: None,
-                locations: vec!["app/requirements.txt".into()],
-                layer: None,
-                files: Vec::new(),
-            };
+            let mut p = sekisho_catalog::lang::package(
+                sekisho_catalog::PackageKind::Python,
+                "flask",
+                "2.0.0",
+            );
+            p.id = "pkg-0000000000000001".into();
             let mut found = match_packages(db.unwrap(), &[(0, p.clone())]).unwrap();
             let findings = found.remove(&p.id).unwrap_or_default();
             let meta = crate::store::ArtifactMeta {
@@ -900,21 +894,12 @@ mod batch_tests {
         for a in 0..artifacts {
             let components = (0..per_artifact)
                 .map(|i| {
-                    let package = Package {
-                        id: format!("pkg-{i:016}"),
-                        name: names[1 + i % (names.len() - 1)].clone(),
-                        version: "1.0".into(),
-                        kind: sekisho_catalog::PackageKind::Python,
-                        ecosystem: Some("PyPI".into()),
-                        purl: String::new(),
-                        source: None,
-                        licenses: Vec::new(),
-                        arch: None,
-                        modularity_label: None,
-                        locations: Vec::new(),
-                        layer: None,
-                        files: Vec::new(),
-                    };
+                    let mut package = sekisho_catalog::lang::package(
+                        sekisho_catalog::PackageKind::Python,
+                        &names[1 + i % (names.len() - 1)],
+                        "1.0",
+                    );
+                    package.id = format!("pkg-{i:016}");
                     NewComponent {
                         key: key_of(&package),
                         package,

@@ -357,6 +357,30 @@ fn meta_row(r: &Row) -> ArtifactMeta {
     }
 }
 
+/// Feed an artifact's findings to `fp` (in report order), and collect their JSON into `json`
+/// when asked.
+fn finding_rows(
+    tx: &mut Transaction<'_>,
+    seq: i64,
+    fp: &mut super::Fingerprint,
+    mut json: Option<&mut Vec<String>>,
+) -> Result<()> {
+    let sql = if json.is_some() {
+        "SELECT f.package_id, f.vuln, f.shown, b.hash, b.json FROM findings f
+         JOIN bodies b ON b.id = f.body WHERE f.artifact = $1 ORDER BY f.package_id, f.vuln"
+    } else {
+        "SELECT f.package_id, f.vuln, f.shown, b.hash FROM findings f
+         JOIN bodies b ON b.id = f.body WHERE f.artifact = $1 ORDER BY f.package_id, f.vuln"
+    };
+    for r in tx.query(sql, &[&seq])? {
+        fp.finding(r.get(0), r.get(1), r.get(2), r.get(3));
+        if let Some(out) = json.as_deref_mut() {
+            out.push(r.get(4));
+        }
+    }
+    Ok(())
+}
+
 const META_COLS: &str = "a.id, a.name, a.kind, a.digest, a.created, a.updated,
   (SELECT COUNT(*) FROM components c WHERE c.artifact = a.seq),
   (SELECT COUNT(*) FROM findings f WHERE f.artifact = a.seq AND f.shown)";
@@ -782,15 +806,7 @@ impl Store for PgStore {
             }
             let mut fp = super::Fingerprint::new(seq, &meta, &target);
             let mut findings = Vec::new();
-            for r in tx.query(
-                "SELECT f.package_id, f.vuln, f.shown, b.hash, b.json FROM findings f
-                 JOIN bodies b ON b.id = f.body
-                 WHERE f.artifact = $1 ORDER BY f.package_id, f.vuln",
-                &[&seq],
-            )? {
-                fp.finding(r.get(0), r.get(1), r.get(2), r.get(3));
-                findings.push(r.get(4));
-            }
+            finding_rows(tx, seq, &mut fp, Some(&mut findings))?;
             Ok(Some(ArtifactFull {
                 meta,
                 target,
@@ -811,14 +827,7 @@ impl Store for PgStore {
                 return Ok(None);
             };
             let mut fp = super::Fingerprint::new(row.get(8), &meta_row(&row), row.get(9));
-            for r in tx.query(
-                "SELECT f.package_id, f.vuln, f.shown, b.hash FROM findings f
-                 JOIN bodies b ON b.id = f.body
-                 WHERE f.artifact = $1 ORDER BY f.package_id, f.vuln",
-                &[&row.get::<_, i64>(8)],
-            )? {
-                fp.finding(r.get(0), r.get(1), r.get(2), r.get(3));
-            }
+            finding_rows(tx, row.get(8), &mut fp, None)?;
             Ok(Some(fp.finish()))
         })
     }

@@ -245,6 +245,37 @@ fn meta_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ArtifactMeta> {
     })
 }
 
+/// Feed an artifact's findings to `fp` (in report order), and collect their JSON into `json`
+/// when asked.
+fn finding_rows(
+    c: &Connection,
+    seq: i64,
+    fp: &mut super::Fingerprint,
+    mut json: Option<&mut Vec<String>>,
+) -> Result<()> {
+    let sql = if json.is_some() {
+        "SELECT f.package_id, f.vuln, f.shown, b.hash, b.json FROM findings f
+         JOIN bodies b ON b.id = f.body WHERE f.artifact = ?1 ORDER BY f.package_id, f.vuln"
+    } else {
+        "SELECT f.package_id, f.vuln, f.shown, b.hash FROM findings f
+         JOIN bodies b ON b.id = f.body WHERE f.artifact = ?1 ORDER BY f.package_id, f.vuln"
+    };
+    let mut st = c.prepare_cached(sql)?;
+    let mut rows = st.query([seq])?;
+    while let Some(r) = rows.next()? {
+        fp.finding(
+            &r.get::<_, String>(0)?,
+            &r.get::<_, String>(1)?,
+            r.get(2)?,
+            &r.get::<_, Vec<u8>>(3)?,
+        );
+        if let Some(out) = json.as_deref_mut() {
+            out.push(r.get(4)?);
+        }
+    }
+    Ok(())
+}
+
 const META_COLS: &str = "a.id, a.name, a.kind, a.digest, a.created, a.updated,
   (SELECT COUNT(*) FROM components c WHERE c.artifact = a.seq),
   (SELECT COUNT(*) FROM findings f WHERE f.artifact = a.seq AND f.shown)";
@@ -563,22 +594,8 @@ impl Store for SqliteStore {
                 packages.push(decode(&r?)?);
             }
             let mut fp = super::Fingerprint::new(seq, &meta, &target);
-            let mut st = c.prepare_cached(
-                "SELECT f.package_id, f.vuln, f.shown, b.hash, b.json FROM findings f
-                 JOIN bodies b ON b.id = f.body
-                 WHERE f.artifact = ?1 ORDER BY f.package_id, f.vuln",
-            )?;
             let mut findings = Vec::new();
-            let mut rows = st.query([seq])?;
-            while let Some(r) = rows.next()? {
-                fp.finding(
-                    &r.get::<_, String>(0)?,
-                    &r.get::<_, String>(1)?,
-                    r.get(2)?,
-                    &r.get::<_, Vec<u8>>(3)?,
-                );
-                findings.push(r.get::<_, String>(4)?);
-            }
+            finding_rows(&c, seq, &mut fp, Some(&mut findings))?;
             Ok(Some(ArtifactFull {
                 meta,
                 target,
@@ -608,20 +625,7 @@ impl Store for SqliteStore {
                 return Ok(None);
             };
             let mut fp = super::Fingerprint::new(seq, &meta, &target);
-            let mut st = c.prepare_cached(
-                "SELECT f.package_id, f.vuln, f.shown, b.hash FROM findings f
-                 JOIN bodies b ON b.id = f.body
-                 WHERE f.artifact = ?1 ORDER BY f.package_id, f.vuln",
-            )?;
-            let mut rows = st.query([seq])?;
-            while let Some(r) = rows.next()? {
-                fp.finding(
-                    &r.get::<_, String>(0)?,
-                    &r.get::<_, String>(1)?,
-                    r.get(2)?,
-                    &r.get::<_, Vec<u8>>(3)?,
-                );
-            }
+            finding_rows(&c, seq, &mut fp, None)?;
             Ok(Some(fp.finish()))
         })();
         let _ = c.execute_batch("COMMIT");
