@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use sekisho_artifact::Note;
 use sekisho_catalog::{Catalog, Package, PackageKind};
-use sekisho_version::osv::{Affected, Event, RangeType};
+use sekisho_version::osv::{Affected, Event, Prepared, Probe, RangeType};
 use sekisho_version::{Ecosystem, EcosystemName};
 
 use crate::model::{
@@ -302,8 +302,20 @@ pub struct MatchOutput {
     pub excluded: BTreeMap<String, usize>,
 }
 
-/// Most package names whose candidates one [`match_catalog`] call keeps (then it starts over).
+/// Most package names whose candidates a [`MatchState`] keeps (then it starts over).
 const CANDIDATE_CACHE: usize = 4096;
+
+/// What matching looked up in the advisory source, kept for the next call against the same
+/// source: alias records' ratings (once per ID) and each package name's candidates with their
+/// affected entries prepared (bounds parsed once for every version of the package matched).
+/// A caller matching many catalogs against one unchanging source in turn (a server re-matching
+/// stored packages chunk by chunk) passes one to [`match_catalog_with`]; never share one across
+/// sources.
+#[derive(Default)]
+pub struct MatchState {
+    alias_cache: BTreeMap<String, Vec<Rating>>,
+    cand_cache: HashMap<(String, String), Vec<(Candidate, Prepared)>>,
+}
 
 /// Match every package of `catalog` against `source`.
 ///
@@ -313,13 +325,26 @@ pub fn match_catalog(
     catalog: &Catalog,
     source: &dyn AdvisorySource,
 ) -> Result<MatchOutput, SourceError> {
+    match_catalog_with(catalog, source, &mut MatchState::default())
+}
+
+/// [`match_catalog`], reusing (and adding to) what `state` kept from earlier calls against the
+/// same `source`.
+///
+/// # Errors
+/// As [`match_catalog`].
+pub fn match_catalog_with(
+    catalog: &Catalog,
+    source: &dyn AdvisorySource,
+    state: &mut MatchState,
+) -> Result<MatchOutput, SourceError> {
     let mut out = MatchOutput::default();
     let mut coverage: BTreeMap<String, (usize, bool)> = BTreeMap::new();
     let mut unknown_os = 0usize;
-    // Alias records' ratings, looked up once per ID; a package's candidates once per name (a
-    // catalog holding several versions of one package, or one package in many places).
-    let mut alias_cache: BTreeMap<String, Vec<Rating>> = BTreeMap::new();
-    let mut cand_cache: HashMap<(String, String), Vec<Candidate>> = HashMap::new();
+    let MatchState {
+        alias_cache,
+        cand_cache,
+    } = state;
     for (idx, pkg) in catalog.packages.iter().enumerate() {
         let key = match match_key(pkg) {
             Ok(k) => k,
@@ -364,18 +389,33 @@ pub fn match_catalog(
             if cand_cache.len() >= CANDIDATE_CACHE {
                 cand_cache.clear();
             }
-            let c = source.candidates(&key.ecosystem, &key.name)?;
+            let c = source
+                .candidates(&key.ecosystem, &key.name)?
+                .into_iter()
+                .map(|c| {
+                    let p = Prepared::new(key.kind, &c.affected);
+                    (c, p)
+                })
+                .collect();
             cand_cache.insert(ck.clone(), c);
         }
-        for mut cand in cand_cache[&ck].iter().cloned() {
-            if let Some(why) = excluded(&cand) {
+        // Candidates are cloned only when they hit (a package with hundreds of advisories is
+        // compared with each, and most do not affect it); the version is parsed once for all.
+        let mut probe = Probe::new(key.kind, &key.version);
+        for (cand, prepared) in &cand_cache[&ck] {
+            if let Some(why) = excluded(cand) {
                 *out.excluded.entry(why.to_string()).or_default() += 1;
                 continue;
             }
-            if !same_module_stream(pkg, &cand) {
+            if !same_module_stream(pkg, cand) {
                 continue;
             }
-            match sekisho_version::osv::affects(key.kind, &key.version, &cand.affected) {
+            let affects = if prepared.ecosystem() == key.kind {
+                prepared.affects_with(&mut probe)
+            } else {
+                sekisho_version::osv::affects(key.kind, &key.version, &cand.affected)
+            };
+            match affects {
                 Ok(true) => {}
                 Ok(false) => continue,
                 Err(e) => {
@@ -387,7 +427,12 @@ pub fn match_catalog(
                     continue;
                 }
             }
-            let fixed = fixed_version(key.kind, &key.version, &cand.affected).unwrap_or(None);
+            let fixed = if prepared.ecosystem() == key.kind {
+                prepared.fixed_version_with(&mut probe)
+            } else {
+                fixed_version(key.kind, &key.version, &cand.affected)
+            }
+            .unwrap_or(None);
             let declared = cand
                 .declared_status
                 .or_else(|| declared_status(&cand.affected));
@@ -396,6 +441,7 @@ pub fn match_catalog(
                 (None, Some(d)) => d,
                 (None, None) => Status::Affected,
             };
+            let mut cand = cand.clone();
             if !cand
                 .ratings
                 .iter()
@@ -413,7 +459,7 @@ pub fn match_catalog(
         for mut f in merge_hits(idx, &key, hits) {
             f.package_id.clone_from(&pkg.id);
             if f.severity == Severity::Unknown && f.informational.is_none() {
-                rate_from_aliases(&mut f, source, &mut alias_cache)?;
+                rate_from_aliases(&mut f, source, alias_cache)?;
             }
             out.findings.push(f);
         }

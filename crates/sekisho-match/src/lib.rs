@@ -20,7 +20,7 @@ pub mod sbom_input;
 #[cfg(feature = "vulndb")]
 pub mod vulndb_source;
 
-pub use engine::{MatchOutput, match_catalog, match_key};
+pub use engine::{MatchOutput, MatchState, match_catalog, match_catalog_with, match_key};
 pub use model::{
     AdvisorySource, Candidate, Coverage, Rating, RatingMethod, Severity, SourceError,
     SourceErrorKind, Status, VexApplied, Vulnerability, choose_severity,

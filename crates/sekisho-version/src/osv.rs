@@ -106,13 +106,13 @@ enum Kind {
 }
 
 /// Parsed events of one range: (kind, bound) with `None` = "0"; plus limits (`None` = "*").
-struct Parsed<'a> {
-    events: Vec<(Kind, Option<Version>, &'a str)>,
+struct Parsed {
+    events: Vec<(Kind, Option<Version>, String)>,
     limits: Vec<Option<Version>>,
     skipped: Vec<String>,
 }
 
-fn parse_range<'a>(scheme: Scheme, ecosystem: Ecosystem, range: &'a Range) -> Parsed<'a> {
+fn parse_range(scheme: Scheme, ecosystem: Ecosystem, range: &Range) -> Parsed {
     let mut p = Parsed {
         events: Vec::new(),
         limits: Vec::new(),
@@ -136,11 +136,11 @@ fn parse_range<'a>(scheme: Scheme, ecosystem: Ecosystem, range: &'a Range) -> Pa
             }
         };
         if kind == Kind::Introduced && raw.trim() == "0" {
-            p.events.push((kind, None, raw));
+            p.events.push((kind, None, raw.to_string()));
             continue;
         }
         match Version::parse_scheme(scheme, ecosystem, raw) {
-            Ok(b) => p.events.push((kind, Some(b), raw)),
+            Ok(b) => p.events.push((kind, Some(b), raw.to_string())),
             Err(err) => p.skipped.push(err.to_string()),
         }
     }
@@ -161,7 +161,7 @@ fn cmp(a: &Version, b: &Version) -> Ordering {
 }
 
 /// Whether `v` falls in the parsed range; and if so, the `fixed` bound ending its interval.
-fn in_range<'a>(v: &Version, p: &Parsed<'a>) -> (bool, Option<&'a str>) {
+fn in_range<'a>(v: &Version, p: &'a Parsed) -> (bool, Option<&'a str>) {
     let mut affected = false;
     let mut ends: Option<&'a str> = None;
     for (kind, bound, raw) in &p.events {
@@ -176,7 +176,7 @@ fn in_range<'a>(v: &Version, p: &Parsed<'a>) -> (bool, Option<&'a str>) {
                     if cmp(v, b) != Ordering::Less {
                         affected = false;
                     } else if affected && ends.is_none() {
-                        ends = Some(raw);
+                        ends = Some(raw.as_str());
                     }
                 }
             }
@@ -241,52 +241,198 @@ pub fn evaluate(
     version: &str,
     affected: &Affected,
 ) -> Result<Evaluation, VersionError> {
-    let mut out = Evaluation::default();
-    let trimmed = version.trim();
-    if affected.versions.iter().any(|v| v.trim() == trimmed) {
-        out.affected = true;
-    }
-    let mut cache = VersionCache {
-        ecosystem,
-        version: trimmed,
-        parsed: Vec::new(),
-    };
-    let has_ranges = affected
-        .ranges
-        .iter()
-        .any(|r| range_scheme(ecosystem, r.kind).is_some());
-    if !out.affected && !affected.versions.is_empty() {
-        let v = cache.get(ecosystem.scheme())?.clone();
-        for listed in &affected.versions {
-            if let Ok(l) = Version::parse(ecosystem, listed)
-                && cmp(&v, &l) == Ordering::Equal
-            {
-                out.affected = true;
-                break;
-            }
+    Prepared::new(ecosystem, affected).evaluate(version)
+}
+
+/// An `affected` entry of a package in `ecosystem` with its range bounds (and, once needed, its
+/// listed versions) parsed once, to evaluate many versions against: a matcher comparing a
+/// package's hundreds of advisories with each of its versions parses every bound once, not once
+/// per version. [`evaluate`] is this for one version.
+pub struct Prepared {
+    ecosystem: Ecosystem,
+    /// `versions`: a version listed verbatim is affected even if it cannot be parsed.
+    versions: Vec<String>,
+    /// The listed versions that parse in the ecosystem's scheme.
+    listed: std::cell::OnceCell<Vec<Version>>,
+    /// Each range with a scheme (`GIT` ranges have none), parsed.
+    ranges: Vec<(Scheme, Parsed)>,
+    /// Per range of `ranges`: its `fixed` events in order, each parsed in the ecosystem's own
+    /// scheme (`None` when it does not parse there).
+    fixes: Vec<Vec<(String, Option<Version>)>>,
+}
+
+impl Prepared {
+    pub fn new(ecosystem: Ecosystem, affected: &Affected) -> Self {
+        Self {
+            ecosystem,
+            versions: affected.versions.clone(),
+            listed: std::cell::OnceCell::new(),
+            ranges: affected
+                .ranges
+                .iter()
+                .filter_map(|r| {
+                    let scheme = range_scheme(ecosystem, r.kind)?;
+                    Some((scheme, parse_range(scheme, ecosystem, r)))
+                })
+                .collect(),
+            fixes: affected
+                .ranges
+                .iter()
+                .filter(|r| range_scheme(ecosystem, r.kind).is_some())
+                .map(|r| {
+                    r.events
+                        .iter()
+                        .filter_map(|e| match e {
+                            Event::Fixed(f) => Some((f.clone(), Version::parse(ecosystem, f).ok())),
+                            _ => None,
+                        })
+                        .collect()
+                })
+                .collect(),
         }
     }
-    if !has_ranges {
-        return Ok(out);
+
+    /// The lowest `fixed` event above `version`, compared in the ecosystem's own scheme, among
+    /// the ranges (not `GIT`) that contain it; the first such event when several compare equal.
+    /// `None` when the version is in no range or none of its ranges names a later fix.
+    ///
+    /// # Errors
+    /// When `version` cannot be parsed in the scheme of a range.
+    pub fn fixed_version(&self, version: &str) -> Result<Option<String>, VersionError> {
+        self.fixed_version_with(&mut Probe::new(self.ecosystem, version))
     }
-    for range in &affected.ranges {
-        let Some(scheme) = range_scheme(ecosystem, range.kind) else {
-            continue;
-        };
-        let v = cache.get(scheme)?;
-        let parsed = parse_range(scheme, ecosystem, range);
-        out.notes.extend(parsed.skipped.iter().cloned());
-        let (hit, fixed) = in_range(v, &parsed);
-        if hit {
+
+    /// [`Prepared::fixed_version`] for a version already in a [`Probe`].
+    ///
+    /// # Errors
+    /// As [`Prepared::fixed_version`].
+    pub fn fixed_version_with(&self, probe: &mut Probe) -> Result<Option<String>, VersionError> {
+        if probe.0.ecosystem != self.ecosystem {
+            return self.fixed_version(probe.0.version);
+        }
+        let cache = &mut probe.0;
+        let mut best: Option<(&str, &Version)> = None;
+        for ((scheme, parsed), fixes) in self.ranges.iter().zip(&self.fixes) {
+            let v = cache.get(*scheme)?;
+            if !in_range(v, parsed).0 {
+                continue;
+            }
+            let Ok(v) = cache.get(self.ecosystem.scheme()) else {
+                continue;
+            };
+            for (raw, f) in fixes {
+                let Some(f) = f else { continue };
+                if cmp(v, f) != Ordering::Less {
+                    continue;
+                }
+                if best.is_none_or(|(_, b)| cmp(f, b) == Ordering::Less) {
+                    best = Some((raw, f));
+                }
+            }
+        }
+        Ok(best.map(|(raw, _)| raw.to_string()))
+    }
+
+    /// The ecosystem the entry was prepared for.
+    pub fn ecosystem(&self) -> Ecosystem {
+        self.ecosystem
+    }
+
+    /// [`evaluate`] `version` against the prepared entry.
+    ///
+    /// # Errors
+    /// As [`evaluate`].
+    pub fn evaluate(&self, version: &str) -> Result<Evaluation, VersionError> {
+        let ecosystem = self.ecosystem;
+        let mut out = Evaluation::default();
+        let trimmed = version.trim();
+        if self.versions.iter().any(|v| v.trim() == trimmed) {
             out.affected = true;
-            if let Some(f) = fixed
-                && !out.fixed.iter().any(|x| x == f)
-            {
-                out.fixed.push(f.to_string());
+        }
+        let mut cache = VersionCache {
+            ecosystem,
+            version: trimmed,
+            parsed: Vec::new(),
+        };
+        if !out.affected && !self.versions.is_empty() {
+            let v = cache.get(ecosystem.scheme())?;
+            let listed = self.listed.get_or_init(|| {
+                self.versions
+                    .iter()
+                    .filter_map(|l| Version::parse(ecosystem, l).ok())
+                    .collect()
+            });
+            if listed.iter().any(|l| cmp(v, l) == Ordering::Equal) {
+                out.affected = true;
             }
         }
+        for (scheme, parsed) in &self.ranges {
+            let v = cache.get(*scheme)?;
+            out.notes.extend(parsed.skipped.iter().cloned());
+            let (hit, fixed) = in_range(v, parsed);
+            if hit {
+                out.affected = true;
+                if let Some(f) = fixed
+                    && !out.fixed.iter().any(|x| x == f)
+                {
+                    out.fixed.push(f.to_string());
+                }
+            }
+        }
+        Ok(out)
     }
-    Ok(out)
+
+    /// Whether `version` is affected ([`affects`] against the prepared entry).
+    ///
+    /// # Errors
+    /// As [`affects`].
+    pub fn affects(&self, version: &str) -> Result<bool, VersionError> {
+        self.affects_with(&mut Probe::new(self.ecosystem, version))
+    }
+
+    /// [`Prepared::affects`] for a version already in a [`Probe`]: nothing is allocated but
+    /// the version's parse in a scheme the probe has not needed before.
+    ///
+    /// # Errors
+    /// As [`Prepared::affects`].
+    pub fn affects_with(&self, probe: &mut Probe) -> Result<bool, VersionError> {
+        if probe.0.ecosystem != self.ecosystem {
+            return self.affects(probe.0.version);
+        }
+        let cache = &mut probe.0;
+        let mut affected = self.versions.iter().any(|v| v.trim() == cache.version);
+        if !affected && !self.versions.is_empty() {
+            let v = cache.get(self.ecosystem.scheme())?;
+            let listed = self.listed.get_or_init(|| {
+                self.versions
+                    .iter()
+                    .filter_map(|l| Version::parse(self.ecosystem, l).ok())
+                    .collect()
+            });
+            affected = listed.iter().any(|l| cmp(v, l) == Ordering::Equal);
+        }
+        // Every range is looked at even after a hit: a version one of them cannot parse is an
+        // error, as it is for [`evaluate`].
+        for (scheme, parsed) in &self.ranges {
+            let v = cache.get(*scheme)?;
+            affected |= in_range(v, parsed).0;
+        }
+        Ok(affected)
+    }
+}
+
+/// A package version to compare with many prepared entries of its ecosystem: parsed once per
+/// version scheme their ranges need, not once per entry.
+pub struct Probe<'s>(VersionCache<'s>);
+
+impl<'s> Probe<'s> {
+    pub fn new(ecosystem: Ecosystem, version: &'s str) -> Self {
+        Self(VersionCache {
+            ecosystem,
+            version: version.trim(),
+            parsed: Vec::new(),
+        })
+    }
 }
 
 /// Whether `version` of a package in `ecosystem` is affected by `affected`.
@@ -404,6 +550,87 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
+    }
+
+    /// One prepared entry evaluated for many versions in turn says what a fresh [`evaluate`]
+    /// says for each (the listed versions are parsed on first need and kept).
+    #[test]
+    fn prepared_entries_evaluate_as_fresh_ones() {
+        use Event::*;
+        let entries = [
+            aff(
+                vec![
+                    range(
+                        RangeType::Ecosystem,
+                        vec![
+                            Introduced("0".into()),
+                            Fixed("1.5".into()),
+                            Introduced("2.0".into()),
+                            Fixed("2.3".into()),
+                        ],
+                    ),
+                    range(
+                        RangeType::Git,
+                        vec![Introduced("0".into()), Fixed("abc".into())],
+                    ),
+                    range(
+                        RangeType::Semver,
+                        vec![
+                            Introduced("3.0.0".into()),
+                            LastAffected("3.1.0".into()),
+                            Limit("bad!".into()),
+                        ],
+                    ),
+                ],
+                &["0.9", " 1.7 ", "not-a-version", "2.4.0"],
+            ),
+            aff(vec![], &["1.0.0", "1.1"]),
+            aff(
+                vec![range(
+                    RangeType::Ecosystem,
+                    vec![Introduced("0".into()), Limit("2.0".into())],
+                )],
+                &[],
+            ),
+        ];
+        let versions = [
+            "0.1",
+            "0.9.0",
+            "1.5",
+            "1.7",
+            " 1.7",
+            "not-a-version",
+            "2.0",
+            "2.2.9",
+            "2.4",
+            "3.0.0",
+            "3.1.0",
+            "3.1.1",
+            "",
+            "x y",
+        ];
+        for eco in [Ecosystem::PyPI, Ecosystem::CratesIo, Ecosystem::Npm] {
+            let prepared: Vec<Prepared> = entries.iter().map(|a| Prepared::new(eco, a)).collect();
+            for v in versions {
+                // One probe for the version across every entry, as a matcher uses it.
+                let mut probe = Probe::new(eco, v);
+                for (a, p) in entries.iter().zip(&prepared) {
+                    let fresh = evaluate(eco, v, a).map_err(|e| e.to_string());
+                    let at = format!("{eco:?} {v:?} {a:?}");
+                    assert_eq!(p.evaluate(v).map_err(|e| e.to_string()), fresh, "{at}");
+                    let affected = fresh.as_ref().map(|e| e.affected).map_err(Clone::clone);
+                    let kept = p.affects_with(&mut probe).map_err(|e| e.to_string());
+                    assert_eq!(kept, affected, "{at}");
+                    assert_eq!(p.affects(v).map_err(|e| e.to_string()), affected, "{at}");
+                }
+            }
+            // A probe of another ecosystem is not reused, and still answers right.
+            let mut other = Probe::new(Ecosystem::Go, "1.7");
+            for (a, p) in entries.iter().zip(&prepared) {
+                let fresh = evaluate(eco, "1.7", a).map(|e| e.affected).ok();
+                assert_eq!(p.affects_with(&mut other).ok(), fresh, "{eco:?} {a:?}");
+            }
+        }
     }
 
     #[test]
