@@ -162,7 +162,7 @@ async fn healthz() -> Json<Value> {
 
 async fn readyz(State(app): State<Arc<App>>) -> Response {
     let a = app.clone();
-    let r = blocking(move || a.store.counts().map_err(ApiError::internal)).await;
+    let r = blocking(move || a.store.pending_advisory_count().map_err(ApiError::internal)).await;
     let db_error = app
         .matcher
         .db_error
@@ -177,7 +177,7 @@ async fn readyz(State(app): State<Arc<App>>) -> Response {
                 "loaded": app.matcher.db().is_some(),
                 "error": db_error,
             },
-            "pending_advisories": c.pending_advisories,
+            "pending_advisories": c,
         }))
         .into_response(),
         Err(e) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.message).into_response(),

@@ -15,14 +15,16 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use sekisho_catalog::{Catalog, Package};
 use sekisho_finding::{Coverage, Finding};
+use sekisho_match::MatchState;
 use sekisho_policy::Policy;
 use sekisho_vulndb::Db;
 use sekisho_vulndb::normalize::{self, Key};
 
-use crate::store::{ComponentRow, ComponentUpdate, Store, StoredFinding};
+use crate::store::{ComponentRef, ComponentRow, ComponentUpdate, Store, StoredFinding};
 
 /// The key a package is matched under, normalised as the DB stores advisory packages.
 pub fn key_of(pkg: &Package) -> Option<Key> {
@@ -40,13 +42,26 @@ pub fn match_packages(
     db: &Db,
     packages: &[(u64, Package)],
 ) -> Result<HashMap<String, Vec<StoredFinding>>, String> {
+    match_packages_with(db, packages, &mut MatchState::default())
+}
+
+/// [`match_packages`], keeping what was looked up in `db` in `state` for the next call against
+/// the same `db`.
+///
+/// # Errors
+/// When the DB cannot be read.
+pub fn match_packages_with(
+    db: &Db,
+    packages: &[(u64, Package)],
+    state: &mut MatchState,
+) -> Result<HashMap<String, Vec<StoredFinding>>, String> {
     let cat = Catalog {
         os: None,
         packages: packages.iter().map(|(_, p)| p.clone()).collect(),
         layers: Vec::new(),
         notes: Vec::new(),
     };
-    let out = sekisho_match::match_catalog(&cat, db).map_err(|e| {
+    let out = sekisho_match::match_catalog_with(&cat, db, state).map_err(|e| {
         let mut s = e.to_string();
         if let Some(src) = std::error::Error::source(&e) {
             s.push_str(&format!(": {src}"));
@@ -55,9 +70,10 @@ pub fn match_packages(
     })?;
     let mut by_pkg: HashMap<String, Vec<Finding>> = HashMap::new();
     for mut v in out.findings {
-        // Stored findings name their package by `package_id`; the index is set by whoever
-        // renders them with a package list, so identical findings in many artifacts are
-        // identical bytes (stored once).
+        // Stored findings name their package by the row's `package_id`, and the index is set
+        // by whoever renders them with a package list: the body leaves both out (the store
+        // puts the id back, `store::with_package_id`), so the same finding in many artifacts is
+        // the same bytes, stored once.
         v.package = 0;
         by_pkg
             .entry(v.package_id.clone())
@@ -65,13 +81,16 @@ pub fn match_packages(
             .push(Finding::Vulnerability(v));
     }
     let policy = Policy::default();
+    let mut with_id: HashMap<&str, Vec<&Package>> = HashMap::new();
+    for (_, p) in packages {
+        with_id.entry(p.id.as_str()).or_default().push(p);
+    }
     let mut res: HashMap<String, Vec<StoredFinding>> = HashMap::new();
     for (pid, findings) in by_pkg {
-        let pkg: Vec<Package> = packages
-            .iter()
-            .filter(|(_, p)| p.id == pid)
-            .map(|(_, p)| p.clone())
-            .collect();
+        let pkg: Vec<Package> = with_id
+            .get(pid.as_str())
+            .map(|ps| ps.iter().map(|p| (*p).clone()).collect())
+            .unwrap_or_default();
         let shown: Vec<String> = policy
             .apply(&pkg, findings.clone())
             .findings
@@ -82,16 +101,18 @@ pub fn match_packages(
             })
             .collect();
         let mut stored = Vec::new();
-        for f in findings {
-            let Finding::Vulnerability(v) = &f else {
+        for mut f in findings {
+            let Finding::Vulnerability(v) = &mut f else {
                 continue;
             };
+            v.package_id.clear();
+            let (vuln_id, advisories) = (v.id.clone(), v.advisories.clone());
             stored.push(StoredFinding {
                 package_id: pid.clone(),
-                vuln_id: v.id.clone(),
-                shown: shown.contains(&v.id),
-                advisories: v.advisories.clone(),
-                json: serde_json::to_string(&f).map_err(|e| e.to_string())?,
+                shown: shown.contains(&vuln_id),
+                vuln_id,
+                advisories,
+                json: serde_json::to_string(&f).map_err(|e| e.to_string())?.into(),
             });
         }
         res.insert(pid, stored);
@@ -167,29 +188,40 @@ fn rematch_page<'a>(
     db: &Db,
     store: &dyn Store,
     artifacts: impl Iterator<Item = &'a str>,
+    cache: &mut MatchCache,
     pass: &mut Pass,
 ) -> Result<(), String> {
+    let t = Instant::now();
     let mut comps = Vec::new();
     for a in artifacts {
         comps.extend(store.components_of(a).map_err(|e| e.to_string())?);
     }
-    let updates = rematch_components(db, comps)?;
+    pass.read += t.elapsed();
+    let t = Instant::now();
+    let (updates, fresh) = cache.rematch(db, comps)?;
+    pass.packages += fresh;
+    pass.matched += t.elapsed();
     pass.components += updates.len();
+    let t = Instant::now();
     pass.events += store
         .apply_rematch(&[], &updates, crate::ids::now_ms())
         .map_err(|e| e.to_string())?;
+    pass.written += t.elapsed();
     Ok(())
 }
-
-/// Package keys whose stored components are read at once in a delta re-match.
-const KEYS_PER_READ: usize = 8;
 
 /// What one pass of the re-match worker did.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Pass {
     pub advisories: usize,
     pub components: usize,
+    /// Distinct packages matched (components of the same package and version match once).
+    pub packages: usize,
     pub events: usize,
+    /// Time spent reading components, matching them and writing the changes.
+    pub read: Duration,
+    pub matched: Duration,
+    pub written: Duration,
 }
 
 impl Matcher {
@@ -394,49 +426,82 @@ impl Matcher {
         }
         keys.sort();
         keys.dedup();
-        // Read in pieces (a few keys at a time, then the components holding a finding from a
-        // queued advisory whose keys are gone) and written in chunks, each its own
-        // transaction, so the first events (and their deliveries) are out while the rest is
-        // read and matched, and only a chunk's rows are held at once; the last chunk also takes
-        // the batch off the queue. A crash in between leaves the batch queued: the chunks
-        // already written match the same again and raise no event twice.
+        // Only where the components are is read at once (sorted by artifact); they are then
+        // read, matched and written in chunks of whole artifacts, each chunk its own
+        // transaction, so an artifact's findings change once per batch, the first events (and
+        // their deliveries) are out while the rest is matched, and only a chunk's rows are held
+        // at once. The last chunk also takes the batch off the queue. A crash in between leaves
+        // the batch queued: the chunks already written match the same again and raise no event
+        // twice.
+        let refs = store
+            .component_refs(&keys, &pending)
+            .map_err(|e| e.to_string())?;
         let mut pass = Pass {
             advisories: pending.len(),
             ..Pass::default()
         };
-        let mut seen: std::collections::HashSet<(String, u64)> = std::collections::HashSet::new();
-        let mut buf: Vec<ComponentRow> = Vec::new();
-        let mut flush = |buf: &mut Vec<ComponentRow>, done: &[String]| -> Result<(), String> {
-            let updates = rematch_components(&db, std::mem::take(buf))?;
-            pass.components += updates.len();
-            let events = store
-                .apply_rematch(done, &updates, crate::ids::now_ms())
-                .map_err(|e| e.to_string())?;
-            if events > 0 {
-                events_committed();
-            }
-            pass.events += events;
-            Ok(())
-        };
-        let pieces = keys
-            .chunks(KEYS_PER_READ)
-            .map(|k| (k, &[][..]))
-            .chain(std::iter::once((&[][..], &pending[..])));
-        for (k, advisories) in pieces {
-            let rows = store
-                .components_for(k, advisories)
-                .map_err(|e| e.to_string())?;
-            for row in rows {
-                if seen.insert((row.artifact.clone(), row.idx)) {
-                    buf.push(row);
+        // Reading and matching run on their own thread, one chunk ahead of the writes (two
+        // cores: the next chunk is matched while the last is written). Chunks are written in
+        // order, so the batch still leaves the queue with the last one; at most three chunks
+        // are held at once (being matched, waiting, being written).
+        let (tx, rx) =
+            std::sync::mpsc::sync_channel::<Result<(Vec<ComponentUpdate>, bool), String>>(1);
+        let db = &db;
+        std::thread::scope(|scope| {
+            let producer = scope.spawn(move || {
+                let mut cache = MatchCache::default();
+                let (mut read, mut matched, mut packages) = (Duration::ZERO, Duration::ZERO, 0);
+                let mut rest = &refs[..];
+                loop {
+                    let (chunk, after) = rest.split_at(chunk_end(rest));
+                    rest = after;
+                    let last = rest.is_empty();
+                    let t = Instant::now();
+                    let rows = store.components_at(chunk).map_err(|e| e.to_string());
+                    read += t.elapsed();
+                    let t = Instant::now();
+                    let out = rows.and_then(|rows| cache.rematch(db, rows));
+                    matched += t.elapsed();
+                    let out = out.map(|(updates, fresh)| {
+                        packages += fresh;
+                        (updates, last)
+                    });
+                    let failed = out.is_err();
+                    // The writer stops at an error and drops its end: nothing more to do.
+                    if tx.send(out).is_err() || failed || last {
+                        return (read, matched, packages);
+                    }
                 }
-                if buf.len() >= COMMIT_CHUNK {
-                    flush(&mut buf, &[])?;
+            });
+            let written = (|| {
+                for out in &rx {
+                    let (updates, last) = out?;
+                    pass.components += updates.len();
+                    let done: &[String] = if last { &pending } else { &[] };
+                    let t = Instant::now();
+                    let events = store
+                        .apply_rematch(done, &updates, crate::ids::now_ms())
+                        .map_err(|e| e.to_string())?;
+                    pass.written += t.elapsed();
+                    if events > 0 {
+                        events_committed();
+                    }
+                    pass.events += events;
+                    if last {
+                        return Ok(());
+                    }
                 }
-            }
-        }
-        flush(&mut buf, &pending)?;
-        Ok(Some(pass))
+                Err("the re-match stopped before its last chunk".to_string())
+            })();
+            drop(rx);
+            let (read, matched, packages) = producer
+                .join()
+                .map_err(|_| "the re-match thread panicked".to_string())?;
+            pass.read = read;
+            pass.matched = matched;
+            pass.packages = packages;
+            written.map(|()| Some(pass))
+        })
     }
 
     /// Match every stored component of `artifacts` again (gone ones are skipped).
@@ -452,11 +517,18 @@ impl Matcher {
             return Err("no vulnerability database".into());
         };
         let mut pass = Pass::default();
+        let mut cache = MatchCache::default();
         let mut ids: Vec<&String> = artifacts.iter().collect();
         ids.sort();
         ids.dedup();
         for chunk in ids.chunks(200) {
-            rematch_page(&db, store, chunk.iter().map(|a| a.as_str()), &mut pass)?;
+            rematch_page(
+                &db,
+                store,
+                chunk.iter().map(|a| a.as_str()),
+                &mut cache,
+                &mut pass,
+            )?;
         }
         Ok(pass)
     }
@@ -470,6 +542,7 @@ impl Matcher {
             return Err("no vulnerability database".into());
         };
         let mut pass = Pass::default();
+        let mut cache = MatchCache::default();
         let mut after: Option<String> = None;
         loop {
             let page = store
@@ -477,7 +550,13 @@ impl Matcher {
                 .map_err(|e| e.to_string())?;
             let Some(last) = page.last() else { break };
             after = Some(last.id.clone());
-            rematch_page(&db, store, page.iter().map(|a| a.id.as_str()), &mut pass)?;
+            rematch_page(
+                &db,
+                store,
+                page.iter().map(|a| a.id.as_str()),
+                &mut cache,
+                &mut pass,
+            )?;
         }
         Ok(pass)
     }
@@ -523,7 +602,7 @@ pub fn diff(
 }
 
 /// What a finding depends on in its package: everything but where the package was found and
-/// its id (the findings name it by id; [`restamp`] sets that per component).
+/// its id (the stored findings name it by the row's package id, not in their bodies).
 fn match_identity(p: &Package) -> Result<String, String> {
     let mut q = p.clone();
     q.id = String::new();
@@ -534,77 +613,101 @@ fn match_identity(p: &Package) -> Result<String, String> {
     serde_json::to_string(&q).map_err(|e| e.to_string())
 }
 
-/// `f`, found for the stand-in package `stand_in`, as the finding of package `id`. The finding
-/// JSON is compact serde output, where `"package_id":"<stand-in>"` with unescaped quotes can only
-/// be that field (quotes inside strings are escaped), so it is replaced as bytes.
-fn restamp(f: &StoredFinding, stand_in: &str, id: &str) -> Result<StoredFinding, String> {
-    let enc = |s: &str| serde_json::to_string(s).map_err(|e| e.to_string());
-    let from = format!("\"package_id\":{}", enc(stand_in)?);
-    if !f.json.contains(&from) {
-        return Err(format!("finding {} does not name its package", f.vuln_id));
-    }
-    Ok(StoredFinding {
-        package_id: id.to_string(),
-        vuln_id: f.vuln_id.clone(),
-        shown: f.shown,
-        advisories: f.advisories.clone(),
-        json: f
-            .json
-            .replacen(&from, &format!("\"package_id\":{}", enc(id)?), 1),
-    })
-}
-
 /// Most distinct packages matched in one call (one catalog: alias ratings and coverage are
 /// looked up once per call).
 const MATCH_CHUNK: usize = 2000;
 
-/// Match each distinct package of `comps` once (the same name and version in a thousand
-/// artifacts is one match), then give every component its findings under its own package id.
-fn rematch_components(db: &Db, comps: Vec<ComponentRow>) -> Result<Vec<ComponentUpdate>, String> {
-    let mut slot: HashMap<String, usize> = HashMap::new();
-    let mut distinct: Vec<Package> = Vec::new();
-    let mut which: Vec<usize> = Vec::with_capacity(comps.len());
-    for c in &comps {
-        let k = match_identity(&c.package)?;
-        let n = distinct.len();
-        let i = *slot.entry(k).or_insert(n);
-        if i == n {
-            let mut stand_in = c.package.clone();
-            stand_in.id = format!("m{i}");
-            distinct.push(stand_in);
+/// How far the first chunk of `refs` goes: [`COMMIT_CHUNK`] components, then on to the end of
+/// the last artifact in it (one artifact's findings change in one transaction), but never past
+/// twice that (an artifact with more is split; each part is still right on its own).
+fn chunk_end(refs: &[ComponentRef]) -> usize {
+    let mut end = refs.len().min(COMMIT_CHUNK);
+    let cap = refs.len().min(2 * COMMIT_CHUNK);
+    while end > 0 && end < cap && refs[end].artifact == refs[end - 1].artifact {
+        end += 1;
+    }
+    end
+}
+
+/// Most bytes of finding JSON a [`MatchCache`] holds before it starts again.
+const MATCH_CACHE_BYTES: usize = 64 << 20;
+
+/// The findings of each distinct package matched so far in one pass against one DB (the same
+/// name and version in a thousand artifacts is matched once per pass, not once per chunk), and
+/// the advisories looked up for them (a package's advisories are read and parsed once per
+/// pass, not once per version or chunk).
+#[derive(Default)]
+struct MatchCache {
+    state: MatchState,
+    /// Match identity ([`match_identity`]) to its slot.
+    slot: HashMap<String, usize>,
+    /// Per slot: the findings (found for the stand-in package id `m<slot>`; their bodies do not
+    /// name it).
+    found: Vec<Vec<StoredFinding>>,
+    bytes: usize,
+}
+
+impl MatchCache {
+    /// Match each distinct package of `comps` not matched before (in chunks), then give every
+    /// component its findings under its own package id. Also says how many packages were
+    /// matched afresh.
+    fn rematch(
+        &mut self,
+        db: &Db,
+        comps: Vec<ComponentRow>,
+    ) -> Result<(Vec<ComponentUpdate>, usize), String> {
+        if self.bytes > MATCH_CACHE_BYTES {
+            *self = Self::default();
         }
-        which.push(i);
-    }
-    let mut found: Vec<Vec<StoredFinding>> = vec![Vec::new(); distinct.len()];
-    for (chunk_no, chunk) in distinct.chunks(MATCH_CHUNK).enumerate() {
-        let base = chunk_no * MATCH_CHUNK;
-        let batch: Vec<(u64, Package)> = chunk
-            .iter()
-            .enumerate()
-            .map(|(j, p)| ((base + j) as u64, p.clone()))
-            .collect();
-        for (id, fs) in match_packages(db, &batch)? {
-            let i: usize = id
-                .strip_prefix('m')
-                .and_then(|n| n.parse().ok())
-                .ok_or_else(|| format!("match returned unknown package id {id}"))?;
-            found[i] = fs;
+        let mut fresh: Vec<Package> = Vec::new();
+        let mut which: Vec<usize> = Vec::with_capacity(comps.len());
+        for c in &comps {
+            let k = match_identity(&c.package)?;
+            let n = self.found.len() + fresh.len();
+            let i = *self.slot.entry(k).or_insert(n);
+            if i == n {
+                let mut stand_in = c.package.clone();
+                stand_in.id = format!("m{i}");
+                fresh.push(stand_in);
+            }
+            which.push(i);
         }
+        let base = self.found.len();
+        self.found.resize(base + fresh.len(), Vec::new());
+        for chunk in fresh.chunks(MATCH_CHUNK) {
+            let batch: Vec<(u64, Package)> = chunk
+                .iter()
+                .enumerate()
+                .map(|(j, p)| (j as u64, p.clone()))
+                .collect();
+            for (id, fs) in match_packages_with(db, &batch, &mut self.state)? {
+                let i: usize = id
+                    .strip_prefix('m')
+                    .and_then(|n| n.parse().ok())
+                    .filter(|i| (base..base + fresh.len()).contains(i))
+                    .ok_or_else(|| format!("match returned unknown package id {id}"))?;
+                self.bytes += fs.iter().map(|f| f.json.len()).sum::<usize>();
+                self.found[i] = fs;
+            }
+        }
+        let mut updates = Vec::with_capacity(comps.len());
+        for (c, i) in comps.into_iter().zip(which) {
+            // The bodies leave the package id out: the same for every component.
+            let findings = self.found[i]
+                .iter()
+                .map(|f| StoredFinding {
+                    package_id: c.package.id.clone(),
+                    ..f.clone()
+                })
+                .collect();
+            updates.push(ComponentUpdate {
+                artifact: c.artifact,
+                package_id: c.package.id,
+                findings,
+            });
+        }
+        Ok((updates, fresh.len()))
     }
-    let mut updates = Vec::with_capacity(comps.len());
-    for (c, i) in comps.into_iter().zip(which) {
-        let stand_in = format!("m{i}");
-        let findings = found[i]
-            .iter()
-            .map(|f| restamp(f, &stand_in, &c.package.id))
-            .collect::<Result<Vec<_>, _>>()?;
-        updates.push(ComponentUpdate {
-            artifact: c.artifact,
-            package_id: c.package.id,
-            findings,
-        });
-    }
-    Ok(updates)
 }
 
 #[cfg(test)]
@@ -690,8 +793,10 @@ mod tests {
                 package: pkg("pkg-0000000000000002", "3.0.0", "app/requirements.txt"),
             },
         ];
-        let up = rematch_components(&db, comps).unwrap();
+        let mut cache = MatchCache::default();
+        let (up, fresh) = cache.rematch(&db, comps.clone()).unwrap();
         assert_eq!(up.len(), 3);
+        assert_eq!(fresh, 2, "the first two components are one package");
         for (u, (artifact, id)) in up.iter().zip([
             ("a1", "pkg-0000000000000001"),
             ("a2", "pkg-00000000000000ff"),
@@ -701,12 +806,62 @@ mod tests {
             let f = &u.findings[0];
             assert_eq!(f.package_id, id);
             assert!(f.shown);
+            // The body leaves the package out; the store puts the row's id back in.
             let v: serde_json::Value = serde_json::from_str(&f.json).unwrap();
-            assert_eq!(v["package_id"], id, "{}", f.json);
+            assert_eq!(v.get("package_id"), None, "{}", f.json);
             assert_eq!(v["fixed_version"], "2.2.5", "{}", f.json);
+            let stamped: serde_json::Value =
+                serde_json::from_str(&crate::store::with_package_id(f.json.to_string(), id))
+                    .unwrap();
+            assert_eq!(stamped["package_id"], id);
         }
         assert_eq!(up[2].package_id, "pkg-0000000000000002");
         assert!(up[2].findings.is_empty(), "3.0.0 is fixed: {:?}", up[2]);
+        // A later chunk of the same pass takes the kept matches: the same findings, bytes and
+        // all, and nothing matched again.
+        let kept = cache.found.len();
+        let (again, fresh) = cache
+            .rematch(&db, comps.into_iter().rev().collect())
+            .unwrap();
+        assert_eq!(cache.found.len(), kept, "no package matched twice");
+        assert_eq!(fresh, 0);
+        for (a, b) in again.iter().rev().zip(&up) {
+            assert_eq!((&a.artifact, &a.package_id), (&b.artifact, &b.package_id));
+            let json = |u: &ComponentUpdate| {
+                u.findings
+                    .iter()
+                    .map(|f| f.json.clone())
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(json(a), json(b));
+        }
+    }
+
+    #[test]
+    fn chunks_end_with_an_artifact() {
+        let refs = |sizes: &[usize]| -> Vec<ComponentRef> {
+            sizes
+                .iter()
+                .enumerate()
+                .flat_map(|(a, n)| {
+                    (0..*n).map(move |idx| ComponentRef {
+                        artifact: a as i64,
+                        idx: idx as u64,
+                    })
+                })
+                .collect()
+        };
+        assert_eq!(chunk_end(&[]), 0);
+        assert_eq!(chunk_end(&refs(&[3, 4])), 7);
+        // Exactly at an artifact's end.
+        assert_eq!(chunk_end(&refs(&[COMMIT_CHUNK, 5])), COMMIT_CHUNK);
+        // On to the end of the artifact the chunk reached into.
+        assert_eq!(
+            chunk_end(&refs(&[COMMIT_CHUNK - 1, 10, 5])),
+            COMMIT_CHUNK + 9
+        );
+        // An artifact larger than twice a chunk is split.
+        assert_eq!(chunk_end(&refs(&[1, 3 * COMMIT_CHUNK])), 2 * COMMIT_CHUNK);
     }
 
     use crate::store::NewArtifact;
@@ -851,16 +1006,14 @@ mod batch_tests {
     use super::*;
     use crate::store::{ArtifactMeta, NewArtifact, NewComponent};
 
-    /// A delta re-match over more keys than one read and more components than one
-    /// transaction: every component is matched once, each transaction with events wakes the
-    /// deliveries, and the batch leaves the queue with the last one.
+    /// A delta re-match over many keys and more components than one transaction: every
+    /// component is matched once, each transaction with events wakes the deliveries, and the
+    /// batch leaves the queue with the last one.
     #[test]
-    fn a_batch_is_read_in_pieces_and_written_in_chunks() {
+    fn a_batch_is_written_in_chunks() {
         let dir = tempfile::tempdir().unwrap();
         let db_path = dir.path().join("db.sqlite");
-        let names: Vec<String> = (0..KEYS_PER_READ * 2 + 3)
-            .map(|i| format!("pkg{i}"))
-            .collect();
+        let names: Vec<String> = (0..19).map(|i| format!("pkg{i}")).collect();
         let write = |with: &[String]| {
             let paths: Vec<PathBuf> = with
                 .iter()
@@ -924,7 +1077,7 @@ mod batch_tests {
                 })
                 .unwrap();
         }
-        // Every other package gets an advisory: more keys than one read names.
+        // Every other package gets an advisory.
         write(&names);
         assert_eq!(m.check(&store).unwrap(), Some(names.len() - 1));
         let woken = std::cell::Cell::new(0);

@@ -48,11 +48,16 @@ async fn rematch_loop(app: Arc<App>) {
                     a.wake_deliveries.notify_one();
                 }
                 eprintln!(
-                    "sekisho server: re-matched {} advisories: {} components, {} events in {:.1} ms",
+                    "sekisho server: re-matched {} advisories: {} components ({} packages), {} \
+                     events in {:.1} ms (read {:.1}, match {:.1}, write {:.1})",
                     pass.advisories,
                     pass.components,
+                    pass.packages,
                     pass.events,
-                    t0.elapsed().as_secs_f64() * 1e3
+                    t0.elapsed().as_secs_f64() * 1e3,
+                    pass.read.as_secs_f64() * 1e3,
+                    pass.matched.as_secs_f64() * 1e3,
+                    pass.written.as_secs_f64() * 1e3,
                 );
             }
         })

@@ -207,14 +207,26 @@ pub(crate) fn fingerprints_follow_the_findings(s: &dyn Store) {
     assert_ne!(a1, a0, "the body changed");
     assert_eq!(a1, full("a"));
     assert_eq!(fp("b"), Some(b0), "b untouched");
-    // Back to the first body: the same state, the same fingerprint.
+    // A re-match that finds the same leaves it as it was.
+    s.apply_rematch(
+        &[],
+        &[update(
+            r#"{"kind":"vulnerability","id":"CVE-1","severity":"high"}"#,
+        )],
+        0,
+    )
+    .unwrap();
+    assert_eq!(fp("a"), Some(a1), "nothing changed");
+    // Back to the first body: a change all the same (the revision went up).
     s.apply_rematch(
         &[],
         &[update(r#"{"kind":"vulnerability","id":"CVE-1"}"#)],
         0,
     )
     .unwrap();
-    assert_eq!(fp("a"), Some(a0));
+    let back = fp("a").unwrap();
+    assert!(back != a0 && back != a1, "changed again");
+    assert_eq!(back, full("a"));
     s.apply_rematch(
         &[],
         &[ComponentUpdate {
@@ -225,8 +237,104 @@ pub(crate) fn fingerprints_follow_the_findings(s: &dyn Store) {
     )
     .unwrap();
     let a2 = fp("a").unwrap();
-    assert!(a2 != a0 && a2 != a1, "finding gone");
+    assert!(a2 != back && a2 != a1, "finding gone");
     assert_eq!(a2, full("a"));
     assert!(s.delete_artifact("a").unwrap());
     assert_eq!(fp("a"), None);
+}
+
+/// Components are found by package key and by advisory, each once and in artifact order, and
+/// read back by place; a deleted artifact's are gone.
+pub(crate) fn components_are_found_by_key_and_advisory(s: &dyn Store) {
+    let pkg = |n: usize, name: &str| -> Package {
+        let mut p =
+            sekisho_catalog::lang::package(sekisho_catalog::PackageKind::Npm, name, "1.0.0");
+        p.id = format!("pkg-{n:016}");
+        p
+    };
+    let comp = |n: usize, name: &str, advisory: Option<&str>| {
+        let package = pkg(n, name);
+        NewComponent {
+            key: crate::matching::key_of(&package),
+            findings: advisory
+                .map(|a| StoredFinding {
+                    package_id: package.id.clone(),
+                    vuln_id: a.into(),
+                    shown: true,
+                    advisories: vec![a.into()],
+                    json: format!(r#"{{"id":"{a}","package_id":"{}"}}"#, package.id).into(),
+                })
+                .into_iter()
+                .collect(),
+            package,
+        }
+    };
+    // Inserted out of name order: the refs follow the store's artifact order.
+    for (id, comps) in [
+        (
+            "z",
+            vec![comp(0, "jquery", None), comp(1, "lodash", Some("GHSA-l"))],
+        ),
+        (
+            "a",
+            vec![
+                comp(0, "lodash", None),
+                comp(1, "left-pad", None),
+                comp(2, "jquery", Some("GHSA-j")),
+            ],
+        ),
+        ("m", vec![comp(0, "express", None)]),
+    ] {
+        let mut art = artifact(id, "{}");
+        art.meta.components = comps.len() as u64;
+        art.components = comps;
+        s.insert_artifact(&art).unwrap();
+    }
+    let key = |name: &str| crate::matching::key_of(&pkg(0, name)).unwrap();
+    let names = |refs: &[super::ComponentRef]| -> Vec<(String, String)> {
+        s.components_at(refs)
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.artifact, r.package.name))
+            .collect()
+    };
+    let pair = |a: &str, n: &str| (a.to_string(), n.to_string());
+    let by_key = s
+        .component_refs(&[key("jquery"), key("express")], &[])
+        .unwrap();
+    assert!(
+        by_key.windows(2).all(|w| w[0] < w[1]),
+        "sorted, each once: {by_key:?}"
+    );
+    assert_eq!(
+        names(&by_key),
+        [
+            pair("z", "jquery"),
+            pair("a", "jquery"),
+            pair("m", "express")
+        ]
+    );
+    // By advisory (a finding from it), merged with the keys without doubles.
+    let both = s
+        .component_refs(
+            &[key("jquery")],
+            &["GHSA-l".into(), "GHSA-j".into(), "GHSA-none".into()],
+        )
+        .unwrap();
+    assert_eq!(
+        names(&both),
+        [
+            pair("z", "jquery"),
+            pair("z", "lodash"),
+            pair("a", "jquery")
+        ]
+    );
+    assert!(s.component_refs(&[key("nothing")], &[]).unwrap().is_empty());
+    assert!(s.components_at(&[]).unwrap().is_empty());
+    // Read back in the order given; a deleted artifact's components are left out.
+    let rows = s.components_at(&both).unwrap();
+    assert_eq!(rows[1].idx, 1);
+    assert_eq!(rows[1].package.id, "pkg-0000000000000001");
+    assert!(s.delete_artifact("z").unwrap());
+    assert_eq!(names(&both), [pair("a", "jquery")]);
 }

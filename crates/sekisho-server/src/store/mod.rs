@@ -52,6 +52,101 @@ pub(crate) fn body_hash(json: &str) -> [u8; 16] {
     h
 }
 
+/// How one component's stored findings become its re-matched ones, finding by finding: a
+/// component with hundreds of findings whose re-match changed one rewrites one.
+#[derive(Debug, Default)]
+pub(crate) struct FindingDiff<'a> {
+    /// Finding IDs stored and not kept as they are (gone, or their shown flag or body changed).
+    pub gone: Vec<String>,
+    /// New findings not stored as they are, with their body hashes.
+    pub added: Vec<(&'a StoredFinding, [u8; 16])>,
+    /// Advisories no finding of the component comes from any more.
+    pub advisories_gone: Vec<String>,
+    /// Advisories a finding of the component now comes from, not recorded before.
+    pub advisories_added: Vec<&'a str>,
+}
+
+impl FindingDiff<'_> {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.gone.is_empty() && self.added.is_empty()
+    }
+}
+
+/// The [`FindingDiff`] from the `stored` findings of a component (finding ID, shown flag, body
+/// hash) and the advisories recorded for it to its `new` findings.
+pub(crate) fn finding_diff<'a>(
+    stored: &[(String, bool, Vec<u8>)],
+    stored_advisories: &[String],
+    new: &'a [StoredFinding],
+) -> FindingDiff<'a> {
+    use std::collections::{BTreeSet, HashMap};
+    let mut old: HashMap<&str, (bool, &[u8])> = stored
+        .iter()
+        .map(|(v, shown, h)| (v.as_str(), (*shown, h.as_slice())))
+        .collect();
+    let mut diff = FindingDiff::default();
+    for f in new {
+        let h = *f.json.hash();
+        match old.remove(f.vuln_id.as_str()) {
+            Some((shown, stored_hash)) if shown == f.shown && stored_hash == h.as_slice() => {}
+            Some(_) => {
+                diff.gone.push(f.vuln_id.clone());
+                diff.added.push((f, h));
+            }
+            None => diff.added.push((f, h)),
+        }
+    }
+    diff.gone.extend(old.into_keys().map(str::to_string));
+    diff.gone.sort();
+    let want: BTreeSet<&str> = new
+        .iter()
+        .flat_map(|f| f.advisories.iter().map(String::as_str))
+        .collect();
+    let have: BTreeSet<&str> = stored_advisories.iter().map(String::as_str).collect();
+    diff.advisories_gone = have
+        .iter()
+        .filter(|a| !want.contains(*a))
+        .map(|a| a.to_string())
+        .collect();
+    diff.advisories_added = want.into_iter().filter(|a| !have.contains(a)).collect();
+    diff
+}
+
+/// A stored finding body as its readers take it: with `"package_id"` naming the component's
+/// package.
+///
+/// Bodies are stored without it (`StoredFinding::json` leaves `package_id` empty, so serde
+/// omits the field), so one package version's finding is one body however many artifacts
+/// hold it, and a re-match compares and writes each distinct finding once. The id goes back in
+/// right after `"package":<index>`: the fields serialised before it (`kind`, `id`,
+/// `advisories`, `aliases`, `related`) are strings and arrays of strings, where an unescaped
+/// `"package":` cannot occur, so the first one is the field. A body stored with its
+/// `package_id` (by an earlier version), or any body that is not a vulnerability, is returned
+/// as it is.
+pub(crate) fn with_package_id(json: String, package_id: &str) -> String {
+    const FIELD: &str = "\"package\":";
+    let Some(at) = json.find(FIELD) else {
+        return json;
+    };
+    let digits = json[at + FIELD.len()..]
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .count();
+    let end = at + FIELD.len() + digits;
+    if digits == 0 || json[end..].starts_with(",\"package_id\":") {
+        return json;
+    }
+    let Ok(id) = serde_json::to_string(package_id) else {
+        return json;
+    };
+    let mut out = String::with_capacity(json.len() + id.len() + 16);
+    out.push_str(&json[..end]);
+    out.push_str(",\"package_id\":");
+    out.push_str(&id);
+    out.push_str(&json[end..]);
+    out
+}
+
 /// A job's parameters once it ended: without the registry credential it was queued with
 /// (`registry.authorization`). Parameters that are not JSON are kept as they are.
 pub(crate) fn scrub_params(params: &str) -> String {
@@ -97,8 +192,53 @@ pub struct StoredFinding {
     pub shown: bool,
     /// Every advisory merged into it.
     pub advisories: Vec<String>,
-    /// The finding in the scan JSON schema (`sekisho_finding::Finding`).
-    pub json: String,
+    /// The finding in the scan JSON schema (`sekisho_finding::Finding`), without its
+    /// `package_id` (see [`with_package_id`]).
+    pub json: Body,
+}
+
+/// A finding body: its JSON and the hash it is stored under, computed once and shared by every
+/// component that has the same finding (a re-match gives one body to a thousand components).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Body(std::sync::Arc<(String, [u8; 16])>);
+
+impl Body {
+    /// The key it is stored under ([`body_hash`] of the JSON).
+    pub fn hash(&self) -> &[u8; 16] {
+        &self.0.1
+    }
+}
+
+impl From<String> for Body {
+    fn from(json: String) -> Self {
+        let h = body_hash(&json);
+        Self(std::sync::Arc::new((json, h)))
+    }
+}
+
+impl From<&str> for Body {
+    fn from(json: &str) -> Self {
+        json.to_string().into()
+    }
+}
+
+impl std::ops::Deref for Body {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0.0
+    }
+}
+
+impl std::fmt::Display for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self)
+    }
+}
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&**self, f)
+    }
 }
 
 /// One component of a new artifact.
@@ -127,6 +267,14 @@ pub struct ComponentRow {
     pub package: Package,
 }
 
+/// Where a stored component is: its artifact's row number in the store and its index there.
+/// Sorted, the components of one artifact are together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ComponentRef {
+    pub artifact: i64,
+    pub idx: u64,
+}
+
 /// The new findings of one component after a re-match.
 #[derive(Debug, Clone)]
 pub struct ComponentUpdate {
@@ -148,17 +296,19 @@ pub struct ArtifactFull {
 }
 
 /// A digest of what an artifact's report is built from in the store: its row (sequence number,
-/// name, kind, digest, times, counts), its target, and each finding's package, advisory, shown
-/// flag and content hash. Its components are covered by the digest: they change only when the
-/// artifact is cataloged again from different content. Two reads with the same fingerprint
-/// build the same report (for the same vulnerability DB).
+/// revision, name, kind, digest, times, counts) and its target. The revision goes up in every
+/// transaction that changes one of its findings (a re-match, by any replica, including a body
+/// change that raises no event) or its components (a re-catalog), so the findings need not be
+/// read to know the report is the same. Two reads with the same fingerprint build the same
+/// report (for the same vulnerability DB).
 pub(crate) struct Fingerprint(sha2::Sha256);
 
 impl Fingerprint {
-    pub(crate) fn new(seq: i64, meta: &ArtifactMeta, target: &str) -> Self {
+    pub(crate) fn new(seq: i64, rev: i64, meta: &ArtifactMeta, target: &str) -> Self {
         use sha2::Digest;
         let mut h = sha2::Sha256::new();
         h.update(seq.to_le_bytes());
+        h.update(rev.to_le_bytes());
         for part in [
             meta.id.as_str(),
             &meta.name,
@@ -174,15 +324,6 @@ impl Fingerprint {
         h.update(meta.components.to_le_bytes());
         h.update(meta.findings.to_le_bytes());
         Self(h)
-    }
-
-    pub(crate) fn finding(&mut self, package_id: &str, vuln: &str, shown: bool, hash: &[u8]) {
-        use sha2::Digest;
-        for part in [package_id.as_bytes(), vuln.as_bytes(), hash] {
-            self.0.update((part.len() as u64).to_le_bytes());
-            self.0.update(part);
-        }
-        self.0.update([u8::from(shown)]);
     }
 
     pub(crate) fn finish(self) -> [u8; 32] {
@@ -294,9 +435,17 @@ pub trait Store: Send + Sync {
     fn record_db_change(&self, changes: &[(String, Option<[u8; 32]>)]) -> Result<()>;
     /// Advisories waiting to be re-matched (oldest first).
     fn pending_advisories(&self, limit: usize) -> Result<Vec<String>>;
-    /// Stored components matched under one of `keys`, or with a finding from one of
-    /// `advisories`.
-    fn components_for(&self, keys: &[Key], advisories: &[String]) -> Result<Vec<ComponentRow>>;
+    /// How many advisories wait to be re-matched (what `/readyz` says: cheap, unlike
+    /// [`Store::counts`], which counts every stored component).
+    fn pending_advisory_count(&self) -> Result<u64>;
+    /// Where the stored components matched under one of `keys`, or with a finding from one of
+    /// `advisories`, are: sorted by artifact and index, each once. Only the places are read
+    /// (16 bytes a component), so a delta re-match can take its components artifact by
+    /// artifact with [`Store::components_at`].
+    fn component_refs(&self, keys: &[Key], advisories: &[String]) -> Result<Vec<ComponentRef>>;
+    /// The components at `refs` (as [`Store::component_refs`] gave them), in that order; the
+    /// ones gone since (their artifact was deleted) are left out.
+    fn components_at(&self, refs: &[ComponentRef]) -> Result<Vec<ComponentRow>>;
     /// Every stored component of one artifact (a full re-match).
     fn components_of(&self, artifact: &str) -> Result<Vec<ComponentRow>>;
     /// Replace the findings of re-matched components, record the finding changes as events
@@ -485,4 +634,55 @@ pub fn event_payload(
         }
     })
     .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_package_id;
+    use sekisho_finding::Finding;
+
+    fn body(summary: &str, package_id: &str) -> String {
+        serde_json::json!({
+            "kind": "vulnerability", "id": "CVE-2024-1", "advisories": ["GHSA-x"],
+            "aliases": ["\"package\":1,"], "package": 0, "package_id": package_id,
+            "matched_name": "flask", "matched_version": "2.0.0", "ecosystem": "PyPI",
+            "status": "fixed", "severity": "HIGH", "ratings": [], "summary": summary,
+        })
+        .to_string()
+    }
+
+    /// A body stored without its package id gets it back at the field, whatever the strings
+    /// before or after hold; one stored with it, or one that is not a vulnerability, is left
+    /// as it is.
+    #[test]
+    fn package_ids_go_back_into_bodies() {
+        let parse = |j: &str| match Finding::from_json(j).unwrap() {
+            Finding::Vulnerability(v) => v,
+            other => panic!("{other:?}"),
+        };
+        // Serialised by serde as the matcher stores it: no `package_id` field.
+        let mut stored = parse(&body(r#"see "package":0,"package_id":"evil" here"#, "x"));
+        stored.package_id.clear();
+        let json = serde_json::to_string(&Finding::Vulnerability(stored.clone())).unwrap();
+        assert!(!json.contains(r#""package":0,"package_id""#), "{json}");
+        for id in ["pkg-00000000000000ff", r#"we"ird\id"#] {
+            let back = parse(&with_package_id(json.clone(), id));
+            assert_eq!(back.package_id, id);
+            assert_eq!(back.summary, stored.summary);
+            assert_eq!(back.aliases, stored.aliases);
+            assert_eq!(
+                serde_json::to_value(Finding::Vulnerability(back)).unwrap()["summary"],
+                serde_json::to_value(Finding::Vulnerability(stored.clone())).unwrap()["summary"]
+            );
+        }
+        // Stored with it (an earlier version): unchanged.
+        let old = body("s", "pkg-1");
+        assert_eq!(with_package_id(old.clone(), "pkg-2"), old);
+        let with_id = serde_json::to_string(&Finding::Vulnerability(parse(&old))).unwrap();
+        assert_eq!(with_package_id(with_id.clone(), "pkg-2"), with_id);
+        // Not a vulnerability, or not a finding at all.
+        for other in [r#"{"kind":"secret","rule":"x"}"#, "", "{\"package\":"] {
+            assert_eq!(with_package_id(other.to_string(), "p"), other);
+        }
+    }
 }

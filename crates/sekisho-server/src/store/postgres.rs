@@ -27,9 +27,9 @@ use sekisho_catalog::Package;
 use sekisho_vulndb::normalize::Key;
 
 use super::{
-    ArtifactFull, ArtifactMeta, AttemptRow, ComponentRow, ComponentUpdate, Counts, DayCount,
-    DeliveryJob, DeliveryRow, EventRow, JobRow, NewArtifact, NewComponent, Result, Store,
-    StoreError, StoredFinding, WatchRow, WebhookRow, body_hash, event_payload, scrub_params,
+    ArtifactFull, ArtifactMeta, AttemptRow, ComponentRef, ComponentRow, ComponentUpdate, Counts,
+    DayCount, DeliveryJob, DeliveryRow, EventRow, JobRow, NewArtifact, NewComponent, Result, Store,
+    StoreError, StoredFinding, WatchRow, WebhookRow, event_payload, scrub_params,
 };
 use crate::ids;
 
@@ -44,6 +44,8 @@ CREATE TABLE IF NOT EXISTS artifacts(
   created TEXT NOT NULL,
   updated TEXT NOT NULL,
   target TEXT NOT NULL);
+-- Stores made before artifacts had a revision (`Fingerprint`) get one.
+ALTER TABLE artifacts ADD COLUMN IF NOT EXISTS rev BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX IF NOT EXISTS artifacts_name ON artifacts(name, digest);
 CREATE TABLE IF NOT EXISTS components(
   artifact BIGINT NOT NULL,
@@ -359,25 +361,21 @@ fn meta_row(r: &Row) -> ArtifactMeta {
 
 /// Feed an artifact's findings to `fp` (in report order), and collect their JSON into `json`
 /// when asked.
-fn finding_rows(
-    tx: &mut Transaction<'_>,
-    seq: i64,
-    fp: &mut super::Fingerprint,
-    mut json: Option<&mut Vec<String>>,
-) -> Result<()> {
-    let sql = if json.is_some() {
-        "SELECT f.package_id, f.vuln, f.shown, b.hash, b.json FROM findings f
-         JOIN bodies b ON b.id = f.body WHERE f.artifact = $1 ORDER BY f.package_id, f.vuln"
-    } else {
-        "SELECT f.package_id, f.vuln, f.shown, b.hash FROM findings f
-         JOIN bodies b ON b.id = f.body WHERE f.artifact = $1 ORDER BY f.package_id, f.vuln"
-    };
-    for r in tx.query(sql, &[&seq])? {
-        fp.finding(r.get(0), r.get(1), r.get(2), r.get(3));
-        if let Some(out) = json.as_deref_mut() {
-            out.push(r.get(4));
-        }
+fn finding_rows(tx: &mut Transaction<'_>, seq: i64, out: &mut Vec<String>) -> Result<()> {
+    for r in tx.query(
+        "SELECT f.package_id, b.json FROM findings f
+         JOIN bodies b ON b.id = f.body WHERE f.artifact = $1 ORDER BY f.package_id, f.vuln",
+        &[&seq],
+    )? {
+        out.push(super::with_package_id(r.get(1), r.get(0)));
     }
+    Ok(())
+}
+
+/// The artifact's findings or components changed in this transaction (see
+/// [`super::Fingerprint`]).
+fn bump_rev(tx: &mut Transaction<'_>, seq: i64) -> Result<()> {
+    tx.execute("UPDATE artifacts SET rev = rev + 1 WHERE seq = $1", &[&seq])?;
     Ok(())
 }
 
@@ -407,25 +405,23 @@ fn collect_bodies(tx: &mut Transaction<'_>, ids: &[i64]) -> Result<()> {
     Ok(())
 }
 
-/// Store the findings of components of one artifact: `(package id, findings)`. Bodies are
+/// Store findings of components of one artifact: `(package id, finding)`. Bodies are
 /// upserted in hash order (two transactions lock shared bodies in the same order).
 fn insert_findings(
     tx: &mut Transaction<'_>,
     seq: i64,
-    per: &[(&str, &[StoredFinding])],
+    per: &[(&str, &StoredFinding)],
 ) -> Result<()> {
     let mut bodies: BTreeMap<[u8; 16], &str> = BTreeMap::new();
     // (package id, finding id) -> (shown, body hash); a later one replaces an earlier one.
     let mut rows: BTreeMap<(&str, &str), (bool, [u8; 16])> = BTreeMap::new();
     let mut advs: BTreeSet<(&str, &str)> = BTreeSet::new();
-    for (pid, fs) in per {
-        for f in *fs {
-            let h = body_hash(&f.json);
-            bodies.entry(h).or_insert(&f.json);
-            rows.insert((pid, &f.vuln_id), (f.shown, h));
-            for a in &f.advisories {
-                advs.insert((a, pid));
-            }
+    for (pid, f) in per {
+        let h = *f.json.hash();
+        bodies.entry(h).or_insert(&f.json);
+        rows.insert((pid, &f.vuln_id), (f.shown, h));
+        for a in &f.advisories {
+            advs.insert((a, pid));
         }
     }
     if rows.is_empty() {
@@ -495,9 +491,9 @@ fn insert_components(tx: &mut Transaction<'_>, seq: i64, comps: &[NewComponent])
          SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])",
         &[&seq, &idx, &pid, &eco, &rel, &name, &json],
     )?;
-    let per: Vec<(&str, &[StoredFinding])> = comps
+    let per: Vec<(&str, &StoredFinding)> = comps
         .iter()
-        .map(|c| (c.package.id.as_str(), c.findings.as_slice()))
+        .flat_map(|c| c.findings.iter().map(|f| (c.package.id.as_str(), f)))
         .collect();
     insert_findings(tx, seq, &per)
 }
@@ -514,14 +510,16 @@ fn insert_artifact_row(tx: &mut Transaction<'_>, a: &NewArtifact) -> Result<i64>
     Ok(r.get(0))
 }
 
-/// Shown findings of an artifact by finding id: their body ids, in package order.
-fn shown_ids(tx: &mut Transaction<'_>, seq: i64) -> Result<BTreeMap<String, Vec<i64>>> {
-    let mut out: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+/// Shown findings of an artifact by finding id: their package ids and body ids, in package
+/// order.
+fn shown_ids(tx: &mut Transaction<'_>, seq: i64) -> Result<BTreeMap<String, Vec<(String, i64)>>> {
+    let mut out: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
     for r in tx.query(
-        "SELECT vuln, body FROM findings WHERE artifact = $1 AND shown ORDER BY vuln, package_id",
+        "SELECT vuln, package_id, body FROM findings WHERE artifact = $1 AND shown
+         ORDER BY vuln, package_id",
         &[&seq],
     )? {
-        out.entry(r.get(0)).or_default().push(r.get(1));
+        out.entry(r.get(0)).or_default().push((r.get(1), r.get(2)));
     }
     Ok(out)
 }
@@ -530,14 +528,14 @@ fn shown_ids(tx: &mut Transaction<'_>, seq: i64) -> Result<BTreeMap<String, Vec<
 #[allow(clippy::type_complexity)]
 fn with_event_json(
     tx: &mut Transaction<'_>,
-    before: &BTreeMap<String, Vec<i64>>,
-    after: &BTreeMap<String, Vec<i64>>,
+    before: &BTreeMap<String, Vec<(String, i64)>>,
+    after: &BTreeMap<String, Vec<(String, i64)>>,
 ) -> Result<(BTreeMap<String, Vec<String>>, BTreeMap<String, Vec<String>>)> {
     let mut want: Vec<i64> = Vec::new();
     for (this, other) in [(before, after), (after, before)] {
         for (v, ids) in this {
             if !other.contains_key(v) {
-                want.extend(ids);
+                want.extend(ids.iter().map(|(_, b)| *b));
             }
         }
     }
@@ -549,16 +547,17 @@ fn with_event_json(
             json.insert(r.get(0), r.get(1));
         }
     }
-    let side = |this: &BTreeMap<String, Vec<i64>>, other: &BTreeMap<String, Vec<i64>>| {
+    let side = |this: &BTreeMap<String, Vec<(String, i64)>>,
+                other: &BTreeMap<String, Vec<(String, i64)>>| {
         let mut out = BTreeMap::new();
         for (v, ids) in this {
             let j = if other.contains_key(v) {
                 Vec::new()
             } else {
                 ids.iter()
-                    .map(|id| {
+                    .map(|(pid, id)| {
                         json.get(id)
-                            .cloned()
+                            .map(|j| super::with_package_id(j.clone(), pid))
                             .ok_or_else(|| StoreError::Decode(format!("finding body {id}")))
                     })
                     .collect::<Result<Vec<_>>>()?
@@ -574,11 +573,13 @@ fn with_event_json(
 fn shown_by_vuln(tx: &mut Transaction<'_>, seq: i64) -> Result<BTreeMap<String, Vec<String>>> {
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for r in tx.query(
-        "SELECT f.vuln, b.json FROM findings f JOIN bodies b ON b.id = f.body
+        "SELECT f.vuln, b.json, f.package_id FROM findings f JOIN bodies b ON b.id = f.body
          WHERE f.artifact = $1 AND f.shown ORDER BY f.vuln, f.package_id",
         &[&seq],
     )? {
-        out.entry(r.get(0)).or_default().push(r.get(1));
+        out.entry(r.get(0))
+            .or_default()
+            .push(super::with_package_id(r.get(1), r.get(2)));
     }
     Ok(out)
 }
@@ -788,13 +789,16 @@ impl Store for PgStore {
     fn artifact_full(&self, id: &str) -> Result<Option<ArtifactFull>> {
         self.read(|tx| {
             let Some(r) = tx.query_opt(
-                &format!("SELECT {META_COLS}, a.seq, a.target FROM artifacts a WHERE a.id = $1"),
+                &format!(
+                    "SELECT {META_COLS}, a.seq, a.target, a.rev FROM artifacts a WHERE a.id = $1"
+                ),
                 &[&id],
             )?
             else {
                 return Ok(None);
             };
             let meta = meta_row(&r);
+            let rev: i64 = r.get(10);
             let seq: i64 = r.get(8);
             let target: String = r.get(9);
             let mut packages: Vec<Package> = Vec::new();
@@ -804,9 +808,9 @@ impl Store for PgStore {
             )? {
                 packages.push(decode(r.get::<_, &str>(0))?);
             }
-            let mut fp = super::Fingerprint::new(seq, &meta, &target);
+            let fp = super::Fingerprint::new(seq, rev, &meta, &target);
             let mut findings = Vec::new();
-            finding_rows(tx, seq, &mut fp, Some(&mut findings))?;
+            finding_rows(tx, seq, &mut findings)?;
             Ok(Some(ArtifactFull {
                 meta,
                 target,
@@ -820,14 +824,15 @@ impl Store for PgStore {
     fn artifact_fingerprint(&self, id: &str) -> Result<Option<[u8; 32]>> {
         self.read(|tx| {
             let Some(row) = tx.query_opt(
-                &format!("SELECT {META_COLS}, a.seq, a.target FROM artifacts a WHERE a.id = $1"),
+                &format!(
+                    "SELECT {META_COLS}, a.seq, a.target, a.rev FROM artifacts a WHERE a.id = $1"
+                ),
                 &[&id],
             )?
             else {
                 return Ok(None);
             };
-            let mut fp = super::Fingerprint::new(row.get(8), &meta_row(&row), row.get(9));
-            finding_rows(tx, row.get(8), &mut fp, None)?;
+            let fp = super::Fingerprint::new(row.get(8), row.get(10), &meta_row(&row), row.get(9));
             Ok(Some(fp.finish()))
         })
     }
@@ -929,43 +934,63 @@ impl Store for PgStore {
             .collect())
     }
 
-    fn components_for(&self, keys: &[Key], advisories: &[String]) -> Result<Vec<ComponentRow>> {
+    fn component_refs(&self, keys: &[Key], advisories: &[String]) -> Result<Vec<ComponentRef>> {
         self.read(|tx| {
-            let mut seen: BTreeSet<(String, u64)> = BTreeSet::new();
             let mut out = Vec::new();
+            let row = |r: &Row| ComponentRef {
+                artifact: r.get(0),
+                idx: r.get::<_, i64>(1) as u64,
+            };
             if !keys.is_empty() {
                 let eco: Vec<&str> = keys.iter().map(|k| k.ecosystem.as_str()).collect();
                 let rel: Vec<&str> = keys.iter().map(|k| k.release.as_str()).collect();
                 let name: Vec<&str> = keys.iter().map(|k| k.name.as_str()).collect();
                 let rows = tx.query(
-                    "SELECT a.id, c.idx, c.package
+                    "SELECT c.artifact, c.idx
                      FROM unnest($1::text[], $2::text[], $3::text[]) AS k(eco, rel, name)
-                     JOIN components c ON c.eco = k.eco AND c.rel = k.rel AND c.name = k.name
-                     JOIN artifacts a ON a.seq = c.artifact
-                     ORDER BY a.seq, c.idx",
+                     JOIN components c ON c.eco = k.eco AND c.rel = k.rel AND c.name = k.name",
                     &[&eco, &rel, &name],
                 )?;
-                for row in component_rows(rows)? {
-                    if seen.insert((row.artifact.clone(), row.idx)) {
-                        out.push(row);
-                    }
-                }
+                out.extend(rows.iter().map(row));
             }
             if !advisories.is_empty() {
                 let rows = tx.query(
-                    "SELECT DISTINCT a.id, c.idx, c.package, a.seq FROM finding_advisories f
-                     JOIN artifacts a ON a.seq = f.artifact
+                    "SELECT c.artifact, c.idx FROM finding_advisories f
                      JOIN components c ON c.artifact = f.artifact AND c.package_id = f.package_id
-                     WHERE f.advisory = ANY($1) ORDER BY a.seq, c.idx",
+                     WHERE f.advisory = ANY($1)",
                     &[&advisories],
                 )?;
-                for row in component_rows(rows)? {
-                    if seen.insert((row.artifact.clone(), row.idx)) {
-                        out.push(row);
-                    }
-                }
+                out.extend(rows.iter().map(row));
             }
+            out.sort_unstable();
+            out.dedup();
             Ok(out)
+        })
+    }
+
+    fn pending_advisory_count(&self) -> Result<u64> {
+        self.read(|tx| {
+            Ok(tx
+                .query_one("SELECT COUNT(*) FROM pending_advisories", &[])?
+                .get::<_, i64>(0) as u64)
+        })
+    }
+
+    fn components_at(&self, refs: &[ComponentRef]) -> Result<Vec<ComponentRow>> {
+        if refs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let artifact: Vec<i64> = refs.iter().map(|r| r.artifact).collect();
+        let idx: Vec<i64> = refs.iter().map(|r| r.idx as i64).collect();
+        self.read(|tx| {
+            component_rows(tx.query(
+                "SELECT a.id, c.idx, c.package
+                 FROM unnest($1::bigint[], $2::bigint[]) WITH ORDINALITY AS k(artifact, idx, n)
+                 JOIN components c ON c.artifact = k.artifact AND c.idx = k.idx
+                 JOIN artifacts a ON a.seq = c.artifact
+                 ORDER BY k.n",
+                &[&artifact, &idx],
+            )?)
         })
     }
 
@@ -1018,42 +1043,65 @@ impl Store for PgStore {
                         .or_default()
                         .push((r.get(1), r.get(2), r.get(3)));
                 }
-                // A component whose findings come out byte for byte as stored is left alone.
-                let changed: Vec<&ComponentUpdate> = ups
+                let mut stored_advs: HashMap<String, Vec<String>> = HashMap::new();
+                for r in tx.query(
+                    "SELECT package_id, advisory FROM finding_advisories
+                     WHERE artifact = $1 AND package_id = ANY($2)",
+                    &[&seq, &pids],
+                )? {
+                    stored_advs.entry(r.get(0)).or_default().push(r.get(1));
+                }
+                // Only the findings that do not come out byte for byte as stored are
+                // rewritten; an artifact with none is left alone.
+                let diffs: Vec<(&str, super::FindingDiff<'_>)> = ups
                     .iter()
-                    .copied()
-                    .filter(|u| {
-                        let mut old = stored.remove(&u.package_id).unwrap_or_default();
-                        let mut new: Vec<(String, bool, Vec<u8>)> = u
-                            .findings
-                            .iter()
-                            .map(|f| (f.vuln_id.clone(), f.shown, body_hash(&f.json).to_vec()))
-                            .collect();
-                        old.sort();
-                        new.sort();
-                        old != new
+                    .map(|u| {
+                        let old = stored.remove(&u.package_id).unwrap_or_default();
+                        let advs = stored_advs.remove(&u.package_id).unwrap_or_default();
+                        (
+                            u.package_id.as_str(),
+                            super::finding_diff(&old, &advs, &u.findings),
+                        )
                     })
+                    .filter(|(_, d)| !d.is_empty())
                     .collect();
-                if changed.is_empty() {
+                if diffs.is_empty() {
                     continue;
                 }
                 let before = shown_ids(tx, seq)?;
-                let cpids: Vec<&str> = changed.iter().map(|u| u.package_id.as_str()).collect();
+                bump_rev(tx, seq)?;
+                let (gone_pid, gone_vuln): (Vec<&str>, Vec<&str>) = diffs
+                    .iter()
+                    .flat_map(|(pid, d)| d.gone.iter().map(move |v| (*pid, v.as_str())))
+                    .unzip();
                 let old: Vec<i64> = tx
                     .query(
-                        "DELETE FROM findings WHERE artifact = $1 AND package_id = ANY($2) RETURNING body",
-                        &[&seq, &cpids],
+                        "DELETE FROM findings f USING unnest($2::text[], $3::text[]) AS g(p, v)
+                         WHERE f.artifact = $1 AND f.package_id = g.p AND f.vuln = g.v
+                         RETURNING f.body",
+                        &[&seq, &gone_pid, &gone_vuln],
                     )?
                     .into_iter()
                     .map(|r| r.get(0))
                     .collect();
-                tx.execute(
-                    "DELETE FROM finding_advisories WHERE artifact = $1 AND package_id = ANY($2)",
-                    &[&seq, &cpids],
-                )?;
-                let per: Vec<(&str, &[StoredFinding])> = changed
+                let (adv_pid, adv): (Vec<&str>, Vec<&str>) = diffs
                     .iter()
-                    .map(|u| (u.package_id.as_str(), u.findings.as_slice()))
+                    .flat_map(|(pid, d)| {
+                        d.advisories_gone.iter().map(move |a| (*pid, a.as_str()))
+                    })
+                    .unzip();
+                if !adv.is_empty() {
+                    tx.execute(
+                        "DELETE FROM finding_advisories f USING unnest($2::text[], $3::text[]) AS g(p, a)
+                         WHERE f.artifact = $1 AND f.package_id = g.p AND f.advisory = g.a",
+                        &[&seq, &adv_pid, &adv],
+                    )?;
+                }
+                // The advisories a finding now comes from are recorded with the added findings
+                // (any other finding of the component is stored as it was, with its own).
+                let per: Vec<(&str, &StoredFinding)> = diffs
+                    .iter()
+                    .flat_map(|(pid, d)| d.added.iter().map(move |(f, _)| (*pid, *f)))
                     .collect();
                 insert_findings(tx, seq, &per)?;
                 let after = shown_ids(tx, seq)?;
@@ -1592,6 +1640,7 @@ impl Store for PgStore {
             )?;
             tx.execute("DELETE FROM components WHERE artifact = $1", &[&seq])?;
             insert_components(tx, seq, &a.components)?;
+            bump_rev(tx, seq)?;
             collect_bodies(tx, &old)?;
             tx.execute(
                 "UPDATE artifacts SET digest = $1, target = $2 WHERE seq = $3",
@@ -1677,6 +1726,14 @@ mod tests {
             return;
         };
         conformance::fingerprints_follow_the_findings(&s);
+    }
+
+    #[test]
+    fn components_are_found_by_key_and_advisory() {
+        let Some((s, _)) = replicas("component_refs", PgOptions::default()) else {
+            return;
+        };
+        conformance::components_are_found_by_key_and_advisory(&s);
     }
 
     #[test]

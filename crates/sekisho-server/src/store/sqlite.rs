@@ -2,7 +2,7 @@
 //! behind a lock, a small pool of readers. A `kill -9` loses no committed transaction (WAL
 //! survives a process crash; `synchronous=NORMAL` only risks the last commits on power loss).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
@@ -12,9 +12,9 @@ use sekisho_catalog::Package;
 use sekisho_vulndb::normalize::Key;
 
 use super::{
-    ArtifactFull, ArtifactMeta, AttemptRow, ComponentRow, ComponentUpdate, Counts, DeliveryJob,
-    DeliveryRow, EventRow, JobRow, NewArtifact, NewComponent, Result, Store, StoreError,
-    StoredFinding, WatchRow, WebhookRow, event_payload,
+    ArtifactFull, ArtifactMeta, AttemptRow, ComponentRef, ComponentRow, ComponentUpdate, Counts,
+    DeliveryJob, DeliveryRow, EventRow, JobRow, NewArtifact, NewComponent, Result, Store,
+    StoreError, StoredFinding, WatchRow, WebhookRow, event_payload,
 };
 use crate::ids;
 
@@ -28,7 +28,8 @@ CREATE TABLE IF NOT EXISTS artifacts(
   digest TEXT NOT NULL,
   created TEXT NOT NULL,
   updated TEXT NOT NULL,
-  target TEXT NOT NULL);
+  target TEXT NOT NULL,
+  rev INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS components(
   artifact INTEGER NOT NULL,
   idx INTEGER NOT NULL,
@@ -176,6 +177,15 @@ impl SqliteStore {
         )?;
         c.execute_batch(SCHEMA)?;
         c.execute_batch(JOB_SCHEMA)?;
+        // Stores made before artifacts had a revision (`Fingerprint`) get one.
+        let has_rev: bool = c.query_row(
+            "SELECT COUNT(*) FROM pragma_table_info('artifacts') WHERE name = 'rev'",
+            [],
+            |r| r.get::<_, i64>(0).map(|n| n > 0),
+        )?;
+        if !has_rev {
+            c.execute_batch("ALTER TABLE artifacts ADD COLUMN rev INTEGER NOT NULL DEFAULT 0")?;
+        }
         let ver: Option<String> = c
             .query_row(
                 "SELECT value FROM meta WHERE key='schema_version'",
@@ -247,31 +257,14 @@ fn meta_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ArtifactMeta> {
 
 /// Feed an artifact's findings to `fp` (in report order), and collect their JSON into `json`
 /// when asked.
-fn finding_rows(
-    c: &Connection,
-    seq: i64,
-    fp: &mut super::Fingerprint,
-    mut json: Option<&mut Vec<String>>,
-) -> Result<()> {
-    let sql = if json.is_some() {
-        "SELECT f.package_id, f.vuln, f.shown, b.hash, b.json FROM findings f
-         JOIN bodies b ON b.id = f.body WHERE f.artifact = ?1 ORDER BY f.package_id, f.vuln"
-    } else {
-        "SELECT f.package_id, f.vuln, f.shown, b.hash FROM findings f
-         JOIN bodies b ON b.id = f.body WHERE f.artifact = ?1 ORDER BY f.package_id, f.vuln"
-    };
-    let mut st = c.prepare_cached(sql)?;
+fn finding_rows(c: &Connection, seq: i64, out: &mut Vec<String>) -> Result<()> {
+    let mut st = c.prepare_cached(
+        "SELECT f.package_id, b.json FROM findings f
+         JOIN bodies b ON b.id = f.body WHERE f.artifact = ?1 ORDER BY f.package_id, f.vuln",
+    )?;
     let mut rows = st.query([seq])?;
     while let Some(r) = rows.next()? {
-        fp.finding(
-            &r.get::<_, String>(0)?,
-            &r.get::<_, String>(1)?,
-            r.get(2)?,
-            &r.get::<_, Vec<u8>>(3)?,
-        );
-        if let Some(out) = json.as_deref_mut() {
-            out.push(r.get(4)?);
-        }
+        out.push(super::with_package_id(r.get(1)?, &r.get::<_, String>(0)?));
     }
     Ok(())
 }
@@ -280,12 +273,12 @@ const META_COLS: &str = "a.id, a.name, a.kind, a.digest, a.created, a.updated,
   (SELECT COUNT(*) FROM components c WHERE c.artifact = a.seq),
   (SELECT COUNT(*) FROM findings f WHERE f.artifact = a.seq AND f.shown)";
 
-fn body_hash(json: &str) -> [u8; 16] {
-    use sha2::{Digest, Sha256};
-    let d = Sha256::digest(json.as_bytes());
-    let mut h = [0u8; 16];
-    h.copy_from_slice(&d[..16]);
-    h
+/// The artifact's findings or components changed in this transaction (see
+/// [`super::Fingerprint`]).
+fn bump_rev(tx: &Transaction<'_>, seq: i64) -> Result<()> {
+    tx.prepare_cached("UPDATE artifacts SET rev = rev + 1 WHERE seq = ?1")?
+        .execute([seq])?;
+    Ok(())
 }
 
 /// The bodies `rows` of `findings` reference (before they are deleted).
@@ -316,15 +309,11 @@ fn insert_findings(
     let mut ins = tx.prepare_cached(
         "INSERT OR REPLACE INTO findings(artifact, package_id, vuln, shown, body) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
-    let mut body = tx.prepare_cached("INSERT OR IGNORE INTO bodies(hash, json) VALUES (?1, ?2)")?;
-    let mut body_id = tx.prepare_cached("SELECT id FROM bodies WHERE hash = ?1")?;
     let mut adv = tx.prepare_cached(
         "INSERT OR IGNORE INTO finding_advisories(advisory, artifact, package_id) VALUES (?1, ?2, ?3)",
     )?;
     for f in fs {
-        let h = body_hash(&f.json);
-        body.execute(params![h.as_slice(), f.json])?;
-        let id: i64 = body_id.query_row([h.as_slice()], |r| r.get(0))?;
+        let id = body_id(tx, f.json.hash(), &f.json)?;
         ins.execute(params![seq, package_id, f.vuln_id, f.shown, id])?;
         for a in &f.advisories {
             adv.execute(params![a, seq, package_id])?;
@@ -333,40 +322,105 @@ fn insert_findings(
     Ok(())
 }
 
-/// Whether the stored findings of `u`'s component are exactly `u.findings` (same IDs, shown
-/// flags and JSON bodies).
-fn same_findings(tx: &Transaction<'_>, seq: i64, u: &ComponentUpdate) -> Result<bool> {
+/// One component's stored findings (finding ID, shown flag, body hash) and the advisories
+/// recorded for it.
+#[allow(clippy::type_complexity)]
+fn stored_findings(
+    tx: &Transaction<'_>,
+    seq: i64,
+    package_id: &str,
+) -> Result<(Vec<(String, bool, Vec<u8>)>, Vec<String>)> {
     let mut st = tx.prepare_cached(
         "SELECT f.vuln, f.shown, b.hash FROM findings f JOIN bodies b ON b.id = f.body
          WHERE f.artifact = ?1 AND f.package_id = ?2",
     )?;
-    let mut stored: Vec<(String, bool, Vec<u8>)> = st
-        .query_map(params![seq, u.package_id], |r| {
+    let stored = st
+        .query_map(params![seq, package_id], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })?
         .collect::<rusqlite::Result<_>>()?;
-    if stored.len() != u.findings.len() {
-        return Ok(false);
-    }
-    let mut new: Vec<(String, bool, Vec<u8>)> = u
-        .findings
-        .iter()
-        .map(|f| (f.vuln_id.clone(), f.shown, body_hash(&f.json).to_vec()))
-        .collect();
-    stored.sort();
-    new.sort();
-    Ok(stored == new)
+    let mut st = tx.prepare_cached(
+        "SELECT advisory FROM finding_advisories WHERE artifact = ?1 AND package_id = ?2",
+    )?;
+    let advisories = st
+        .query_map(params![seq, package_id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok((stored, advisories))
 }
 
-/// Shown findings of an artifact by finding id: their body ids, in package order.
-fn shown_ids(tx: &Transaction<'_>, seq: i64) -> Result<BTreeMap<String, Vec<i64>>> {
-    let mut st = tx.prepare_cached(
-        "SELECT vuln, body FROM findings WHERE artifact = ?1 AND shown ORDER BY vuln, package_id",
+/// Apply one component's [`super::FindingDiff`]; the bodies the deleted findings referenced
+/// are added to `old` (collected once the artifact is done).
+fn rewrite_findings(
+    tx: &Transaction<'_>,
+    seq: i64,
+    package_id: &str,
+    d: &super::FindingDiff<'_>,
+    old: &mut Vec<i64>,
+) -> Result<()> {
+    let mut del = tx.prepare_cached(
+        "DELETE FROM findings WHERE artifact = ?1 AND package_id = ?2 AND vuln = ?3 RETURNING body",
     )?;
-    let mut out: BTreeMap<String, Vec<i64>> = BTreeMap::new();
-    for r in st.query_map([seq], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
-        let (v, b) = r?;
-        out.entry(v).or_default().push(b);
+    for v in &d.gone {
+        if let Some(b) = del
+            .query_row(params![seq, package_id, v], |r| r.get::<_, i64>(0))
+            .optional()?
+        {
+            old.push(b);
+        }
+    }
+    let mut ins = tx.prepare_cached(
+        "INSERT INTO findings(artifact, package_id, vuln, shown, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for (f, h) in &d.added {
+        let body = body_id(tx, h, &f.json)?;
+        ins.execute(params![seq, package_id, f.vuln_id, f.shown, body])?;
+    }
+    let mut del = tx.prepare_cached(
+        "DELETE FROM finding_advisories WHERE advisory = ?1 AND artifact = ?2 AND package_id = ?3",
+    )?;
+    for a in &d.advisories_gone {
+        del.execute(params![a, seq, package_id])?;
+    }
+    let mut add = tx.prepare_cached(
+        "INSERT OR IGNORE INTO finding_advisories(advisory, artifact, package_id) VALUES (?1, ?2, ?3)",
+    )?;
+    for a in &d.advisories_added {
+        add.execute(params![a, seq, package_id])?;
+    }
+    Ok(())
+}
+
+/// The id of the stored body with hash `h` (stored now when new).
+fn body_id(tx: &Transaction<'_>, h: &[u8; 16], json: &str) -> Result<i64> {
+    let mut find = tx.prepare_cached("SELECT id FROM bodies WHERE hash = ?1")?;
+    if let Some(id) = find.query_row([h.as_slice()], |r| r.get(0)).optional()? {
+        return Ok(id);
+    }
+    tx.prepare_cached("INSERT INTO bodies(hash, json) VALUES (?1, ?2)")?
+        .execute(params![h.as_slice(), json])?;
+    Ok(tx.last_insert_rowid())
+}
+
+/// Shown findings of an artifact by finding id: their package ids and body ids, in package
+/// order.
+type ShownIds = BTreeMap<String, Vec<(String, i64)>>;
+
+fn shown_ids(tx: &Transaction<'_>, seq: i64) -> Result<ShownIds> {
+    let mut st = tx.prepare_cached(
+        "SELECT vuln, package_id, body FROM findings WHERE artifact = ?1 AND shown
+         ORDER BY vuln, package_id",
+    )?;
+    let mut out = ShownIds::new();
+    let rows = st.query_map([seq], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    })?;
+    for r in rows {
+        let (v, p, b) = r?;
+        out.entry(v).or_default().push((p, b));
     }
     Ok(out)
 }
@@ -376,18 +430,21 @@ fn shown_ids(tx: &Transaction<'_>, seq: i64) -> Result<BTreeMap<String, Vec<i64>
 #[allow(clippy::type_complexity)]
 fn with_event_json(
     tx: &Transaction<'_>,
-    before: &BTreeMap<String, Vec<i64>>,
-    after: &BTreeMap<String, Vec<i64>>,
+    before: &ShownIds,
+    after: &ShownIds,
 ) -> Result<(BTreeMap<String, Vec<String>>, BTreeMap<String, Vec<String>>)> {
     let mut body = tx.prepare_cached("SELECT json FROM bodies WHERE id = ?1")?;
-    let mut side = |this: &BTreeMap<String, Vec<i64>>, other: &BTreeMap<String, Vec<i64>>| {
+    let mut side = |this: &ShownIds, other: &ShownIds| {
         let mut out = BTreeMap::new();
         for (v, ids) in this {
             let json = if other.contains_key(v) {
                 Vec::new()
             } else {
                 ids.iter()
-                    .map(|id| body.query_row([id], |r| r.get::<_, String>(0)))
+                    .map(|(pid, id)| {
+                        body.query_row([id], |r| r.get::<_, String>(0))
+                            .map(|j| super::with_package_id(j, pid))
+                    })
                     .collect::<rusqlite::Result<Vec<_>>>()?
             };
             out.insert(v.clone(), json);
@@ -402,16 +459,22 @@ fn with_event_json(
 /// Shown findings of an artifact by finding id (their JSON, in package order).
 fn shown_by_vuln(tx: &Transaction<'_>, seq: i64) -> Result<BTreeMap<String, Vec<String>>> {
     let mut st = tx.prepare_cached(
-        "SELECT f.vuln, b.json FROM findings f JOIN bodies b ON b.id = f.body
+        "SELECT f.vuln, b.json, f.package_id FROM findings f JOIN bodies b ON b.id = f.body
          WHERE f.artifact = ?1 AND f.shown ORDER BY f.vuln, f.package_id",
     )?;
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let rows = st.query_map([seq], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+        ))
     })?;
     for r in rows {
-        let (v, f) = r?;
-        out.entry(v).or_default().push(f);
+        let (v, f, p) = r?;
+        out.entry(v)
+            .or_default()
+            .push(super::with_package_id(f, &p));
     }
     Ok(out)
 }
@@ -581,10 +644,10 @@ impl Store for SqliteStore {
             else {
                 return Ok(None);
             };
-            let (seq, target): (i64, String) = c.query_row(
-                "SELECT seq, target FROM artifacts WHERE id = ?1",
+            let (seq, target, rev): (i64, String, i64) = c.query_row(
+                "SELECT seq, target, rev FROM artifacts WHERE id = ?1",
                 [id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )?;
             let mut st = c.prepare_cached(
                 "SELECT package FROM components WHERE artifact = ?1 ORDER BY idx",
@@ -593,9 +656,9 @@ impl Store for SqliteStore {
             for r in st.query_map([seq], |r| r.get::<_, String>(0))? {
                 packages.push(decode(&r?)?);
             }
-            let mut fp = super::Fingerprint::new(seq, &meta, &target);
+            let fp = super::Fingerprint::new(seq, rev, &meta, &target);
             let mut findings = Vec::new();
-            finding_rows(&c, seq, &mut fp, Some(&mut findings))?;
+            finding_rows(&c, seq, &mut findings)?;
             Ok(Some(ArtifactFull {
                 meta,
                 target,
@@ -612,21 +675,28 @@ impl Store for SqliteStore {
         let c = self.reader()?;
         c.execute_batch("BEGIN")?;
         let out = (|| -> Result<Option<[u8; 32]>> {
-            let Some((meta, seq, target)) = c
+            let Some((meta, seq, target, rev)) = c
                 .query_row(
                     &format!(
-                        "SELECT {META_COLS}, a.seq, a.target FROM artifacts a WHERE a.id = ?1"
+                        "SELECT {META_COLS}, a.seq, a.target, a.rev FROM artifacts a WHERE a.id = ?1"
                     ),
                     [id],
-                    |r| Ok((meta_row(r)?, r.get::<_, i64>(8)?, r.get::<_, String>(9)?)),
+                    |r| {
+                        Ok((
+                            meta_row(r)?,
+                            r.get::<_, i64>(8)?,
+                            r.get::<_, String>(9)?,
+                            r.get::<_, i64>(10)?,
+                        ))
+                    },
                 )
                 .optional()?
             else {
                 return Ok(None);
             };
-            let mut fp = super::Fingerprint::new(seq, &meta, &target);
-            finding_rows(&c, seq, &mut fp, None)?;
-            Ok(Some(fp.finish()))
+            Ok(Some(
+                super::Fingerprint::new(seq, rev, &meta, &target).finish(),
+            ))
         })();
         let _ = c.execute_batch("COMMIT");
         out
@@ -701,35 +771,74 @@ impl Store for SqliteStore {
             .collect::<rusqlite::Result<_>>()?)
     }
 
-    fn components_for(&self, keys: &[Key], advisories: &[String]) -> Result<Vec<ComponentRow>> {
+    fn component_refs(&self, keys: &[Key], advisories: &[String]) -> Result<Vec<ComponentRef>> {
         let c = self.reader()?;
-        let mut seen: BTreeSet<(String, u64)> = BTreeSet::new();
         let mut out = Vec::new();
+        let row = |r: &rusqlite::Row<'_>| {
+            Ok(ComponentRef {
+                artifact: r.get(0)?,
+                idx: r.get::<_, i64>(1)? as u64,
+            })
+        };
+        // Both from covering indexes: no component row is read.
+        let mut by_key = c.prepare_cached(
+            "SELECT artifact, idx FROM components WHERE eco = ?1 AND rel = ?2 AND name = ?3",
+        )?;
         for k in keys {
-            for row in component_rows(
-                &c,
-                "SELECT a.id, c.idx, c.package FROM components c JOIN artifacts a ON a.seq = c.artifact
-                 WHERE c.eco = ?1 AND c.rel = ?2 AND c.name = ?3",
-                params![k.ecosystem, k.release, k.name],
-            )? {
-                if seen.insert((row.artifact.clone(), row.idx)) {
-                    out.push(row);
-                }
+            for r in by_key.query_map(params![k.ecosystem, k.release, k.name], row)? {
+                out.push(r?);
             }
         }
+        let mut by_adv = c.prepare_cached(
+            "SELECT c.artifact, c.idx FROM finding_advisories f
+             JOIN components c ON c.artifact = f.artifact AND c.package_id = f.package_id
+             WHERE f.advisory = ?1",
+        )?;
         for adv in advisories {
-            for row in component_rows(
-                &c,
-                "SELECT a.id, c.idx, c.package FROM finding_advisories f
-                 JOIN artifacts a ON a.seq = f.artifact
-                 JOIN components c ON c.artifact = f.artifact AND c.package_id = f.package_id
-                 WHERE f.advisory = ?1",
-                [adv],
-            )? {
-                if seen.insert((row.artifact.clone(), row.idx)) {
-                    out.push(row);
-                }
+            for r in by_adv.query_map([adv], row)? {
+                out.push(r?);
             }
+        }
+        out.sort_unstable();
+        out.dedup();
+        Ok(out)
+    }
+
+    fn pending_advisory_count(&self) -> Result<u64> {
+        let c = self.reader()?;
+        Ok(
+            c.query_row("SELECT COUNT(*) FROM pending_advisories", [], |r| {
+                r.get::<_, i64>(0)
+            })? as u64,
+        )
+    }
+
+    fn components_at(&self, refs: &[ComponentRef]) -> Result<Vec<ComponentRow>> {
+        let c = self.reader()?;
+        let mut id_of = c.prepare_cached("SELECT id FROM artifacts WHERE seq = ?1")?;
+        let mut package =
+            c.prepare_cached("SELECT package FROM components WHERE artifact = ?1 AND idx = ?2")?;
+        let mut out = Vec::with_capacity(refs.len());
+        let mut current: Option<(i64, Option<String>)> = None;
+        for r in refs {
+            if current.as_ref().map(|c| c.0) != Some(r.artifact) {
+                let id: Option<String> = id_of.query_row([r.artifact], |x| x.get(0)).optional()?;
+                current = Some((r.artifact, id));
+            }
+            let Some((_, Some(artifact))) = &current else {
+                continue;
+            };
+            let Some(json): Option<String> = package
+                .query_row(params![r.artifact, r.idx as i64], |x| x.get(0))
+                .optional()?
+            else {
+                continue;
+            };
+            out.push(ComponentRow {
+                artifact: artifact.clone(),
+                idx: r.idx,
+                package: decode(&json)?,
+            });
         }
         Ok(out)
     }
@@ -770,35 +879,25 @@ impl Store for SqliteStore {
                 else {
                     continue;
                 };
-                // A component whose findings come out byte for byte as stored is left alone.
-                let changed: Vec<&&ComponentUpdate> = ups
-                    .iter()
-                    .map(|u| Ok((u, same_findings(tx, seq, u)?)))
-                    .collect::<Result<Vec<_>>>()?
-                    .into_iter()
-                    .filter_map(|(u, same)| (!same).then_some(u))
-                    .collect();
-                if changed.is_empty() {
+                // Only the findings that do not come out byte for byte as stored are
+                // rewritten; an artifact with none is left alone.
+                let mut diffs = Vec::new();
+                for u in &ups {
+                    let (stored, advisories) = stored_findings(tx, seq, &u.package_id)?;
+                    let d = super::finding_diff(&stored, &advisories, &u.findings);
+                    if !d.is_empty() {
+                        diffs.push((u.package_id.as_str(), d));
+                    }
+                }
+                if diffs.is_empty() {
                     continue;
                 }
                 let before = shown_ids(tx, seq)?;
                 let mut old = Vec::new();
-                for u in &changed {
-                    old.extend(bodies_of(
-                        tx,
-                        "SELECT body FROM findings WHERE artifact = ?1 AND package_id = ?2",
-                        params![seq, u.package_id],
-                    )?);
-                    tx.prepare_cached(
-                        "DELETE FROM findings WHERE artifact = ?1 AND package_id = ?2",
-                    )?
-                    .execute(params![seq, u.package_id])?;
-                    tx.prepare_cached(
-                        "DELETE FROM finding_advisories WHERE artifact = ?1 AND package_id = ?2",
-                    )?
-                    .execute(params![seq, u.package_id])?;
-                    insert_findings(tx, seq, &u.package_id, &u.findings)?;
+                for (pid, d) in &diffs {
+                    rewrite_findings(tx, seq, pid, d, &mut old)?;
                 }
+                bump_rev(tx, seq)?;
                 let after = shown_ids(tx, seq)?;
                 // Only the finding IDs that appeared or went away need their JSON (for the
                 // events); the bodies of resolved ones are read before they are collected.
@@ -1309,6 +1408,7 @@ impl Store for SqliteStore {
             tx.execute("DELETE FROM findings WHERE artifact = ?1", [seq])?;
             tx.execute("DELETE FROM components WHERE artifact = ?1", [seq])?;
             insert_components(tx, seq, &a.components)?;
+            bump_rev(tx, seq)?;
             collect_bodies(tx, &old)?;
             tx.execute(
                 "UPDATE artifacts SET digest = ?1, target = ?2 WHERE seq = ?3",
@@ -1414,6 +1514,41 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let s = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
         conformance::fingerprints_follow_the_findings(&s);
+    }
+
+    /// A store made before artifacts had a revision gets one when opened, and its artifacts
+    /// keep their findings and get fingerprints.
+    #[test]
+    fn a_store_without_revisions_gets_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sqlite");
+        {
+            let s = SqliteStore::open(&path).unwrap();
+            s.insert_artifact(&conformance::artifact(
+                "a",
+                r#"{"kind":"vulnerability","id":"CVE-1"}"#,
+            ))
+            .unwrap();
+            lock(&s.writer)
+                .execute_batch("ALTER TABLE artifacts DROP COLUMN rev")
+                .unwrap();
+        }
+        let s = SqliteStore::open(&path).unwrap();
+        let full = s.artifact_full("a").unwrap().unwrap();
+        assert_eq!(full.findings.len(), 1);
+        assert_eq!(s.artifact_fingerprint("a").unwrap(), Some(full.fingerprint));
+        drop(s);
+        assert!(
+            SqliteStore::open(&path).is_ok(),
+            "opened again: nothing to add"
+        );
+    }
+
+    #[test]
+    fn components_are_found_by_key_and_advisory() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
+        conformance::components_are_found_by_key_and_advisory(&s);
     }
 
     #[test]
