@@ -282,8 +282,10 @@ pub fn fixed_version(
 
 /// One advisory that applies to one package, before merging.
 #[derive(Debug, Clone)]
-struct Hit {
-    cand: Candidate,
+struct Hit<'c> {
+    cand: &'c Candidate,
+    /// A rating from the distro's urgency word, when the candidate has no distro rating.
+    urgency: Option<Rating>,
     fixed: Option<String>,
     status: Status,
 }
@@ -441,17 +443,18 @@ pub fn match_catalog_with(
                 (None, Some(d)) => d,
                 (None, None) => Status::Affected,
             };
-            let mut cand = cand.clone();
-            if !cand
+            let urgency = if cand
                 .ratings
                 .iter()
                 .any(|r| r.method == RatingMethod::Distro)
-                && let Some(r) = urgency_rating(&cand)
             {
-                cand.ratings.push(r);
-            }
+                None
+            } else {
+                urgency_rating(cand)
+            };
             hits.push(Hit {
                 cand,
+                urgency,
                 fixed,
                 status,
             });
@@ -520,7 +523,7 @@ fn rate_from_aliases(
 }
 
 /// Merge hits that share an ID (id ∪ aliases ∪ upstream) into findings.
-fn merge_hits(pkg: usize, key: &MatchKey, hits: Vec<Hit>) -> Vec<Vulnerability> {
+fn merge_hits(pkg: usize, key: &MatchKey, hits: Vec<Hit<'_>>) -> Vec<Vulnerability> {
     // Union-find over hits by shared ID.
     let n = hits.len();
     let mut parent: Vec<usize> = (0..n).collect();
@@ -550,7 +553,7 @@ fn merge_hits(pkg: usize, key: &MatchKey, hits: Vec<Hit>) -> Vec<Vulnerability> 
             }
         }
     }
-    let mut groups: BTreeMap<usize, Vec<&Hit>> = BTreeMap::new();
+    let mut groups: BTreeMap<usize, Vec<&Hit<'_>>> = BTreeMap::new();
     for (i, hit) in hits.iter().enumerate().take(n) {
         let r = find(&mut parent, i);
         groups.entry(r).or_default().push(hit);
@@ -563,37 +566,40 @@ fn merge_hits(pkg: usize, key: &MatchKey, hits: Vec<Hit>) -> Vec<Vulnerability> 
     findings
 }
 
-fn merge_group(pkg: usize, key: &MatchKey, group: &[&Hit]) -> Vulnerability {
-    let advisories: BTreeSet<String> = group.iter().map(|h| h.cand.id.clone()).collect();
-    let mut all: BTreeSet<String> = BTreeSet::new();
-    let mut related: BTreeSet<String> = BTreeSet::new();
+fn merge_group(pkg: usize, key: &MatchKey, group: &[&Hit<'_>]) -> Vulnerability {
+    // IDs are borrowed from the candidates until the finding is built.
+    let advisories: BTreeSet<&str> = group.iter().map(|h| h.cand.id.as_str()).collect();
+    let mut all: BTreeSet<&str> = BTreeSet::new();
+    let mut related: BTreeSet<&str> = BTreeSet::new();
     for h in group {
-        all.extend(h.cand.aliases.iter().cloned());
-        all.extend(h.cand.upstream.iter().cloned());
-        related.extend(h.cand.related.iter().cloned());
+        all.extend(h.cand.aliases.iter().map(String::as_str));
+        all.extend(h.cand.upstream.iter().map(String::as_str));
+        related.extend(h.cand.related.iter().map(String::as_str));
     }
-    let primary = advisories
+    let primary: &str = advisories
         .iter()
         .chain(all.iter())
         .filter(|i| i.starts_with("CVE-"))
         .min()
         .or_else(|| advisories.iter().next())
-        .cloned()
+        .copied()
         .unwrap_or_default();
-    let aliases: Vec<String> = all
+    let aliases: Vec<&str> = all
         .iter()
         .filter(|i| !advisories.contains(*i) && **i != primary)
-        .cloned()
+        .copied()
         .collect();
-    let mut advisories: Vec<String> = advisories.into_iter().collect();
-    advisories.sort();
-    for a in &advisories {
+    for a in advisories.iter().chain(&aliases) {
         related.remove(a);
     }
-    for a in &aliases {
-        related.remove(a);
-    }
-    related.remove(&primary);
+    related.remove(primary);
+    let owned = |ids: &mut dyn Iterator<Item = &str>| ids.map(str::to_string).collect::<Vec<_>>();
+    let (primary, advisories, aliases, related) = (
+        primary.to_string(),
+        owned(&mut advisories.into_iter()),
+        owned(&mut aliases.into_iter()),
+        owned(&mut related.into_iter()),
+    );
     // Fixed version: the highest fix among the merged advisories (the one that fixes them all);
     // status: fixed only when every advisory has a fix.
     let mut fixed: Option<String> = None;
@@ -624,7 +630,7 @@ fn merge_group(pkg: usize, key: &MatchKey, group: &[&Hit]) -> Vulnerability {
     let fixed = if status == Status::Fixed { fixed } else { None };
     let mut ratings: Vec<Rating> = Vec::new();
     for h in group {
-        for r in &h.cand.ratings {
+        for r in h.cand.ratings.iter().chain(&h.urgency) {
             if !ratings.contains(r) {
                 ratings.push(r.clone());
             }
@@ -637,14 +643,13 @@ fn merge_group(pkg: usize, key: &MatchKey, group: &[&Hit]) -> Vulnerability {
     });
     let severity = choose_severity(&ratings);
     // A notice that nobody rated is informational, not unknown.
-    let severity = if severity == Severity::Unknown
-        && group.iter().all(|h| informational(&h.cand).is_some())
-    {
-        Severity::Info
-    } else {
-        severity
-    };
-    let pick = |f: &dyn Fn(&Candidate) -> Option<String>| group.iter().find_map(|h| f(&h.cand));
+    let severity =
+        if severity == Severity::Unknown && group.iter().all(|h| informational(h.cand).is_some()) {
+            Severity::Info
+        } else {
+            severity
+        };
+    let pick = |f: &dyn Fn(&Candidate) -> Option<String>| group.iter().find_map(|h| f(h.cand));
     let mut references: Vec<String> = Vec::new();
     for h in group {
         for r in &h.cand.references {
@@ -657,7 +662,7 @@ fn merge_group(pkg: usize, key: &MatchKey, group: &[&Hit]) -> Vulnerability {
         id: primary,
         advisories,
         aliases,
-        related: related.into_iter().collect(),
+        related,
         package: pkg,
         package_id: String::new(),
         matched_name: key.name.clone(),
@@ -672,8 +677,8 @@ fn merge_group(pkg: usize, key: &MatchKey, group: &[&Hit]) -> Vulnerability {
         published: pick(&|c: &Candidate| c.published.clone()),
         modified: group.iter().filter_map(|h| h.cand.modified.clone()).max(),
         vex: None,
-        informational: if group.iter().all(|h| informational(&h.cand).is_some()) {
-            group.iter().find_map(|h| informational(&h.cand))
+        informational: if group.iter().all(|h| informational(h.cand).is_some()) {
+            group.iter().find_map(|h| informational(h.cand))
         } else {
             None
         },

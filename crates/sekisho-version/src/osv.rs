@@ -252,7 +252,8 @@ pub struct Prepared {
     ecosystem: Ecosystem,
     /// `versions`: a version listed verbatim is affected even if it cannot be parsed.
     versions: Vec<String>,
-    /// The listed versions that parse in the ecosystem's scheme.
+    /// The listed versions that parse in the ecosystem's scheme, sorted (looked up by binary
+    /// search).
     listed: std::cell::OnceCell<Vec<Version>>,
     /// Each range with a scheme (`GIT` ranges have none), parsed.
     ranges: Vec<(Scheme, Parsed)>,
@@ -265,7 +266,11 @@ impl Prepared {
     pub fn new(ecosystem: Ecosystem, affected: &Affected) -> Self {
         Self {
             ecosystem,
-            versions: affected.versions.clone(),
+            versions: affected
+                .versions
+                .iter()
+                .map(|v| v.trim().to_string())
+                .collect(),
             listed: std::cell::OnceCell::new(),
             ranges: affected
                 .ranges
@@ -346,7 +351,7 @@ impl Prepared {
         let ecosystem = self.ecosystem;
         let mut out = Evaluation::default();
         let trimmed = version.trim();
-        if self.versions.iter().any(|v| v.trim() == trimmed) {
+        if self.versions.iter().any(|v| v == trimmed) {
             out.affected = true;
         }
         let mut cache = VersionCache {
@@ -356,15 +361,7 @@ impl Prepared {
         };
         if !out.affected && !self.versions.is_empty() {
             let v = cache.get(ecosystem.scheme())?;
-            let listed = self.listed.get_or_init(|| {
-                self.versions
-                    .iter()
-                    .filter_map(|l| Version::parse(ecosystem, l).ok())
-                    .collect()
-            });
-            if listed.iter().any(|l| cmp(v, l) == Ordering::Equal) {
-                out.affected = true;
-            }
+            out.affected = self.listed_has(v);
         }
         for (scheme, parsed) in &self.ranges {
             let v = cache.get(*scheme)?;
@@ -400,24 +397,52 @@ impl Prepared {
             return self.affects(probe.0.version);
         }
         let cache = &mut probe.0;
-        let mut affected = self.versions.iter().any(|v| v.trim() == cache.version);
+        // The ranges first: when one contains the version, every range parses it and so does
+        // the ecosystem's scheme, the answer is yes whatever the listed versions say, so they
+        // need no look.
+        let mut hit = false;
+        let mut parsed_all = true;
+        for (scheme, parsed) in &self.ranges {
+            match cache.get(*scheme) {
+                Ok(v) => hit |= in_range(v, parsed).0,
+                Err(_) => {
+                    parsed_all = false;
+                    break;
+                }
+            }
+        }
+        if hit
+            && parsed_all
+            && (self.versions.is_empty() || cache.get(self.ecosystem.scheme()).is_ok())
+        {
+            return Ok(true);
+        }
+        // Otherwise in [`evaluate`]'s order, errors and all: the listed versions, then every
+        // range (a version one of them cannot parse is an error even after a hit).
+        let mut affected = self.versions.iter().any(|v| v == cache.version);
         if !affected && !self.versions.is_empty() {
             let v = cache.get(self.ecosystem.scheme())?;
-            let listed = self.listed.get_or_init(|| {
-                self.versions
-                    .iter()
-                    .filter_map(|l| Version::parse(self.ecosystem, l).ok())
-                    .collect()
-            });
-            affected = listed.iter().any(|l| cmp(v, l) == Ordering::Equal);
+            affected = self.listed_has(v);
         }
-        // Every range is looked at even after a hit: a version one of them cannot parse is an
-        // error, as it is for [`evaluate`].
         for (scheme, parsed) in &self.ranges {
             let v = cache.get(*scheme)?;
             affected |= in_range(v, parsed).0;
         }
         Ok(affected)
+    }
+
+    /// Whether a listed version equals `v` (the list parsed and sorted on first use).
+    fn listed_has(&self, v: &Version) -> bool {
+        let listed = self.listed.get_or_init(|| {
+            let mut l: Vec<Version> = self
+                .versions
+                .iter()
+                .filter_map(|l| Version::parse(self.ecosystem, l).ok())
+                .collect();
+            l.sort_by(cmp);
+            l
+        });
+        listed.binary_search_by(|l| cmp(l, v)).is_ok()
     }
 }
 
