@@ -91,29 +91,39 @@ pub fn match_packages_with(
             .get(pid.as_str())
             .map(|ps| ps.iter().map(|p| (*p).clone()).collect())
             .unwrap_or_default();
-        let shown: Vec<String> = policy
-            .apply(&pkg, findings.clone())
+        // Each body is written before the policy takes the findings (it needs their package
+        // id, which the body leaves out).
+        let mut stored = Vec::with_capacity(findings.len());
+        let mut findings = findings;
+        for f in &mut findings {
+            let Finding::Vulnerability(v) = f else {
+                continue;
+            };
+            let id = std::mem::take(&mut v.package_id);
+            let json = serde_json::to_string(&*f).map_err(|e| e.to_string());
+            let Finding::Vulnerability(v) = f else {
+                continue;
+            };
+            v.package_id = id;
+            stored.push(StoredFinding {
+                package_id: pid.clone(),
+                shown: false,
+                vuln_id: v.id.clone(),
+                advisories: v.advisories.clone(),
+                json: json?.into(),
+            });
+        }
+        let shown: std::collections::HashSet<String> = policy
+            .apply(&pkg, findings)
             .findings
-            .iter()
+            .into_iter()
             .filter_map(|f| match f {
-                Finding::Vulnerability(v) => Some(v.id.clone()),
+                Finding::Vulnerability(v) => Some(v.id),
                 _ => None,
             })
             .collect();
-        let mut stored = Vec::new();
-        for mut f in findings {
-            let Finding::Vulnerability(v) = &mut f else {
-                continue;
-            };
-            v.package_id.clear();
-            let (vuln_id, advisories) = (v.id.clone(), v.advisories.clone());
-            stored.push(StoredFinding {
-                package_id: pid.clone(),
-                shown: shown.contains(&vuln_id),
-                vuln_id,
-                advisories,
-                json: serde_json::to_string(&f).map_err(|e| e.to_string())?.into(),
-            });
+        for f in &mut stored {
+            f.shown = shown.contains(&f.vuln_id);
         }
         res.insert(pid, stored);
     }
@@ -636,9 +646,10 @@ const MATCH_CACHE_BYTES: usize = 64 << 20;
 /// name and version in a thousand artifacts is matched once per pass, not once per chunk), and
 /// the advisories looked up for them (a package's advisories are read and parsed once per
 /// pass, not once per version or chunk).
-#[derive(Default)]
 struct MatchCache {
-    state: MatchState,
+    /// One per matching thread; a package name always goes to the same one
+    /// ([`MatchCache::part`]), so no name's advisories are prepared twice.
+    states: Vec<MatchState>,
     /// Match identity ([`match_identity`]) to its slot.
     slot: HashMap<String, usize>,
     /// Per slot: the findings (found for the stand-in package id `m<slot>`; their bodies do not
@@ -647,7 +658,32 @@ struct MatchCache {
     bytes: usize,
 }
 
+impl Default for MatchCache {
+    fn default() -> Self {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4));
+        Self {
+            states: (0..threads).map(|_| MatchState::default()).collect(),
+            slot: HashMap::new(),
+            found: Vec::new(),
+            bytes: 0,
+        }
+    }
+}
+
+/// A stand-in package id and its findings.
+type Matched = (String, Vec<StoredFinding>);
+
+/// Fewest packages matched afresh worth a second thread.
+const PARALLEL_MATCH_MIN: usize = 64;
+
 impl MatchCache {
+    /// Which matching thread (and state) takes packages named `name`.
+    fn part(&self, name: &str) -> usize {
+        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+        let h = BuildHasherDefault::<DefaultHasher>::default().hash_one(name);
+        (h % self.states.len() as u64) as usize
+    }
+
     /// Match each distinct package of `comps` not matched before (in chunks), then give every
     /// component its findings under its own package id. Also says how many packages were
     /// matched afresh.
@@ -674,17 +710,54 @@ impl MatchCache {
         }
         let base = self.found.len();
         self.found.resize(base + fresh.len(), Vec::new());
-        for chunk in fresh.chunks(MATCH_CHUNK) {
-            let batch: Vec<(u64, Package)> = chunk
-                .iter()
-                .enumerate()
-                .map(|(j, p)| (j as u64, p.clone()))
-                .collect();
-            for (id, fs) in match_packages_with(db, &batch, &mut self.state)? {
+        // Split by package name over the matching threads (each with its own state); a small
+        // batch is matched on this thread alone.
+        let mut parts: Vec<Vec<Package>> = vec![Vec::new(); self.states.len()];
+        let fresh_count = fresh.len();
+        for p in fresh {
+            let k = if fresh_count < PARALLEL_MATCH_MIN {
+                0
+            } else {
+                self.part(&p.name)
+            };
+            parts[k].push(p);
+        }
+        let run = |state: &mut MatchState, part: &[Package]| {
+            let mut out = Vec::new();
+            for chunk in part.chunks(MATCH_CHUNK) {
+                let batch: Vec<(u64, Package)> = chunk
+                    .iter()
+                    .enumerate()
+                    .map(|(j, p)| (j as u64, p.clone()))
+                    .collect();
+                out.extend(match_packages_with(db, &batch, state)?);
+            }
+            Ok::<_, String>(out)
+        };
+        let results: Vec<Result<Vec<Matched>, String>> = std::thread::scope(|scope| {
+            let mut handles = Vec::new();
+            let mut states = self.states.iter_mut().zip(&parts);
+            let here = states.next();
+            for (state, part) in states {
+                if !part.is_empty() {
+                    handles.push(scope.spawn(move || run(state, part)));
+                }
+            }
+            let mut out = vec![here.map_or(Ok(Vec::new()), |(st, part)| run(st, part))];
+            for h in handles {
+                out.push(
+                    h.join()
+                        .unwrap_or_else(|_| Err("a matching thread panicked".to_string())),
+                );
+            }
+            out
+        });
+        for r in results {
+            for (id, fs) in r? {
                 let i: usize = id
                     .strip_prefix('m')
                     .and_then(|n| n.parse().ok())
-                    .filter(|i| (base..base + fresh.len()).contains(i))
+                    .filter(|i| (base..base + fresh_count).contains(i))
                     .ok_or_else(|| format!("match returned unknown package id {id}"))?;
                 self.bytes += fs.iter().map(|f| f.json.len()).sum::<usize>();
                 self.found[i] = fs;
@@ -706,7 +779,7 @@ impl MatchCache {
                 findings,
             });
         }
-        Ok((updates, fresh.len()))
+        Ok((updates, fresh_count))
     }
 }
 

@@ -94,9 +94,24 @@ async fn delivery_loop(app: Arc<App>) {
         let mut set = tokio::task::JoinSet::new();
         for job in jobs {
             let a = app.clone();
-            set.spawn(async move { attempt(a, job).await });
+            set.spawn(async move { attempt(&a, job).await });
         }
-        while set.join_next().await.is_some() {}
+        // The round's outcomes are recorded in one transaction (not one each: they share the
+        // store's writer with the re-match). A crash before that sends them again, with the
+        // same webhook-id.
+        let mut done = Vec::new();
+        while let Some(r) = set.join_next().await {
+            if let Ok(a) = r {
+                done.push(a);
+            }
+        }
+        if !done.is_empty() {
+            let a = app.clone();
+            let r = tokio::task::spawn_blocking(move || a.store.finish_attempts(&done)).await;
+            if let Ok(Err(e)) = r {
+                eprintln!("sekisho server: recording deliveries: {e}");
+            }
+        }
         if had_jobs {
             continue;
         }
@@ -117,7 +132,8 @@ async fn delivery_loop(app: Arc<App>) {
     }
 }
 
-async fn attempt(app: Arc<App>, job: crate::store::DeliveryJob) {
+/// Make one attempt at a delivery; what to record of it.
+async fn attempt(app: &App, job: crate::store::DeliveryJob) -> crate::store::Attempt {
     let ts = crate::ids::now_ms() / 1000;
     let out = webhook::deliver(
         &webhook::Message {
@@ -154,14 +170,13 @@ async fn attempt(app: Arc<App>, job: crate::store::DeliveryJob) {
             m.dead_letters.fetch_add(1, Ordering::Relaxed);
         }
     }
-    let a = app.clone();
-    let r = tokio::task::spawn_blocking(move || {
-        a.store
-            .finish_attempt(&job.id, now, out.status, out.error.as_deref(), ok, next)
-    })
-    .await;
-    if let Ok(Err(e)) = r {
-        eprintln!("sekisho server: recording a delivery: {e}");
+    crate::store::Attempt {
+        id: job.id,
+        at_ms: now,
+        status: out.status,
+        error: out.error,
+        delivered: ok,
+        next_ms: next,
     }
 }
 

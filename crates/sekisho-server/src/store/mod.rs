@@ -403,6 +403,31 @@ pub struct DeliveryJob {
     pub attempts: u32,
 }
 
+/// The outcome of one delivery attempt.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    /// The delivery.
+    pub id: String,
+    pub at_ms: i64,
+    /// The receiver's HTTP status, when it answered.
+    pub status: Option<u16>,
+    pub error: Option<String>,
+    pub delivered: bool,
+    /// When to try again (`None` after a failure: dead letter).
+    pub next_ms: Option<i64>,
+}
+
+impl Attempt {
+    /// The state the delivery goes to, and when it is next due (or when it settled).
+    fn outcome(&self) -> (&'static str, i64) {
+        match (self.delivered, self.next_ms) {
+            (true, _) => ("delivered", self.at_ms),
+            (false, Some(t)) => ("pending", t),
+            (false, None) => ("dead", self.at_ms),
+        }
+    }
+}
+
 /// Counts for `/metrics`.
 #[derive(Debug, Clone, Default)]
 pub struct Counts {
@@ -474,16 +499,9 @@ pub trait Store: Send + Sync {
         lease_ms: i64,
         limit: usize,
     ) -> Result<Vec<DeliveryJob>>;
-    /// Record an attempt: delivered, retry at `next_ms`, or dead (`next_ms` `None` on failure).
-    fn finish_attempt(
-        &self,
-        id: &str,
-        now_ms: i64,
-        status: Option<u16>,
-        error: Option<&str>,
-        delivered: bool,
-        next_ms: Option<i64>,
-    ) -> Result<()>;
+    /// Record attempts, all in one transaction: each delivered, to retry at `next_ms`, or dead
+    /// (`next_ms` `None` on failure). Deliveries gone meanwhile (webhook deleted) are skipped.
+    fn finish_attempts(&self, attempts: &[Attempt]) -> Result<()>;
     /// Make a delivery due now with a fresh retry budget. `false` when unknown.
     fn redeliver(&self, webhook: &str, delivery: &str, now_ms: i64) -> Result<bool>;
     /// When the next pending delivery is due, if any.

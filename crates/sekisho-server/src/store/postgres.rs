@@ -27,9 +27,9 @@ use sekisho_catalog::Package;
 use sekisho_vulndb::normalize::Key;
 
 use super::{
-    ArtifactFull, ArtifactMeta, AttemptRow, ComponentRef, ComponentRow, ComponentUpdate, Counts,
-    DayCount, DeliveryJob, DeliveryRow, EventRow, JobRow, NewArtifact, NewComponent, Result, Store,
-    StoreError, StoredFinding, WatchRow, WebhookRow, event_payload, scrub_params,
+    ArtifactFull, ArtifactMeta, Attempt, AttemptRow, ComponentRef, ComponentRow, ComponentUpdate,
+    Counts, DayCount, DeliveryJob, DeliveryRow, EventRow, JobRow, NewArtifact, NewComponent,
+    Result, Store, StoreError, StoredFinding, WatchRow, WebhookRow, event_payload, scrub_params,
 };
 use crate::ids;
 
@@ -1278,43 +1278,37 @@ impl Store for PgStore {
         })
     }
 
-    fn finish_attempt(
-        &self,
-        id: &str,
-        now_ms: i64,
-        status: Option<u16>,
-        error: Option<&str>,
-        delivered: bool,
-        next_ms: Option<i64>,
-    ) -> Result<()> {
+    fn finish_attempts(&self, attempts: &[Attempt]) -> Result<()> {
+        // Rows are locked in id order, so two replicas finishing overlapping sets (a lease
+        // that ran out) cannot deadlock.
+        let mut sorted: Vec<&Attempt> = attempts.iter().collect();
+        sorted.sort_by(|a, b| a.id.cmp(&b.id));
         self.write(|tx| {
-            let Some(r) = tx.query_opt(
-                "SELECT attempts FROM deliveries WHERE id = $1 FOR UPDATE",
-                &[&id],
-            )?
-            else {
-                return Ok(()); // the webhook was deleted meanwhile
-            };
-            let attempts: i64 = r.get(0);
-            let n: i64 = tx
-                .query_one(
-                    "SELECT COALESCE(MAX(n), 0) + 1 FROM attempts WHERE delivery = $1",
-                    &[&id],
+            for a in &sorted {
+                let Some(r) = tx.query_opt(
+                    "SELECT attempts FROM deliveries WHERE id = $1 FOR UPDATE",
+                    &[&a.id],
                 )?
-                .get(0);
-            tx.execute(
-                "INSERT INTO attempts(delivery, n, at, status, error) VALUES ($1, $2, $3, $4, $5)",
-                &[&id, &n, &now_ms, &status.map(i64::from), &error],
-            )?;
-            let (state, next) = match (delivered, next_ms) {
-                (true, _) => ("delivered", now_ms),
-                (false, Some(t)) => ("pending", t),
-                (false, None) => ("dead", now_ms),
-            };
-            tx.execute(
-                "UPDATE deliveries SET state = $1, attempts = $2, next_at = $3, updated = $4 WHERE id = $5",
-                &[&state, &(attempts + 1), &next, &now_ms, &id],
-            )?;
+                else {
+                    continue; // the webhook was deleted meanwhile
+                };
+                let made: i64 = r.get(0);
+                let n: i64 = tx
+                    .query_one(
+                        "SELECT COALESCE(MAX(n), 0) + 1 FROM attempts WHERE delivery = $1",
+                        &[&a.id],
+                    )?
+                    .get(0);
+                tx.execute(
+                    "INSERT INTO attempts(delivery, n, at, status, error) VALUES ($1, $2, $3, $4, $5)",
+                    &[&a.id, &n, &a.at_ms, &a.status.map(i64::from), &a.error],
+                )?;
+                let (state, next) = a.outcome();
+                tx.execute(
+                    "UPDATE deliveries SET state = $1, attempts = $2, next_at = $3, updated = $4 WHERE id = $5",
+                    &[&state, &(made + 1), &next, &a.at_ms, &a.id],
+                )?;
+            }
             Ok(())
         })
     }

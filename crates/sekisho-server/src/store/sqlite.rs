@@ -4,7 +4,8 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
 
@@ -12,8 +13,8 @@ use sekisho_catalog::Package;
 use sekisho_vulndb::normalize::Key;
 
 use super::{
-    ArtifactFull, ArtifactMeta, AttemptRow, ComponentRef, ComponentRow, ComponentUpdate, Counts,
-    DeliveryJob, DeliveryRow, EventRow, JobRow, NewArtifact, NewComponent, Result, Store,
+    ArtifactFull, ArtifactMeta, Attempt, AttemptRow, ComponentRef, ComponentRow, ComponentUpdate,
+    Counts, DeliveryJob, DeliveryRow, EventRow, JobRow, NewArtifact, NewComponent, Result, Store,
     StoreError, StoredFinding, WatchRow, WebhookRow, event_payload,
 };
 use crate::ids;
@@ -125,6 +126,40 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    /// The background checkpointer ([`checkpoints`]): told to stop when the store goes.
+    checkpointer: (Arc<AtomicBool>, std::thread::Thread),
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        let (stop, thread) = &self.checkpointer;
+        stop.store(true, Ordering::Relaxed);
+        thread.unpark();
+    }
+}
+
+/// How often the background checkpointer copies the WAL into the database.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// WAL pages after which a commit checkpoints by itself (64 MiB): only when the background
+/// checkpointer falls behind.
+const AUTOCHECKPOINT_PAGES: u32 = 16_384;
+
+/// Copy the WAL into the database file every [`CHECKPOINT_EVERY`] on a connection of its own
+/// (`PASSIVE`: it never blocks the writer or readers), so a commit does not pay for the copy
+/// and its sync. Ends when `stop` is set, or at the first error (commits then checkpoint by
+/// themselves past [`AUTOCHECKPOINT_PAGES`]).
+fn checkpoints(conn: Connection, stop: &AtomicBool) {
+    while !stop.load(Ordering::Relaxed) {
+        std::thread::park_timeout(CHECKPOINT_EVERY);
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            eprintln!("sekisho server: store checkpoints stopped: {e}");
+            break;
+        }
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -175,6 +210,7 @@ impl SqliteStore {
         c.execute_batch(
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA journal_size_limit=16777216;",
         )?;
+        c.pragma_update(None, "wal_autocheckpoint", AUTOCHECKPOINT_PAGES)?;
         c.execute_batch(SCHEMA)?;
         c.execute_batch(JOB_SCHEMA)?;
         // Stores made before artifacts had a revision (`Fingerprint`) get one.
@@ -208,10 +244,19 @@ impl SqliteStore {
                 )));
             }
         }
+        let cp = Connection::open(path)?;
+        configure(&cp)?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("sekisho-store-checkpoint".into())
+            .spawn(move || checkpoints(cp, &flag))
+            .map_err(|e| StoreError::Other(format!("starting the checkpointer: {e}")))?;
         Ok(Self {
             path: path.to_path_buf(),
             writer: Mutex::new(c),
             readers: Mutex::new(Vec::new()),
+            checkpointer: (stop, thread.thread().clone()),
         })
     }
 
@@ -405,22 +450,33 @@ fn body_id(tx: &Transaction<'_>, h: &[u8; 16], json: &str) -> Result<i64> {
 /// order.
 type ShownIds = BTreeMap<String, Vec<(String, i64)>>;
 
-fn shown_ids(tx: &Transaction<'_>, seq: i64) -> Result<ShownIds> {
+/// The shown findings of an artifact among the finding IDs `only` (package id and body id of
+/// each, in package order): only a finding ID with a changed row can appear or go away.
+fn shown_ids(
+    tx: &Transaction<'_>,
+    seq: i64,
+    only: &std::collections::HashSet<&str>,
+) -> Result<ShownIds> {
     let mut st = tx.prepare_cached(
-        "SELECT vuln, package_id, body FROM findings WHERE artifact = ?1 AND shown
-         ORDER BY vuln, package_id",
+        "SELECT vuln, package_id, body FROM findings WHERE artifact = ?1 AND shown",
     )?;
     let mut out = ShownIds::new();
-    let rows = st.query_map([seq], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, i64>(2)?,
-        ))
-    })?;
-    for r in rows {
-        let (v, p, b) = r?;
-        out.entry(v).or_default().push((p, b));
+    let mut rows = st.query([seq])?;
+    while let Some(r) = rows.next()? {
+        let v = r
+            .get_ref(0)?
+            .as_str()
+            .map_err(|e| StoreError::Decode(e.to_string()))?;
+        if !only.contains(v) {
+            continue;
+        }
+        let v = v.to_string();
+        out.entry(v)
+            .or_default()
+            .push((r.get::<_, String>(1)?, r.get::<_, i64>(2)?));
+    }
+    for ps in out.values_mut() {
+        ps.sort();
     }
     Ok(out)
 }
@@ -892,13 +948,22 @@ impl Store for SqliteStore {
                 if diffs.is_empty() {
                     continue;
                 }
-                let before = shown_ids(tx, seq)?;
+                let touched: std::collections::HashSet<&str> = diffs
+                    .iter()
+                    .flat_map(|(_, d)| {
+                        d.gone
+                            .iter()
+                            .map(String::as_str)
+                            .chain(d.added.iter().map(|(f, _)| f.vuln_id.as_str()))
+                    })
+                    .collect();
+                let before = shown_ids(tx, seq, &touched)?;
                 let mut old = Vec::new();
                 for (pid, d) in &diffs {
                     rewrite_findings(tx, seq, pid, d, &mut old)?;
                 }
                 bump_rev(tx, seq)?;
-                let after = shown_ids(tx, seq)?;
+                let after = shown_ids(tx, seq, &touched)?;
                 // Only the finding IDs that appeared or went away need their JSON (for the
                 // events); the bodies of resolved ones are read before they are collected.
                 let (before, after) = with_event_json(tx, &before, &after)?;
@@ -1084,40 +1149,30 @@ impl Store for SqliteStore {
         })
     }
 
-    fn finish_attempt(
-        &self,
-        id: &str,
-        now_ms: i64,
-        status: Option<u16>,
-        error: Option<&str>,
-        delivered: bool,
-        next_ms: Option<i64>,
-    ) -> Result<()> {
+    fn finish_attempts(&self, attempts: &[Attempt]) -> Result<()> {
         self.write(|tx| {
-            let Some(attempts): Option<i64> = tx
-                .query_row("SELECT attempts FROM deliveries WHERE id = ?1", [id], |r| r.get(0))
-                .optional()?
-            else {
-                return Ok(()); // the webhook was deleted meanwhile
-            };
-            let n: i64 = tx.query_row(
+            let mut count =
+                tx.prepare_cached("SELECT attempts FROM deliveries WHERE id = ?1")?;
+            let mut last = tx.prepare_cached(
                 "SELECT COALESCE(MAX(n), 0) + 1 FROM attempts WHERE delivery = ?1",
-                [id],
-                |r| r.get(0),
             )?;
-            tx.execute(
+            let mut add = tx.prepare_cached(
                 "INSERT INTO attempts(delivery, n, at, status, error) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![id, n, now_ms, status.map(i64::from), error],
             )?;
-            let (state, next) = match (delivered, next_ms) {
-                (true, _) => ("delivered", now_ms),
-                (false, Some(t)) => ("pending", t),
-                (false, None) => ("dead", now_ms),
-            };
-            tx.execute(
+            let mut set = tx.prepare_cached(
                 "UPDATE deliveries SET state = ?1, attempts = ?2, next_at = ?3, updated = ?4 WHERE id = ?5",
-                params![state, attempts + 1, next, now_ms, id],
             )?;
+            for a in attempts {
+                let Some(made): Option<i64> =
+                    count.query_row([&a.id], |r| r.get(0)).optional()?
+                else {
+                    continue; // the webhook was deleted meanwhile
+                };
+                let n: i64 = last.query_row([&a.id], |r| r.get(0))?;
+                add.execute(params![a.id, n, a.at_ms, a.status.map(i64::from), a.error])?;
+                let (state, next) = a.outcome();
+                set.execute(params![state, made + 1, next, a.at_ms, a.id])?;
+            }
             Ok(())
         })
     }
@@ -1541,6 +1596,50 @@ mod tests {
         assert!(
             SqliteStore::open(&path).is_ok(),
             "opened again: nothing to add"
+        );
+    }
+
+    /// Commits leave the WAL to the background checkpointer: soon after a write, the database
+    /// file alone (no WAL) holds it, though no commit came near the autocheckpoint size.
+    #[test]
+    fn the_wal_is_checkpointed_in_the_background() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sqlite");
+        let s = SqliteStore::open(&path).unwrap();
+        s.insert_artifact(&conformance::artifact(
+            "a",
+            r#"{"kind":"vulnerability","id":"CVE-1"}"#,
+        ))
+        .unwrap();
+        let alone = |n: usize| {
+            let copy = dir.path().join(format!("copy{n}.sqlite"));
+            std::fs::copy(&path, &copy).unwrap();
+            // A copy taken mid-checkpoint may be torn: then it is not there yet.
+            Connection::open(&copy)
+                .and_then(|c| {
+                    c.query_row("SELECT COUNT(*) FROM artifacts WHERE id = 'a'", [], |r| {
+                        r.get::<_, i64>(0)
+                    })
+                })
+                .unwrap_or(0)
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let mut n = 0;
+        while alone(n) == 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the write never reached the database file"
+            );
+            n += 1;
+            std::thread::sleep(CHECKPOINT_EVERY / 2);
+        }
+        let wal_pages: i64 = lock(&s.writer)
+            .query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(
+            wal_pages,
+            i64::from(AUTOCHECKPOINT_PAGES),
+            "commits did not do it"
         );
     }
 
