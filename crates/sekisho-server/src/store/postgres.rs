@@ -510,14 +510,19 @@ fn insert_artifact_row(tx: &mut Transaction<'_>, a: &NewArtifact) -> Result<i64>
     Ok(r.get(0))
 }
 
-/// Shown findings of an artifact by finding id: their package ids and body ids, in package
-/// order.
-fn shown_ids(tx: &mut Transaction<'_>, seq: i64) -> Result<BTreeMap<String, Vec<(String, i64)>>> {
+/// Shown findings of an artifact among the finding IDs `only`, by finding id: their package ids
+/// and body ids, in package order (only a finding ID with a changed row can appear or go away).
+fn shown_ids(
+    tx: &mut Transaction<'_>,
+    seq: i64,
+    only: &[&str],
+) -> Result<BTreeMap<String, Vec<(String, i64)>>> {
     let mut out: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
     for r in tx.query(
-        "SELECT vuln, package_id, body FROM findings WHERE artifact = $1 AND shown
+        "SELECT vuln, package_id, body FROM findings
+         WHERE artifact = $1 AND shown AND vuln = ANY($2)
          ORDER BY vuln, package_id",
-        &[&seq],
+        &[&seq, &only],
     )? {
         out.entry(r.get(0)).or_default().push((r.get(1), r.get(2)));
     }
@@ -1068,7 +1073,18 @@ impl Store for PgStore {
                 if diffs.is_empty() {
                     continue;
                 }
-                let before = shown_ids(tx, seq)?;
+                let mut touched: Vec<&str> = diffs
+                    .iter()
+                    .flat_map(|(_, d)| {
+                        d.gone
+                            .iter()
+                            .map(String::as_str)
+                            .chain(d.added.iter().map(|(f, _)| f.vuln_id.as_str()))
+                    })
+                    .collect();
+                touched.sort_unstable();
+                touched.dedup();
+                let before = shown_ids(tx, seq, &touched)?;
                 bump_rev(tx, seq)?;
                 let (gone_pid, gone_vuln): (Vec<&str>, Vec<&str>) = diffs
                     .iter()
@@ -1104,7 +1120,7 @@ impl Store for PgStore {
                     .flat_map(|(pid, d)| d.added.iter().map(move |(f, _)| (*pid, *f)))
                     .collect();
                 insert_findings(tx, seq, &per)?;
-                let after = shown_ids(tx, seq)?;
+                let after = shown_ids(tx, seq, &touched)?;
                 let (before, after) = with_event_json(tx, &before, &after)?;
                 record_changes(
                     tx,
