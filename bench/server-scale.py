@@ -5,7 +5,9 @@ names and vulnerable versions from the shared OSV data, then
   * a delta re-match after importing CHANGED modified advisories (time until the queue is empty),
   * the notification latency (import end -> first signed webhook delivery at a local receiver),
   * a full re-match (POST /api/v1/rematch),
-  * GET /api/v1/artifacts/{id}/findings latency at CLIENTS concurrent clients (p50/p99),
+  * GET /api/v1/artifacts/{id}/findings latency at CLIENTS concurrent clients (p50/p99): Python
+    clients on random artifacts, ab on one artifact, and wrk on random artifacts (ab and wrk
+    when installed),
   * storage per component and the server's peak RSS.
 
 Usage: bench/server-scale.py SEKISHO_BINARY  (env: ARTIFACTS, COMPONENTS, CHANGED, CLIENTS,
@@ -263,6 +265,43 @@ if subprocess.run(["sh", "-c", "command -v ab"], stdout=subprocess.DEVNULL).retu
           "rps": float(rps.group(1)) if rps else None, "p50_ms": int(pct.get("50", -1)),
           "p99_ms": int(pct.get("99", -1)), "failed": int(failed.group(1)) if failed else None}
     log(f"ab: {ab}")
+# Random artifacts among all of them (most reports built, not kept: 1.5 GB of reports against
+# the default 256 MiB cache) at CLIENTS keep-alive connections from wrk (C, with a Lua script
+# choosing the artifact per request), when installed (`apt-get install wrk`).
+wrk = None
+if subprocess.run(["sh", "-c", "command -v wrk"], stdout=subprocess.DEVNULL).returncode == 0:
+    with tempfile.TemporaryDirectory() as wd:
+        idfile = os.path.join(wd, "ids")
+        with open(idfile, "w") as f:
+            f.write("\n".join(ids) + "\n")
+        script = os.path.join(wd, "random.lua")
+        with open(script, "w") as f:
+            f.write(
+                'local ids = {}\n'
+                f'for line in io.lines("{idfile}") do ids[#ids + 1] = line end\n'
+                'local n = 0\n'
+                'function init(args) math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16)) end\n'
+                'function request()\n'
+                '  local id = ids[math.random(#ids)]\n'
+                f'  return wrk.format("GET", "/api/v1/artifacts/" .. id .. "/findings", {{["Authorization"] = "Bearer {TOKEN}"}})\n'
+                'end\n')
+        secs = int(os.environ.get("WRK_SECONDS", "20"))
+        r = subprocess.run(["wrk", "-t2", f"-c{CLIENTS}", f"-d{secs}s", "--latency", "-s", script,
+                            f"http://127.0.0.1:{port}"], capture_output=True, text=True)
+
+    def ms(v, unit):
+        return float(v) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    pct = {q: ms(v, u) for q, v, u in re.findall(r"^\s*(\d+)%\s+([\d.]+)(us|ms|s)\s*$", r.stdout, re.M)}
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", r.stdout)
+    total = re.search(r"(\d+) requests in", r.stdout)
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", r.stdout)
+    errors = re.search(r"Socket errors:.*", r.stdout)
+    wrk = {"clients": CLIENTS, "seconds": secs, "requests": int(total.group(1)) if total else None,
+           "rps": float(rps.group(1)) if rps else None, "p50_ms": pct.get("50"),
+           "p99_ms": pct.get("99"), "non_2xx": int(bad.group(1)) if bad else 0,
+           "socket_errors": errors.group(0) if errors else None}
+    log(f"wrk (random artifacts): {wrk}")
 m = metrics()
 rss = 0
 for l in open(f"/proc/{srv.pid}/status"):
@@ -278,6 +317,7 @@ out = {
     "findings_get": {"clients": CLIENTS, "requests": len(lat), "rps": round(len(lat) / wall),
                      "p50_ms": round(p(0.5), 1), "p99_ms": round(p(0.99), 1)},
     "findings_get_ab": ab,
+    "findings_get_wrk_random": wrk,
     # Findings GETs served from a kept report vs built from the store (both phases above).
     "findings_reports": {"kept": int(m.get("sekisho_findings_reports_kept_total", 0)),
                          "built": int(m.get("sekisho_findings_reports_built_total", 0))},
