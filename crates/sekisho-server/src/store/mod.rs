@@ -70,6 +70,15 @@ impl FindingDiff<'_> {
     pub(crate) fn is_empty(&self) -> bool {
         self.gone.is_empty() && self.added.is_empty()
     }
+
+    /// The finding IDs whose rows change (gone or added): only these can appear in or go from
+    /// the artifact's shown findings.
+    pub(crate) fn changed_ids(&self) -> impl Iterator<Item = &str> {
+        self.gone
+            .iter()
+            .map(String::as_str)
+            .chain(self.added.iter().map(|(f, _)| f.vuln_id.as_str()))
+    }
 }
 
 /// The [`FindingDiff`] from the `stored` findings of a component (finding ID, shown flag, body

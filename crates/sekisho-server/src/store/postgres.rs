@@ -1073,15 +1073,8 @@ impl Store for PgStore {
                 if diffs.is_empty() {
                     continue;
                 }
-                let mut touched: Vec<&str> = diffs
-                    .iter()
-                    .flat_map(|(_, d)| {
-                        d.gone
-                            .iter()
-                            .map(String::as_str)
-                            .chain(d.added.iter().map(|(f, _)| f.vuln_id.as_str()))
-                    })
-                    .collect();
+                let mut touched: Vec<&str> =
+                    diffs.iter().flat_map(|(_, d)| d.changed_ids()).collect();
                 touched.sort_unstable();
                 touched.dedup();
                 let before = shown_ids(tx, seq, &touched)?;

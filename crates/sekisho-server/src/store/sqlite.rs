@@ -948,15 +948,8 @@ impl Store for SqliteStore {
                 if diffs.is_empty() {
                     continue;
                 }
-                let touched: std::collections::HashSet<&str> = diffs
-                    .iter()
-                    .flat_map(|(_, d)| {
-                        d.gone
-                            .iter()
-                            .map(String::as_str)
-                            .chain(d.added.iter().map(|(f, _)| f.vuln_id.as_str()))
-                    })
-                    .collect();
+                let touched: std::collections::HashSet<&str> =
+                    diffs.iter().flat_map(|(_, d)| d.changed_ids()).collect();
                 let before = shown_ids(tx, seq, &touched)?;
                 let mut old = Vec::new();
                 for (pid, d) in &diffs {
@@ -1573,17 +1566,23 @@ mod tests {
 
     /// A store made before artifacts had a revision gets one when opened, and its artifacts
     /// keep their findings and get fingerprints.
+    /// A store at `path` holding artifact `a` with one finding.
+    fn with_one_artifact(path: &Path) -> SqliteStore {
+        let s = SqliteStore::open(path).unwrap();
+        s.insert_artifact(&conformance::artifact(
+            "a",
+            r#"{"kind":"vulnerability","id":"CVE-1"}"#,
+        ))
+        .unwrap();
+        s
+    }
+
     #[test]
     fn a_store_without_revisions_gets_them() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.sqlite");
         {
-            let s = SqliteStore::open(&path).unwrap();
-            s.insert_artifact(&conformance::artifact(
-                "a",
-                r#"{"kind":"vulnerability","id":"CVE-1"}"#,
-            ))
-            .unwrap();
+            let s = with_one_artifact(&path);
             lock(&s.writer)
                 .execute_batch("ALTER TABLE artifacts DROP COLUMN rev")
                 .unwrap();
@@ -1605,12 +1604,7 @@ mod tests {
     fn the_wal_is_checkpointed_in_the_background() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.sqlite");
-        let s = SqliteStore::open(&path).unwrap();
-        s.insert_artifact(&conformance::artifact(
-            "a",
-            r#"{"kind":"vulnerability","id":"CVE-1"}"#,
-        ))
-        .unwrap();
+        let s = with_one_artifact(&path);
         let alone = |n: usize| {
             let copy = dir.path().join(format!("copy{n}.sqlite"));
             std::fs::copy(&path, &copy).unwrap();
