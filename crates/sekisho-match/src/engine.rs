@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use sekisho_artifact::Note;
 use sekisho_catalog::{Catalog, Package, PackageKind};
-use sekisho_version::osv::{Affected, Event, Prepared, Probe, RangeType};
+use sekisho_version::osv::{Affected, Event, Prepared, Probe};
 use sekisho_version::{Ecosystem, EcosystemName};
 
 use crate::model::{
@@ -239,45 +239,18 @@ fn urgency_rating(c: &Candidate) -> Option<Rating> {
     })
 }
 
-/// The smallest `fixed` event above `version` among the ranges that contain `version`.
+/// The smallest `fixed` event above `version` (compared in the ecosystem's scheme) among the
+/// ranges that contain `version` ([`Prepared::fixed_version`] for one entry; a matcher keeps the
+/// prepared entry for all the versions it compares).
 ///
 /// # Errors
-/// When the version cannot be parsed by the ecosystem's comparator.
+/// When the version cannot be parsed in the scheme of a range.
 pub fn fixed_version(
     eco: Ecosystem,
     version: &str,
     affected: &Affected,
 ) -> Result<Option<String>, sekisho_version::VersionError> {
-    let mut best: Option<String> = None;
-    for range in &affected.ranges {
-        if range.kind == RangeType::Git {
-            continue;
-        }
-        let single = Affected {
-            package: None,
-            ranges: vec![range.clone()],
-            versions: Vec::new(),
-            ecosystem_specific: None,
-            database_specific: None,
-        };
-        if !sekisho_version::osv::affects(eco, version, &single)? {
-            continue;
-        }
-        for ev in &range.events {
-            let Event::Fixed(f) = ev else { continue };
-            let Ok(Ordering::Less) = sekisho_version::compare(eco, version, f) else {
-                continue;
-            };
-            let better = match &best {
-                None => true,
-                Some(b) => matches!(sekisho_version::compare(eco, f, b), Ok(Ordering::Less)),
-            };
-            if better {
-                best = Some(f.clone());
-            }
-        }
-    }
-    Ok(best)
+    Prepared::new(eco, affected).fixed_version(version)
 }
 
 /// One advisory that applies to one package, before merging.
@@ -412,12 +385,7 @@ pub fn match_catalog_with(
             if !same_module_stream(pkg, cand) {
                 continue;
             }
-            let affects = if prepared.ecosystem() == key.kind {
-                prepared.affects_with(&mut probe)
-            } else {
-                sekisho_version::osv::affects(key.kind, &key.version, &cand.affected)
-            };
-            match affects {
+            match prepared.affects_with(&mut probe) {
                 Ok(true) => {}
                 Ok(false) => continue,
                 Err(e) => {
@@ -429,12 +397,7 @@ pub fn match_catalog_with(
                     continue;
                 }
             }
-            let fixed = if prepared.ecosystem() == key.kind {
-                prepared.fixed_version_with(&mut probe)
-            } else {
-                fixed_version(key.kind, &key.version, &cand.affected)
-            }
-            .unwrap_or(None);
+            let fixed = prepared.fixed_version_with(&mut probe).unwrap_or(None);
             let declared = cand
                 .declared_status
                 .or_else(|| declared_status(&cand.affected));
