@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerate the committed seed corpora under fuzz/corpus/<target>/ for the hostile-input targets
 # that .ci/run runs (tar layers, image manifests, disks, rpmdb, SBOM input, DB export files,
-# stored reports, secrets, ignore/VEX files). Seeds are small, valid inputs so the fuzzer starts
+# stored reports, secrets, ignore/VEX files, the server's report files). Seeds are small, valid inputs so the fuzzer starts
 # past the parsers' front doors. Needs: python3, sfdisk, mkfs.ext4, qemu-img, a built sekisho
 # (target/debug/sekisho) and ../shared/data. Run from anywhere; commit the result.
 set -euo pipefail
@@ -11,7 +11,7 @@ bin="$root/target/debug/sekisho"
 shared="$root/../shared/data"
 c=corpus
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-mkdir -p $c/{catalog_lang_elf_sparse,artifact_tar_layer,artifact_manifest,catalog_os_rpmdb,disk_partitions,disk_qcow2,disk_ext4,disk_sniff,match_sbom_input,vulndb_export,report_render,secret_scan,policy_ignore,policy_vex}
+mkdir -p $c/{catalog_lang_elf_sparse,artifact_tar_layer,artifact_manifest,catalog_os_rpmdb,disk_partitions,disk_qcow2,disk_ext4,disk_sniff,match_sbom_input,vulndb_export,report_render,secret_scan,policy_ignore,policy_vex,server_report_file}
 
 # Tar layers: regular file, dir, symlink, hardlink, whiteout, opaque dir, PAX long name; raw
 # (mode byte 0) and gzip through the full layer (mode byte 1).
@@ -183,3 +183,23 @@ cat > $c/policy_vex/openvex.json <<'J'
 {"@context":"https://openvex.dev/ns/v0.2.0","@id":"x","author":"a","timestamp":"2026-01-01T00:00:00Z","version":1,"statements":[{"vulnerability":{"name":"CVE-2023-0001"},"products":[{"@id":"pkg:pypi/flask@2.0.0"}],"status":"not_affected","justification":"vulnerable_code_not_in_execute_path"}]}
 J
 du -sh $c
+
+# The server's findings report files (crates/sekisho-server/src/report_file.rs): one with plain
+# parts, one with a compressed part and ecosystems, one without a DB.
+python3 - "$c/server_report_file" <<'PY'
+import struct, sys, zlib
+out = sys.argv[1]
+def n(v): return struct.pack("<Q", v)
+def blob(b): return n(len(b)) + b
+def file(id, with_db, ecos, parts):
+    body = blob(id) + bytes(range(32)) + bytes([with_db]) + n(len(ecos))
+    for e, c in ecos: body += blob(e) + n(c)
+    body += n(len(parts))
+    for packed, data in parts: body += n(packed) + blob(data)
+    return b"sekisho-report 1\n" + struct.pack("<I", zlib.crc32(body)) + body
+plain = [(0, b'{"created":"'), (0, b'","db":'), (0, b',"targets":[{"coverage":'), (0, b'}],"summary":{"no_data_for":'), (0, b'}}')]
+open(f"{out}/plain", "wb").write(file(b"art_1", 1, [], plain))
+packed = list(plain); packed[2] = (4096, bytes(40))
+open(f"{out}/packed", "wb").write(file(b"art_2", 1, [(b"PyPI", 3), (b"npm", 1)], packed))
+open(f"{out}/no-db", "wb").write(file(b"art_3", 0, [(b"Go", 100)], plain))
+PY

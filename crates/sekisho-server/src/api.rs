@@ -18,14 +18,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use sekisho_finding::Finding;
-use sekisho_policy::Policy;
-use sekisho_report::{DbInfo, ScanReport, ScanTarget, Target, Tool};
-
 use crate::auth::Access;
 use crate::ids;
 use crate::matching;
-use crate::report_cache::Kept;
 use crate::state::App;
 use crate::store::{ArtifactMeta, NewArtifact, NewComponent, WebhookRow};
 
@@ -260,6 +255,7 @@ fn ingest(app: &App, name: &str, bytes: &[u8]) -> ApiResult<ArtifactMeta> {
             })
             .map_err(ApiError::internal)?;
         app.matcher.note_stored(&meta.id);
+        app.warmer.want(&meta.id);
         Ok(meta)
     })
 }
@@ -383,114 +379,15 @@ async fn bounded_read<T: Send + 'static>(
     blocking(f).await
 }
 
-/// Served from the report kept for the artifact's current store state and DB handle
-/// ([`crate::report_cache`]) when there is one; built, kept and served otherwise.
+/// Served from the report kept for the artifact's current store state
+/// ([`crate::report_cache`]) when there is one; built, kept and served otherwise
+/// ([`crate::reports`]).
 async fn get_findings(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult<Response> {
     let body = bounded_read(move || {
-        let fingerprint = app
-            .store
-            .artifact_fingerprint(&id)
-            .map_err(ApiError::internal)?
-            .ok_or_else(|| ApiError::not_found("artifact"))?;
-        let db = app.matcher.db();
-        let created = ids::rfc3339_ms(ids::now_ms());
-        if let Some(kept) = app.reports.get(&id, &fingerprint, db.as_ref()) {
-            app.metrics.report_hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(kept.body(&created));
-        }
-        app.metrics.report_builds.fetch_add(1, Ordering::Relaxed);
-        let full = app
-            .store
-            .artifact_full(&id)
-            .map_err(ApiError::internal)?
-            .ok_or_else(|| ApiError::not_found("artifact"))?;
-        let marker = app.reports.marker().to_string();
-        let fingerprint = full.fingerprint;
-        let encoded = findings_report(full, db.as_ref(), &marker)?;
-        let kept = Kept::split(&encoded, &marker)
-            .ok_or_else(|| ApiError::internal("report without its created time"))?;
-        let body = kept.body(&created);
-        app.reports.put(&id, fingerprint, db.as_ref(), kept);
-        Ok(body)
+        crate::reports::findings_body(&app, &id)?.ok_or_else(|| ApiError::not_found("artifact"))
     })
     .await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
-}
-
-/// The findings report of one stored artifact, encoded, with `created` as given.
-fn findings_report(
-    full: crate::store::ArtifactFull,
-    db: Option<&Arc<sekisho_vulndb::Db>>,
-    created: &str,
-) -> ApiResult<Vec<u8>> {
-    {
-        let head: Value = serde_json::from_str(&full.target).map_err(ApiError::internal)?;
-        // Place each finding by its package id (a stored index is never trusted).
-        let position: HashMap<&str, usize> = full
-            .packages
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.id.as_str(), i))
-            .collect();
-        let mut findings: Vec<Finding> = Vec::with_capacity(full.findings.len());
-        for f in &full.findings {
-            let mut f = Finding::from_json(f).map_err(ApiError::internal)?;
-            if let Finding::Vulnerability(v) = &mut f {
-                match position.get(v.package_id.as_str()) {
-                    Some(&i) => v.package = i,
-                    None => continue,
-                }
-            }
-            findings.push(f);
-        }
-        findings.sort_by(|a, b| match (a, b) {
-            (Finding::Vulnerability(x), Finding::Vulnerability(y)) => x
-                .package
-                .cmp(&y.package)
-                .then(y.severity.cmp(&x.severity))
-                .then(x.id.cmp(&y.id)),
-            _ => std::cmp::Ordering::Equal,
-        });
-        let applied = Policy::default().apply(&full.packages, findings);
-        let coverage = matching::coverage(db.map(|d| &**d), &full.packages);
-        let info = db.as_ref().map(|d| {
-            let st = d.summary().ok();
-            DbInfo {
-                path: Some(d.path().display().to_string()),
-                updated: st
-                    .as_ref()
-                    .and_then(|s| s.updated_at.clone().or_else(|| s.built_at.clone())),
-                advisories: st.as_ref().map(|s| s.advisories),
-            }
-        });
-        let mut warnings = applied.warnings;
-        if db.is_none() {
-            warnings.push("no vulnerability database loaded: packages not checked".into());
-        }
-        let report = ScanReport::new(
-            Tool::sekisho(env!("CARGO_PKG_VERSION")),
-            created.to_string(),
-            db.is_some(),
-            info,
-            vec![ScanTarget {
-                target: Target {
-                    name: full.meta.name.clone(),
-                    kind: full.meta.kind.clone(),
-                    os: serde_json::from_value(head["os"].clone()).unwrap_or(None),
-                    layers: Vec::new(),
-                    packages: full.packages,
-                    notes: serde_json::from_value(head["notes"].clone()).unwrap_or_default(),
-                    partition: None,
-                    image: serde_json::from_value(head["image"].clone()).unwrap_or(None),
-                },
-                findings: applied.findings,
-                suppressed: applied.suppressed,
-                coverage,
-            }],
-            warnings,
-        );
-        serde_json::to_vec(&report).map_err(ApiError::internal)
-    }
 }
 
 #[derive(Deserialize)]
@@ -532,6 +429,10 @@ async fn full_rematch(State(app): State<Arc<App>>) -> ApiResult<Json<Value>> {
     .await?;
     if pass.events > 0 {
         app.wake_deliveries.notify_one();
+    }
+    // Findings may have changed without an event (an advisory's text): reports follow.
+    if pass.components > 0 {
+        app.warmer.want_all();
     }
     Ok(Json(json!({
         "components": pass.components,
@@ -787,14 +688,39 @@ async fn metrics(State(app): State<Arc<App>>) -> ApiResult<Response> {
     put(
         "sekisho_findings_reports_built_total",
         "counter",
-        "Findings reports built from the store since start.",
+        "Findings reports built from the store for a request since start.",
         l(&m.report_builds).to_string(),
+    );
+    put(
+        "sekisho_findings_reports_built_ahead_total",
+        "counter",
+        "Findings reports built ahead of their first request since start.",
+        l(&m.report_warm).to_string(),
     );
     put(
         "sekisho_findings_report_cache_bytes",
         "gauge",
-        "Bytes of encoded findings reports kept.",
+        "Bytes of findings reports kept (large parts compressed).",
         app.reports.bytes().to_string(),
+    );
+    put(
+        "sekisho_findings_report_cache_reports",
+        "gauge",
+        "Findings reports kept in memory.",
+        app.reports.count().to_string(),
+    );
+    let (bytes, files) = app.reports.disk_usage();
+    put(
+        "sekisho_findings_report_files",
+        "gauge",
+        "Findings reports kept on disk (DIR/reports).",
+        files.to_string(),
+    );
+    put(
+        "sekisho_findings_report_files_bytes",
+        "gauge",
+        "Bytes of the findings reports kept on disk.",
+        bytes.to_string(),
     );
     put(
         "sekisho_http_requests_total",

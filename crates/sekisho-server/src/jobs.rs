@@ -234,6 +234,7 @@ pub fn with_matched<T>(
         };
         let out = store(&a)?;
         app.matcher.note_stored(&a.meta.id);
+        app.warmer.want(&a.meta.id);
         Ok(out)
     })
 }

@@ -7,12 +7,14 @@
 //! - [`store`]: the state behind the [`store::Store`] trait; [`store::sqlite`] is the embedded
 //!   default.
 //! - [`matching`]: matching, the DB watcher and the delta re-match.
-//! - [`report_cache`]: encoded findings reports kept per artifact and store state.
+//! - [`reports`]: findings reports, built ahead of their first request; [`report_cache`]: the
+//!   encoded reports kept per artifact and store state, in memory and in files
+//!   ([`report_file`], pure, fuzzed).
 //! - [`webhook`]: signatures, the retry schedule, one delivery; [`target`]: where a webhook may
 //!   point (pure, fuzzed).
 //!
 //! Without the default `service` feature only the pure parsers ([`auth`], [`browser`], [`target`],
-//! [`harbor_input`]) are built
+//! [`harbor_input`], [`report_file`]) are built
 //! (for the fuzz targets).
 //! - [`api`]: the HTTP API (axum), JSON errors, limits.
 //! - [`dashboard`]: the web pages at `/` (sessions, CSRF, CSP), server-rendered.
@@ -44,6 +46,9 @@ pub mod jobs;
 pub mod matching;
 #[cfg(feature = "service")]
 pub mod report_cache;
+pub mod report_file;
+#[cfg(feature = "service")]
+pub mod reports;
 #[cfg(feature = "service")]
 pub mod service;
 #[cfg(feature = "service")]
@@ -51,6 +56,8 @@ pub mod state;
 #[cfg(feature = "service")]
 pub mod store;
 pub mod target;
+#[cfg(all(test, feature = "service"))]
+mod test_support;
 #[cfg(feature = "service")]
 pub mod webhook;
 

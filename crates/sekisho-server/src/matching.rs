@@ -133,23 +133,36 @@ pub fn match_packages_with(
 /// Coverage of a package list against `db` (per ecosystem: packages, whether the DB has data,
 /// how many advisories), computed now so a stored artifact's report says what today's DB knows.
 pub fn coverage(db: Option<&Db>, packages: &[Package]) -> Vec<Coverage> {
+    coverage_of(db, &ecosystem_counts(packages))
+}
+
+/// Packages per ecosystem (as matched), sorted by ecosystem: what [`coverage_of`] needs of a
+/// package list.
+pub fn ecosystem_counts(packages: &[Package]) -> Vec<(String, usize)> {
     let mut per: BTreeMap<String, usize> = BTreeMap::new();
     for p in packages {
         if let Ok(k) = sekisho_match::match_key(p) {
             *per.entry(k.ecosystem).or_default() += 1;
         }
     }
-    per.into_iter()
+    per.into_iter().collect()
+}
+
+/// [`coverage`] from the packages per ecosystem ([`ecosystem_counts`]). The DB's answers are
+/// kept by the handle, so this is cheap after the first call.
+pub fn coverage_of(db: Option<&Db>, counts: &[(String, usize)]) -> Vec<Coverage> {
+    counts
+        .iter()
         .map(|(ecosystem, packages)| {
-            let has_data = db.is_some_and(|d| d.has_data(&ecosystem).unwrap_or(false));
+            let has_data = db.is_some_and(|d| d.has_data(ecosystem).unwrap_or(false));
             let advisories = if has_data {
-                db.and_then(|d| d.advisories_for(&ecosystem).ok())
+                db.and_then(|d| d.advisories_for(ecosystem).ok())
             } else {
                 Some(0)
             };
             Coverage {
-                ecosystem,
-                packages,
+                ecosystem: ecosystem.clone(),
+                packages: *packages,
                 has_data,
                 advisories,
             }
@@ -939,29 +952,13 @@ mod tests {
 
     use crate::store::NewArtifact;
 
+    /// Import PyPI advisories `(id, package)`.
     fn import(db: &Path, dir: &Path, advisories: &[(&str, &str)]) {
-        let paths: Vec<PathBuf> = advisories
+        let all: Vec<(&str, &str, &str)> = advisories
             .iter()
-            .map(|(id, pkg)| {
-                let p = dir.join(format!("{id}.json"));
-                std::fs::write(
-                    &p,
-                    format!(
-                        r#"{{"id":"{id}","modified":"2024-01-01T00:00:00Z",
-                        "affected":[{{"package":{{"ecosystem":"PyPI","name":"{pkg}"}},
-                        "ranges":[{{"type":"ECOSYSTEM","events":[{{"introduced":"0"}},{{"fixed":"9.0"}}]}}]}}]}}"#
-                    ),
-                )
-                .unwrap();
-                p
-            })
+            .map(|(id, pkg)| (*id, "PyPI", *pkg))
             .collect();
-        sekisho_vulndb::import::import_paths(
-            db,
-            &paths,
-            &sekisho_vulndb::import::ImportOptions::default(),
-        )
-        .unwrap();
+        crate::test_support::import(db, dir, &all);
     }
 
     /// Match `flask 2.0.0` with `m`'s current DB and store it, as an upload does.
@@ -1088,28 +1085,13 @@ mod batch_tests {
         let db_path = dir.path().join("db.sqlite");
         let names: Vec<String> = (0..19).map(|i| format!("pkg{i}")).collect();
         let write = |with: &[String]| {
-            let paths: Vec<PathBuf> = with
+            let ids: Vec<String> = with.iter().map(|n| format!("GHSA-{n}")).collect();
+            let all: Vec<(&str, &str, &str)> = ids
                 .iter()
-                .map(|n| {
-                    let p = dir.path().join(format!("{n}.json"));
-                    std::fs::write(
-                        &p,
-                        format!(
-                            r#"{{"id":"GHSA-{n}","modified":"2024-01-01T00:00:00Z",
-                            "affected":[{{"package":{{"ecosystem":"PyPI","name":"{n}"}},
-                            "ranges":[{{"type":"ECOSYSTEM","events":[{{"introduced":"0"}},{{"fixed":"9.0"}}]}}]}}]}}"#
-                        ),
-                    )
-                    .unwrap();
-                    p
-                })
+                .zip(with)
+                .map(|(id, n)| (id.as_str(), "PyPI", n.as_str()))
                 .collect();
-            sekisho_vulndb::import::import_paths(
-                &db_path,
-                &paths,
-                &sekisho_vulndb::import::ImportOptions::default(),
-            )
-            .unwrap();
+            crate::test_support::import(&db_path, dir.path(), &all);
         };
         write(&names[..1]);
         let store = crate::store::sqlite::SqliteStore::open(&dir.path().join("state")).unwrap();

@@ -23,6 +23,7 @@ async fn rematch_loop(app: Arc<App>) {
                 // A look at a new file may already have raised events (uploads matched against
                 // the old one are matched again there).
                 a.wake_deliveries.notify_one();
+                a.warmer.want_all();
                 if n > 0 {
                     eprintln!(
                         "sekisho server: vulnerability DB changed: {n} advisories to re-match"
@@ -38,6 +39,11 @@ async fn rematch_loop(app: Arc<App>) {
                 else {
                     return Ok(());
                 };
+                // Findings may have changed without an event (an advisory's text): the reports
+                // of the artifacts changed are built again.
+                if pass.components > 0 {
+                    a.warmer.want_all();
+                }
                 let m = &a.metrics;
                 m.rematch_passes.fetch_add(1, Ordering::Relaxed);
                 m.rematch_components
@@ -228,12 +234,21 @@ pub fn run(cfg: Config) -> Result<(), String> {
         tokio::spawn(delivery_loop(app.clone()));
         tokio::spawn(crate::jobs::job_loop(app.clone()));
         tokio::spawn(crate::jobs::watch_loop(app.clone()));
+        let warming = {
+            let a = app.clone();
+            std::thread::Builder::new()
+                .name("sekisho-reports".into())
+                .spawn(move || crate::reports::warm(&a))
+                .map_err(|e| format!("cannot start the report builder: {e}"))?
+        };
         let extra = crate::images::routes().merge(crate::harbor::routes());
         let router = crate::api::router(app.clone(), extra);
         axum::serve(listener, router)
             .with_graceful_shutdown(shutdown_signal())
             .await
             .map_err(|e| format!("server: {e}"))?;
+        app.warmer.stop();
+        let _ = warming.join();
         eprintln!("sekisho server: stopped");
         Ok(())
     })

@@ -25,7 +25,8 @@ pub struct Config {
     pub tokens: Tokens,
     /// Largest request body (bytes).
     pub body_limit: usize,
-    /// Bytes of encoded findings reports kept in memory (0: none).
+    /// Bytes of encoded findings reports kept in memory (0: none; they are kept on disk under
+    /// `data/reports` whatever this is).
     pub report_cache: usize,
     /// Per-request time limit.
     pub request_timeout: Duration,
@@ -113,6 +114,8 @@ pub struct Metrics {
     pub requests: AtomicU64,
     pub report_hits: AtomicU64,
     pub report_builds: AtomicU64,
+    /// Reports built ahead of their first request.
+    pub report_warm: AtomicU64,
 }
 
 /// State shared by the handlers and the background tasks.
@@ -125,6 +128,8 @@ pub struct App {
     pub metrics: Metrics,
     /// Encoded findings reports, kept per artifact.
     pub reports: crate::report_cache::ReportCache,
+    /// Artifacts whose reports are built ahead of their first request.
+    pub warmer: crate::reports::Warmer,
     pub wake_deliveries: Notify,
     pub wake_rematch: Notify,
     pub started: Instant,
@@ -166,7 +171,11 @@ impl App {
             },
             scans: Arc::new(Semaphore::new(cfg.max_scans.max(1))),
             store,
-            reports: crate::report_cache::ReportCache::new(cfg.report_cache),
+            reports: crate::report_cache::ReportCache::new(
+                cfg.report_cache,
+                Some(cfg.data.join("reports")),
+            ),
+            warmer: crate::reports::Warmer::default(),
             cfg,
             metrics: Metrics::default(),
             wake_deliveries: Notify::new(),

@@ -729,33 +729,24 @@ impl Store for SqliteStore {
 
     fn artifact_fingerprint(&self, id: &str) -> Result<Option<[u8; 32]>> {
         let c = self.reader()?;
-        c.execute_batch("BEGIN")?;
-        let out = (|| -> Result<Option<[u8; 32]>> {
-            let Some((meta, seq, target, rev)) = c
-                .query_row(
-                    &format!(
-                        "SELECT {META_COLS}, a.seq, a.target, a.rev FROM artifacts a WHERE a.id = ?1"
-                    ),
-                    [id],
-                    |r| {
-                        Ok((
-                            meta_row(r)?,
-                            r.get::<_, i64>(8)?,
-                            r.get::<_, String>(9)?,
-                            r.get::<_, i64>(10)?,
-                        ))
-                    },
-                )
-                .optional()?
-            else {
-                return Ok(None);
-            };
-            Ok(Some(
-                super::Fingerprint::new(seq, rev, &meta, &target).finish(),
-            ))
-        })();
-        let _ = c.execute_batch("COMMIT");
-        out
+        // One statement: its own read transaction. Prepared once per connection (this is on
+        // every findings request).
+        let mut st = c.prepare_cached(&format!(
+            "SELECT {META_COLS}, a.seq, a.target, a.rev FROM artifacts a WHERE a.id = ?1"
+        ))?;
+        let row = st
+            .query_row([id], |r| {
+                Ok((
+                    meta_row(r)?,
+                    r.get::<_, i64>(8)?,
+                    r.get::<_, String>(9)?,
+                    r.get::<_, i64>(10)?,
+                ))
+            })
+            .optional()?;
+        Ok(row.map(|(meta, seq, target, rev)| {
+            super::Fingerprint::new(seq, rev, &meta, &target).finish()
+        }))
     }
 
     fn delete_artifact(&self, id: &str) -> Result<bool> {
