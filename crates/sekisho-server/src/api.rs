@@ -384,7 +384,9 @@ async fn bounded_read<T: Send + 'static>(
 /// ([`crate::reports`]).
 async fn get_findings(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult<Response> {
     let body = bounded_read(move || {
-        crate::reports::findings_body(&app, &id)?.ok_or_else(|| ApiError::not_found("artifact"))
+        crate::reports::findings_body(&app, &id)
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| ApiError::not_found("artifact"))
     })
     .await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())

@@ -20,10 +20,11 @@
 //! read only when all three check out; anything else is a miss, and the report is built again.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Condvar, Mutex, PoisonError, Weak};
+use std::time::Duration;
 
 use sekisho_finding::Coverage;
 use sekisho_report::DbInfo;
@@ -400,11 +401,7 @@ impl ReportCache {
 
     /// Remove the files of artifacts not in `keep` (deleted by another replica, or while this
     /// one was down) that were last written before `before`.
-    pub fn forget_others(
-        &self,
-        keep: &std::collections::HashSet<String>,
-        before: std::time::SystemTime,
-    ) {
+    pub fn forget_others(&self, keep: &HashSet<String>, before: std::time::SystemTime) {
         if let Some(d) = &self.disk {
             d.forget_others(keep, before);
         }
@@ -439,6 +436,89 @@ impl ReportCache {
             .map
             .len()
     }
+}
+
+/// Artifacts whose reports are to be built ahead of their first request.
+#[derive(Default)]
+pub struct Warmer {
+    state: Mutex<Wanted>,
+    wake: Condvar,
+}
+
+#[derive(Default)]
+struct Wanted {
+    queue: VecDeque<String>,
+    queued: HashSet<String>,
+    /// Look at every stored artifact (at start, after a re-match).
+    sweep: bool,
+    stop: bool,
+}
+
+impl Warmer {
+    /// Build the report of `id` (stored or changed) soon.
+    pub fn want(&self, id: &str) {
+        let mut g = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if g.queued.insert(id.to_string()) {
+            g.queue.push_back(id.to_string());
+        }
+        self.wake.notify_one();
+    }
+
+    /// Look at every stored artifact soon (a re-match changed some).
+    pub fn want_all(&self) {
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .sweep = true;
+        self.wake.notify_one();
+    }
+
+    /// End [`crate::reports::warm`].
+    pub fn stop(&self) {
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .stop = true;
+        self.wake.notify_all();
+    }
+
+    /// The next thing to do; `None`: stop.
+    pub fn next(&self) -> Option<Next> {
+        let mut g = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            if g.stop {
+                return None;
+            }
+            if let Some(id) = g.queue.pop_front() {
+                g.queued.remove(&id);
+                return Some(Next::One(id));
+            }
+            if std::mem::take(&mut g.sweep) {
+                return Some(Next::All);
+            }
+            g = self
+                .wake
+                .wait_timeout(g, Duration::from_secs(60))
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+
+    /// Whether [`Warmer::stop`] was called.
+    pub fn stopped(&self) -> bool {
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .stop
+    }
+}
+
+/// What [`Warmer::next`] asks for.
+pub enum Next {
+    /// Build this artifact's report.
+    One(String),
+    /// Look at every stored artifact.
+    All,
 }
 
 /// The on-disk tier: one file per artifact, named by a digest of its id (an id is never a path).
@@ -551,13 +631,8 @@ impl Disk {
         }
     }
 
-    fn forget_others(
-        &self,
-        keep: &std::collections::HashSet<String>,
-        before: std::time::SystemTime,
-    ) {
-        let names: std::collections::HashSet<PathBuf> =
-            keep.iter().map(|id| self.path(id)).collect();
+    fn forget_others(&self, keep: &HashSet<String>, before: std::time::SystemTime) {
+        let names: HashSet<PathBuf> = keep.iter().map(|id| self.path(id)).collect();
         let Ok(rd) = std::fs::read_dir(&self.dir) else {
             return;
         };

@@ -8,10 +8,9 @@
 //! that does not (the report is still to be built, another replica changed the findings) builds
 //! and keeps it itself.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashSet;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
-use std::time::Duration;
 
 use serde_json::Value;
 
@@ -20,9 +19,8 @@ use sekisho_policy::Policy;
 use sekisho_report::{DbInfo, ScanReport, ScanTarget, Target, Tool};
 use sekisho_vulndb::Db;
 
-use crate::api::{ApiError, ApiResult};
 use crate::matching;
-use crate::report_cache::Template;
+use crate::report_cache::{Next, Template};
 use crate::state::App;
 use crate::store::ArtifactFull;
 
@@ -30,11 +28,11 @@ use crate::store::ArtifactFull;
 ///
 /// # Errors
 /// Store errors.
-pub fn findings_body(app: &App, id: &str) -> ApiResult<Option<Vec<u8>>> {
+pub fn findings_body(app: &App, id: &str) -> Result<Option<Vec<u8>>, String> {
     let Some(fingerprint) = app
         .store
         .artifact_fingerprint(id)
-        .map_err(ApiError::internal)?
+        .map_err(|e| e.to_string())?
     else {
         return Ok(None);
     };
@@ -54,8 +52,8 @@ pub fn findings_body(app: &App, id: &str) -> ApiResult<Option<Vec<u8>>> {
 }
 
 /// Build and keep the report of `id` from its stored state now; `None` when it is gone.
-fn build(app: &App, id: &str, db: Option<&Arc<Db>>) -> ApiResult<Option<Template>> {
-    let Some(full) = app.store.artifact_full(id).map_err(ApiError::internal)? else {
+fn build(app: &App, id: &str, db: Option<&Arc<Db>>) -> Result<Option<Template>, String> {
+    let Some(full) = app.store.artifact_full(id).map_err(|e| e.to_string())? else {
         return Ok(None);
     };
     let fingerprint = full.fingerprint;
@@ -66,7 +64,7 @@ fn build(app: &App, id: &str, db: Option<&Arc<Db>>) -> ApiResult<Option<Template
 }
 
 /// The report with its open values for `db` and `created`.
-fn fill(app: &App, t: &Template, db: Option<&Arc<Db>>, created: &str) -> ApiResult<Vec<u8>> {
+fn fill(app: &App, t: &Template, db: Option<&Arc<Db>>, created: &str) -> Result<Vec<u8>, String> {
     let target = [ScanTarget {
         target: Target::default(),
         findings: Vec::new(),
@@ -75,14 +73,14 @@ fn fill(app: &App, t: &Template, db: Option<&Arc<Db>>, created: &str) -> ApiResu
     }];
     // The summary's list, computed as every report's is.
     let no_data_for = sekisho_report::model::summarize(&target).no_data_for;
-    let coverage = serde_json::to_vec(&target[0].coverage).map_err(ApiError::internal)?;
-    let no_data_for = serde_json::to_vec(&no_data_for).map_err(ApiError::internal)?;
+    let coverage = serde_json::to_vec(&target[0].coverage).map_err(|e| e.to_string())?;
+    let no_data_for = serde_json::to_vec(&no_data_for).map_err(|e| e.to_string())?;
     t.fill(created, &app.reports.db_json(db), &coverage, &no_data_for)
-        .map_err(ApiError::internal)
+        .map_err(|e| e.to_string())
 }
 
 /// The report of one stored artifact, encoded with the cache's markers for its open values.
-fn template(app: &App, full: ArtifactFull, with_db: bool) -> ApiResult<Template> {
+fn template(app: &App, full: ArtifactFull, with_db: bool) -> Result<Template, String> {
     let markers = app.reports.markers();
     let ecosystems = matching::ecosystem_counts(&full.packages);
     let body = encode_report(
@@ -93,7 +91,7 @@ fn template(app: &App, full: ArtifactFull, with_db: bool) -> ApiResult<Template>
         markers.coverage.clone(),
     )?;
     Template::split(&body, markers, ecosystems)
-        .ok_or_else(|| ApiError::internal("a findings report without its open values"))
+        .ok_or_else(|| "a findings report without its open values".to_string())
 }
 
 /// The report of one stored artifact (docs/json-schema.md), with the CLI's default policy and
@@ -104,8 +102,8 @@ fn encode_report(
     created: String,
     db: Option<DbInfo>,
     coverage: Vec<Coverage>,
-) -> ApiResult<Vec<u8>> {
-    let head: Value = serde_json::from_str(&full.target).map_err(ApiError::internal)?;
+) -> Result<Vec<u8>, String> {
+    let head: Value = serde_json::from_str(&full.target).map_err(|e| e.to_string())?;
     // Place each finding by its package id (a stored index is never trusted).
     let position: std::collections::HashMap<&str, usize> = full
         .packages
@@ -115,7 +113,7 @@ fn encode_report(
         .collect();
     let mut findings: Vec<Finding> = Vec::with_capacity(full.findings.len());
     for f in &full.findings {
-        let mut f = Finding::from_json(f).map_err(ApiError::internal)?;
+        let mut f = Finding::from_json(f).map_err(|e| e.to_string())?;
         if let Finding::Vulnerability(v) = &mut f {
             match position.get(v.package_id.as_str()) {
                 Some(&i) => v.package = i,
@@ -159,91 +157,13 @@ fn encode_report(
         }],
         warnings,
     );
-    serde_json::to_vec(&report).map_err(ApiError::internal)
+    serde_json::to_vec(&report).map_err(|e| e.to_string())
 }
 
-/// Artifacts whose reports are to be built ahead of their first request.
-#[derive(Default)]
-pub struct Warmer {
-    state: Mutex<Wanted>,
-    wake: Condvar,
-}
-
-#[derive(Default)]
-struct Wanted {
-    queue: VecDeque<String>,
-    queued: HashSet<String>,
-    /// Look at every stored artifact (at start, after a re-match).
-    sweep: bool,
-    stop: bool,
-}
-
-impl Warmer {
-    /// Build the report of `id` (stored or changed) soon.
-    pub fn want(&self, id: &str) {
-        let mut g = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        if g.queued.insert(id.to_string()) {
-            g.queue.push_back(id.to_string());
-        }
-        self.wake.notify_one();
-    }
-
-    /// Look at every stored artifact soon (a re-match changed some).
-    pub fn want_all(&self) {
-        self.state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .sweep = true;
-        self.wake.notify_one();
-    }
-
-    /// End [`warm`].
-    pub fn stop(&self) {
-        self.state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .stop = true;
-        self.wake.notify_all();
-    }
-
-    /// The next thing to do; `None`: stop.
-    fn next(&self) -> Option<Next> {
-        let mut g = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        loop {
-            if g.stop {
-                return None;
-            }
-            if let Some(id) = g.queue.pop_front() {
-                g.queued.remove(&id);
-                return Some(Next::One(id));
-            }
-            if std::mem::take(&mut g.sweep) {
-                return Some(Next::All);
-            }
-            g = self
-                .wake
-                .wait_timeout(g, Duration::from_secs(60))
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-        }
-    }
-
-    fn stopped(&self) -> bool {
-        self.state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .stop
-    }
-}
-
-enum Next {
-    One(String),
-    All,
-}
-
-/// Build reports ahead of their first request until [`Warmer::stop`]: the artifacts wanted, and
-/// on a sweep every stored one whose kept report is missing or outdated, while the cache has
-/// room. Runs on its own thread at a lower priority, so requests and re-matches go first.
+/// Build reports ahead of their first request until
+/// [`Warmer::stop`](crate::report_cache::Warmer::stop): the artifacts wanted, and on a sweep
+/// every stored one whose kept report is missing or outdated (while there is room for it). Runs
+/// on its own thread at the lowest priority, so requests and re-matches go first.
 pub fn warm(app: &App) {
     lower_priority();
     app.warmer.want_all();
@@ -296,7 +216,7 @@ fn warm_one(app: &App, id: &str) {
         Ok(_) => {
             app.metrics.report_warm.fetch_add(1, Ordering::Relaxed);
         }
-        Err(e) => eprintln!("sekisho server: building the report of {id}: {}", e.message),
+        Err(e) => eprintln!("sekisho server: building the report of {id}: {e}"),
     }
 }
 

@@ -129,7 +129,7 @@ pub struct App {
     /// Encoded findings reports, kept per artifact.
     pub reports: crate::report_cache::ReportCache,
     /// Artifacts whose reports are built ahead of their first request.
-    pub warmer: crate::reports::Warmer,
+    pub warmer: crate::report_cache::Warmer,
     pub wake_deliveries: Notify,
     pub wake_rematch: Notify,
     pub started: Instant,
@@ -175,7 +175,7 @@ impl App {
                 cfg.report_cache,
                 Some(cfg.data.join("reports")),
             ),
-            warmer: crate::reports::Warmer::default(),
+            warmer: crate::report_cache::Warmer::default(),
             cfg,
             metrics: Metrics::default(),
             wake_deliveries: Notify::new(),
