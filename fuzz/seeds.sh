@@ -184,20 +184,22 @@ cat > $c/policy_vex/openvex.json <<'J'
 J
 du -sh $c
 
-# The server's findings report files (crates/sekisho-server/src/report_file.rs): with a DB and
-# two ecosystems, and without a DB.
+# The server's findings report files (crates/sekisho-server/src/report_file.rs): one with plain
+# parts, one with a compressed part and ecosystems, one without a DB.
 python3 - "$c/server_report_file" <<'PY'
 import struct, sys, zlib
 out = sys.argv[1]
 def n(v): return struct.pack("<Q", v)
 def blob(b): return n(len(b)) + b
-def file(id, with_db, ecos, cuts, body):
-    rest = blob(id) + bytes(range(32)) + bytes([with_db]) + n(len(ecos))
-    for e, c in ecos: rest += blob(e) + n(c)
-    rest += b"".join(n(c) for c in cuts) + blob(body)
-    return b"sekisho-report 3\n" + struct.pack("<I", zlib.crc32(rest)) + rest
-body = b'{"created":"","db":,"targets":[{"coverage":}],"summary":{"no_data_for":}}'
-cuts = [12, 19, 43, 71]
-open(f"{out}/with-db", "wb").write(file(b"art_1", 1, [(b"PyPI", 3), (b"npm", 1)], cuts, body))
-open(f"{out}/no-db", "wb").write(file(b"art_3", 0, [(b"Go", 100)], cuts, body))
+def file(id, with_db, ecos, parts):
+    body = blob(id) + bytes(range(32)) + bytes([with_db]) + n(len(ecos))
+    for e, c in ecos: body += blob(e) + n(c)
+    body += n(len(parts))
+    for packed, data in parts: body += n(packed) + blob(data)
+    return b"sekisho-report 2\n" + struct.pack("<I", zlib.crc32(body)) + body
+plain = [(0, b'{"created":"'), (0, b'","db":'), (0, b',"targets":[{"coverage":'), (0, b'}],"summary":{"no_data_for":'), (0, b'}}')]
+open(f"{out}/plain", "wb").write(file(b"art_1", 1, [], plain))
+packed = list(plain); packed[2] = (4096, bytes(40))
+open(f"{out}/packed", "wb").write(file(b"art_2", 1, [(b"PyPI", 3), (b"npm", 1)], packed))
+open(f"{out}/no-db", "wb").write(file(b"art_3", 0, [(b"Go", 100)], plain))
 PY

@@ -1,54 +1,58 @@
 //! The file a findings report is kept in on disk (`DIR/reports/<digest of the artifact id>`),
 //! read without trusting it: a torn, damaged or foreign file is `None`, never a wrong report.
 //!
-//! Layout, integers little-endian `u64`: `sekisho-report 3\n`, a CRC-32 (`u32`) of everything
+//! Layout, integers little-endian `u64`: `sekisho-report 2\n`, a CRC-32 (`u32`) of everything
 //! after it, then the artifact id (length, bytes), its store fingerprint (32 bytes), whether a DB
 //! was loaded (one byte, 0 or 1), the packages per ecosystem (count, then length, name, count
-//! each), the four offsets of the report's open values (ascending, within the report), and the
-//! report without them (length, bytes). Nothing may follow. Pure (no I/O), for the fuzz target.
+//! each), and the report's five parts (count, then per part: the length it decompresses to, 0
+//! for a part kept as is, the stored length and the bytes). Nothing may follow. Pure (no I/O),
+//! for the fuzz target.
 
-/// A report file's first bytes. (Version 3: the report as encoded; versions 1 and 2 kept it
-/// compressed, and are misses.)
-pub const MAGIC: &[u8] = b"sekisho-report 3\n";
+/// A report file's first bytes.
+/// (Version 2: parts are LZ4 blocks; a version 1 file, zstd, is a miss.)
+pub const MAGIC: &[u8] = b"sekisho-report 2\n";
+/// Parts in a report (around its four open values).
+pub const PARTS: usize = 5;
+/// The most a part may decompress to.
+pub const PART_MAX: usize = 256 << 20;
 
-/// One report file's content, borrowing from the file's bytes.
+/// One report file's content, borrowing the parts from the file's bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportFile<'a> {
     pub id: &'a str,
     pub fingerprint: [u8; 32],
     pub with_db: bool,
     pub ecosystems: Vec<(&'a str, usize)>,
-    /// Where the open values go in `body`.
-    pub cuts: [usize; 4],
-    /// The report without its open values: the file's last field.
-    pub body: &'a [u8],
+    /// Each part's bytes, with the length it decompresses to when LZ4-compressed (a block).
+    pub parts: Vec<(Option<usize>, &'a [u8])>,
 }
 
 impl ReportFile<'_> {
     /// The file's bytes.
     #[must_use]
     pub fn encode(&self) -> Vec<u8> {
-        let mut rest = Vec::with_capacity(self.body.len() + 256);
+        let mut body = Vec::new();
         let num = |b: &mut Vec<u8>, n: usize| b.extend_from_slice(&(n as u64).to_le_bytes());
-        num(&mut rest, self.id.len());
-        rest.extend_from_slice(self.id.as_bytes());
-        rest.extend_from_slice(&self.fingerprint);
-        rest.push(u8::from(self.with_db));
-        num(&mut rest, self.ecosystems.len());
+        num(&mut body, self.id.len());
+        body.extend_from_slice(self.id.as_bytes());
+        body.extend_from_slice(&self.fingerprint);
+        body.push(u8::from(self.with_db));
+        num(&mut body, self.ecosystems.len());
         for (e, n) in &self.ecosystems {
-            num(&mut rest, e.len());
-            rest.extend_from_slice(e.as_bytes());
-            num(&mut rest, *n);
+            num(&mut body, e.len());
+            body.extend_from_slice(e.as_bytes());
+            num(&mut body, *n);
         }
-        for c in self.cuts {
-            num(&mut rest, c);
+        num(&mut body, self.parts.len());
+        for (packed, data) in &self.parts {
+            num(&mut body, packed.unwrap_or(0));
+            num(&mut body, data.len());
+            body.extend_from_slice(data);
         }
-        num(&mut rest, self.body.len());
-        rest.extend_from_slice(self.body);
-        let mut out = Vec::with_capacity(MAGIC.len() + 4 + rest.len());
+        let mut out = Vec::with_capacity(MAGIC.len() + 4 + body.len());
         out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&crc32fast::hash(&rest).to_le_bytes());
-        out.extend_from_slice(&rest);
+        out.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
+        out.extend_from_slice(&body);
         out
     }
 
@@ -76,12 +80,19 @@ impl ReportFile<'_> {
             let e = std::str::from_utf8(take_n(b)?).ok()?;
             ecosystems.push((e, num(b)?));
         }
-        let mut cuts = [0; 4];
-        for c in &mut cuts {
-            *c = num(b)?;
+        if num(b)? != PARTS {
+            return None;
         }
-        let body = take_n(b)?;
-        if !b.is_empty() || !cuts.is_sorted() || cuts[3] > body.len() {
+        let mut parts = Vec::with_capacity(PARTS);
+        for _ in 0..PARTS {
+            let packed = match num(b)? {
+                0 => None,
+                n if n <= PART_MAX => Some(n),
+                _ => return None,
+            };
+            parts.push((packed, take_n(b)?));
+        }
+        if !b.is_empty() {
             return None;
         }
         Some(ReportFile {
@@ -89,8 +100,7 @@ impl ReportFile<'_> {
             fingerprint,
             with_db,
             ecosystems,
-            cuts,
-            body,
+            parts,
         })
     }
 }
@@ -122,8 +132,13 @@ mod tests {
             fingerprint: [7; 32],
             with_db: true,
             ecosystems: vec![("PyPI", 3), ("npm", 1)],
-            cuts: [12, 19, 38, 66],
-            body: br#"{"created":"","db":,"targets":[{"cov":}],"summary":{"no_data_for":}}"#,
+            parts: vec![
+                (None, b"{\"created\":\""),
+                (None, b"\",\"db\":"),
+                (Some(100), b"lz4 bytes"),
+                (None, b",\"no_data_for\":"),
+                (None, b"}"),
+            ],
         }
     }
 
@@ -152,20 +167,20 @@ mod tests {
     #[test]
     fn a_well_formed_file_with_impossible_values_is_none() {
         let mut f = sample();
-        f.cuts = [12, 11, 38, 66];
-        assert_eq!(ReportFile::decode(&f.encode()), None, "cuts out of order");
+        f.parts.pop();
+        assert_eq!(ReportFile::decode(&f.encode()), None, "four parts");
         let mut f = sample();
-        f.cuts[3] = f.body.len() + 1;
-        assert_eq!(ReportFile::decode(&f.encode()), None, "a cut past the end");
+        f.parts[2].0 = Some(PART_MAX + 1);
+        assert_eq!(ReportFile::decode(&f.encode()), None, "a part too large");
         // A huge ecosystem count with a valid checksum: refused without allocating for it.
-        let mut rest = Vec::new();
-        rest.extend_from_slice(&0u64.to_le_bytes());
-        rest.extend_from_slice(&[0; 32]);
-        rest.push(0);
-        rest.extend_from_slice(&u64::MAX.to_le_bytes());
+        let mut body = Vec::new();
+        body.extend_from_slice(&0u64.to_le_bytes());
+        body.extend_from_slice(&[0; 32]);
+        body.push(0);
+        body.extend_from_slice(&u64::MAX.to_le_bytes());
         let mut file = MAGIC.to_vec();
-        file.extend_from_slice(&crc32fast::hash(&rest).to_le_bytes());
-        file.extend_from_slice(&rest);
+        file.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
+        file.extend_from_slice(&body);
         assert_eq!(ReportFile::decode(&file), None);
     }
 }
