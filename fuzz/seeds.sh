@@ -196,7 +196,7 @@ def file(id, with_db, ecos, parts):
     for e, c in ecos: body += blob(e) + n(c)
     body += n(len(parts))
     for packed, data in parts: body += n(packed) + blob(data)
-    return b"sekisho-report 2\n" + struct.pack("<I", zlib.crc32(body)) + body
+    return b"sekisho-report 1\n" + struct.pack("<I", zlib.crc32(body)) + body
 plain = [(0, b'{"created":"'), (0, b'","db":'), (0, b',"targets":[{"coverage":'), (0, b'}],"summary":{"no_data_for":'), (0, b'}}')]
 open(f"{out}/plain", "wb").write(file(b"art_1", 1, [], plain))
 packed = list(plain); packed[2] = (4096, bytes(40))

@@ -12,14 +12,14 @@
 //! artifact's findings (this replica's or another's) changes the fingerprint, so a kept report
 //! is never served for a state it was not built from.
 //!
-//! Large parts are kept LZ4-compressed (a report's JSON shrinks about threefold, and a request
-//! decompresses it at several GB/s). Two tiers: in
+//! Large parts are kept zstd-compressed (a report's JSON shrinks about fivefold). Two tiers: in
 //! memory, bounded by bytes (the oldest entries go first), and on disk, one file per artifact
 //! under `DIR/reports` (a tenth of what the store holds for the artifact), so every artifact's
 //! report stays ready however many there are, and across restarts. A file is written whole and
 //! renamed into place, carries its artifact id, fingerprint and a CRC-32 of its content, and is
 //! read only when all three check out; anything else is a miss, and the report is built again.
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -92,14 +92,14 @@ enum Part {
 
 impl Part {
     fn new(bytes: &[u8]) -> Self {
-        if bytes.len() >= PACK_MIN {
-            let data = lz4_flex::block::compress(bytes);
-            if data.len() < bytes.len() - bytes.len() / 8 {
-                return Self::Packed {
-                    data: data.into(),
-                    len: bytes.len(),
-                };
-            }
+        if bytes.len() >= PACK_MIN
+            && let Ok(data) = zstd::bulk::compress(bytes, 1)
+            && data.len() < bytes.len() - bytes.len() / 8
+        {
+            return Self::Packed {
+                data: data.into(),
+                len: bytes.len(),
+            };
         }
         Self::Plain(bytes.into())
     }
@@ -122,10 +122,26 @@ impl Part {
         match self {
             Self::Plain(b) => out.extend_from_slice(b),
             Self::Packed { data, len } => {
+                thread_local! {
+                    static UNPACK: RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+                        const { RefCell::new(None) };
+                }
                 let at = out.len();
-                out.resize(at + len, 0);
-                let n = lz4_flex::block::decompress_into(data, &mut out[at..])
-                    .map_err(|e| format!("kept report part: {e}"))?;
+                out.reserve(*len);
+                // Into the spare capacity, after what is there (nothing zeroed first).
+                let mut cursor = std::io::Cursor::new(&mut *out);
+                cursor.set_position(at as u64);
+                let n = UNPACK.with(|u| {
+                    let mut u = u.borrow_mut();
+                    let d = match &mut *u {
+                        Some(d) => d,
+                        None => u.insert(
+                            zstd::bulk::Decompressor::new().map_err(|e| format!("zstd: {e}"))?,
+                        ),
+                    };
+                    d.decompress_to_buffer(data, &mut cursor)
+                        .map_err(|e| format!("zstd: {e}"))
+                })?;
                 if n != *len {
                     return Err(format!("kept report part: {n} bytes, not {len}"));
                 }
@@ -897,7 +913,7 @@ mod tests {
             assert!(decode_file(&good[..i]).is_none(), "cut at {i}");
         }
         assert!(decode_file(b"").is_none());
-        assert!(decode_file(b"sekisho-report 2\n\0\0\0\0").is_none());
+        assert!(decode_file(b"sekisho-report 1\n\0\0\0\0").is_none());
         // Well-formed but claiming a part that decompresses to more than it does.
         let t = decode_file(&good).unwrap().3;
         let wrong = Template {

@@ -1,7 +1,7 @@
 //! The file a findings report is kept in on disk (`DIR/reports/<digest of the artifact id>`),
 //! read without trusting it: a torn, damaged or foreign file is `None`, never a wrong report.
 //!
-//! Layout, integers little-endian `u64`: `sekisho-report 2\n`, a CRC-32 (`u32`) of everything
+//! Layout, integers little-endian `u64`: `sekisho-report 1\n`, a CRC-32 (`u32`) of everything
 //! after it, then the artifact id (length, bytes), its store fingerprint (32 bytes), whether a DB
 //! was loaded (one byte, 0 or 1), the packages per ecosystem (count, then length, name, count
 //! each), and the report's five parts (count, then per part: the length it decompresses to, 0
@@ -9,8 +9,7 @@
 //! for the fuzz target.
 
 /// A report file's first bytes.
-/// (Version 2: parts are LZ4 blocks; a version 1 file, zstd, is a miss.)
-pub const MAGIC: &[u8] = b"sekisho-report 2\n";
+pub const MAGIC: &[u8] = b"sekisho-report 1\n";
 /// Parts in a report (around its four open values).
 pub const PARTS: usize = 5;
 /// The most a part may decompress to.
@@ -23,7 +22,7 @@ pub struct ReportFile<'a> {
     pub fingerprint: [u8; 32],
     pub with_db: bool,
     pub ecosystems: Vec<(&'a str, usize)>,
-    /// Each part's bytes, with the length it decompresses to when LZ4-compressed (a block).
+    /// Each part's bytes, with the length it decompresses to when zstd-compressed.
     pub parts: Vec<(Option<usize>, &'a [u8])>,
 }
 
@@ -135,7 +134,7 @@ mod tests {
             parts: vec![
                 (None, b"{\"created\":\""),
                 (None, b"\",\"db\":"),
-                (Some(100), b"lz4 bytes"),
+                (Some(100), b"zstd bytes"),
                 (None, b",\"no_data_for\":"),
                 (None, b"}"),
             ],
