@@ -38,17 +38,26 @@ pub fn findings_body(app: &App, id: &str) -> Result<Option<Vec<u8>>, String> {
     };
     let db = app.matcher.db();
     let created = crate::ids::rfc3339_ms(crate::ids::now_ms());
-    let template = if let Some(t) = app.reports.get(id, &fingerprint, db.is_some()) {
-        app.metrics.report_hits.fetch_add(1, Ordering::Relaxed);
-        t
-    } else {
-        app.metrics.report_builds.fetch_add(1, Ordering::Relaxed);
-        let Some(t) = build(app, id, db.as_ref())? else {
-            return Ok(None);
-        };
-        t
+    if let Some(t) = app.reports.get(id, &fingerprint, db.is_some()) {
+        match fill(app, &t, db.as_ref(), &created) {
+            Ok(body) => {
+                app.metrics.report_hits.fetch_add(1, Ordering::Relaxed);
+                return Ok(Some(body));
+            }
+            // Never expected (a file is checked when read): forget it and build it again.
+            Err(e) => {
+                eprintln!(
+                    "sekisho server: the kept report of {id} is unusable ({e}); building it again"
+                );
+                app.reports.remove(id);
+            }
+        }
+    }
+    app.metrics.report_builds.fetch_add(1, Ordering::Relaxed);
+    let Some(t) = build(app, id, db.as_ref())? else {
+        return Ok(None);
     };
-    fill(app, &template, db.as_ref(), &created).map(Some)
+    fill(app, &t, db.as_ref(), &created).map(Some)
 }
 
 /// Build and keep the report of `id` from its stored state now; `None` when it is gone.
@@ -408,6 +417,23 @@ mod tests {
         assert_eq!(counts(&app), (0, 1));
         assert_eq!(rebuilt, direct(&app, &id, &created_of(&rebuilt)));
         assert!(findings_body(&app, "art_missing").unwrap().is_none());
+        drop(app);
+
+        // A file that checks out but does not decompress (never written so): built again too.
+        for e in std::fs::read_dir(data.join("reports")).unwrap() {
+            let p = e.unwrap().path();
+            let b = std::fs::read(&p).unwrap();
+            let mut f = crate::report_file::ReportFile::decode(&b).unwrap();
+            f.parts[0] = (Some(1000), b"\xff\xff\xff\xff not a zstd frame");
+            std::fs::write(&p, f.encode()).unwrap();
+        }
+        let app = open(&data);
+        let rebuilt = findings_body(&app, &id).unwrap().unwrap();
+        assert_eq!(counts(&app), (0, 1));
+        assert_eq!(rebuilt, direct(&app, &id, &created_of(&rebuilt)));
+        let again = findings_body(&app, &id).unwrap().unwrap();
+        assert_eq!(counts(&app), (1, 1), "kept again, sound");
+        assert_eq!(again, direct(&app, &id, &created_of(&again)));
     }
 
     #[test]

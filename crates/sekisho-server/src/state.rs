@@ -78,7 +78,7 @@ impl Config {
             data,
             tokens,
             body_limit: 64 << 20,
-            report_cache: 256 << 20,
+            report_cache: 512 << 20,
             request_timeout: Duration::from_secs(60),
             max_scans: std::thread::available_parallelism().map_or(2, |n| n.get()),
             allow_private_webhooks: false,

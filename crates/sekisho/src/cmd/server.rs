@@ -37,8 +37,9 @@ pub struct ServerArgs {
     /// Largest request body, in MiB.
     #[arg(long, default_value_t = 64, value_name = "MIB")]
     pub body_limit_mib: usize,
-    /// Memory for encoded findings reports kept per artifact, in MiB (0: none kept).
-    #[arg(long, default_value_t = 256, value_name = "MIB")]
+    /// Memory for findings reports kept per artifact, in MiB (0: none kept in memory; they are
+    /// kept on disk too, under DATA/reports).
+    #[arg(long, default_value_t = 512, value_name = "MIB")]
     pub report_cache_mib: usize,
     /// Per-request time limit, in seconds.
     #[arg(long, default_value_t = 60, value_name = "SECS")]
