@@ -14,8 +14,8 @@
 //!
 //! Large parts are kept zstd-compressed (a report's JSON shrinks about fivefold). Two tiers: in
 //! memory, bounded by bytes (the oldest entries go first), and on disk, one file per artifact
-//! under `DIR/reports` (a tenth of what the store holds for the artifact), so every artifact's
-//! report stays ready however many there are, and across restarts. A file is written whole and
+//! under `DIR/reports` (about a quarter of what the store holds for the artifact), so every
+//! artifact's report stays ready however many there are, and across restarts. A file is written whole and
 //! renamed into place, carries its artifact id, fingerprint and a CRC-32 of its content, and is
 //! read only when all three check out; anything else is a miss, and the report is built again.
 
